@@ -1,0 +1,2 @@
+/** @sockbench/loadgen: placeholder until its issue lands; see ../../../README.md. */
+export const PACKAGE_NAME = '@sockbench/loadgen';

@@ -1,0 +1,124 @@
+/*
+ * Frame header, 12 bytes, all integers unsigned big-endian (docs/protocol.md, "Frame"):
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                     length (payload bytes)                    |  0
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |  version = 1  |     type      |  flags (bit 0 = RESPONSE)     |  4
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                  id (0 = push, else request id)               |  8
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                  payload (length bytes) ...                     12
+ */
+import { Flags, HEADER_SIZE, MAX_PAYLOAD_LIMIT, PROTOCOL_VERSION } from './constants.js';
+import { BadFrameError, FrameTooLargeError } from './errors.js';
+
+/**
+ * One decoded frame. `type` is a plain number so that types this version does not know still reach
+ * dispatch (which answers UNKNOWN_TYPE). `payload` may be a view into the chunk it was decoded from.
+ */
+export interface Frame {
+  /** Message type (byte 5). */
+  type: number;
+  /** Flags (bytes 6..7); see {@link Flags}. */
+  flags: number;
+  /** Request id (bytes 8..11); 0 for pushes. */
+  id: number;
+  /** The `length` payload bytes. */
+  payload: Buffer;
+}
+
+/** Which side of the conversation a receiver is on, which decides the header checks. */
+export type FrameRole = 'requests' | 'replies';
+
+/** Header limits shared by the stream decoder and the datagram decoder. */
+export interface HeaderLimits {
+  /** Largest payload accepted, bytes (server default 1 MiB, never above 16 MiB). */
+  maxPayload: number;
+  /**
+   * `'requests'` (a server): RESPONSE flag and id 0 are BAD_FRAME.
+   * `'replies'` (a client): replies and pushes are both fine; only version, length and reserved bits count.
+   */
+  expect: FrameRole;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A shared zero-length payload; never write into it. */
+export const EMPTY_PAYLOAD: Buffer = EMPTY;
+
+/**
+ * Writes a 12-byte header into `target` at `offset`.
+ * @param length payload bytes that will follow the header
+ */
+export function writeHeader(
+  target: Buffer,
+  offset: number,
+  type: number,
+  flags: number,
+  id: number,
+  length: number,
+): void {
+  target.writeUInt32BE(length, offset);
+  target[offset + 4] = PROTOCOL_VERSION;
+  target[offset + 5] = type;
+  target.writeUInt16BE(flags, offset + 6);
+  target.writeUInt32BE(id, offset + 8);
+}
+
+/**
+ * Encodes one frame into a new buffer of `12 + payload.length` bytes (the payload is copied).
+ * @param flags defaults to 0; pass {@link Flags.RESPONSE} for a reply
+ * @throws RangeError when the payload is over 16 MiB or `id` is not a u32
+ */
+export function encodeFrame(type: number, id: number, payload: Uint8Array = EMPTY, flags: number = Flags.NONE): Buffer {
+  if (payload.length > MAX_PAYLOAD_LIMIT) {
+    throw new RangeError(`payload of ${payload.length} bytes is over the protocol limit of ${MAX_PAYLOAD_LIMIT} bytes`);
+  }
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+    throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
+  }
+  const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+  writeHeader(out, 0, type, flags, id, payload.length);
+  out.set(payload, HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Runs every header check on the 12 bytes at `buf[offset]`, in the order PROTOCOL.md fixes:
+ * version, length (over `maxPayload`), flags, id. Returns the payload length.
+ * @throws BadFrameError or FrameTooLargeError, carrying the header's id
+ */
+export function checkHeader(buf: Buffer, offset: number, limits: HeaderLimits): number {
+  const id = buf.readUInt32BE(offset + 8);
+  const version = buf[offset + 4];
+  if (version !== PROTOCOL_VERSION) {
+    throw new BadFrameError(`unknown protocol version ${String(version)}`, id);
+  }
+  const length = buf.readUInt32BE(offset);
+  if (length > limits.maxPayload) {
+    throw new FrameTooLargeError(`payload of ${length} bytes is over the limit of ${limits.maxPayload} bytes`, id);
+  }
+  const flags = buf.readUInt16BE(offset + 6);
+  if ((flags & Flags.RESERVED_MASK) !== 0) {
+    throw new BadFrameError(`reserved flag bits set (flags 0x${flags.toString(16).padStart(4, '0')})`, id);
+  }
+  if (limits.expect === 'requests') {
+    if ((flags & Flags.RESPONSE) !== 0) throw new BadFrameError('RESPONSE flag set on a request', id);
+    if (id === 0) throw new BadFrameError('request id 0 is reserved for pushes', id);
+  }
+  return length;
+}
+
+/**
+ * Validates a `maxPayload` option.
+ * @throws RangeError naming the option, its value and the allowed range
+ */
+export function validateMaxPayload(maxPayload: number, option = 'maxPayload'): number {
+  if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
+    throw new RangeError(`${option} must be an integer in 0..${MAX_PAYLOAD_LIMIT} bytes, got ${maxPayload}`);
+  }
+  return maxPayload;
+}

@@ -1,0 +1,6 @@
+export * from './constants.js';
+export * from './errors.js';
+export * from './frame.js';
+export * from './decoder.js';
+export * from './datagram.js';
+export * from './payloads.js';

@@ -1,0 +1,2 @@
+/** @sockbench/server: placeholder until its issue lands; see ../../../README.md. */
+export const PACKAGE_NAME = '@sockbench/server';
