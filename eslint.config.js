@@ -27,6 +27,24 @@ export default [
     },
   },
   {
+    // Tests of the client and the load generator run against a real in-process server: a test-only
+    // dependency (devDependencies), never one of their shipped modules.
+    files: ['packages/client/test/**', 'packages/loadgen/test/**', 'packages/client/src/**/*.test.ts', 'packages/loadgen/src/**/*.test.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server'] },
+            { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client', 'scope:server'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
