@@ -1,2 +1,11 @@
-/** @sockbench/server: placeholder until its issue lands; see ../../../README.md. */
-export const PACKAGE_NAME = '@sockbench/server';
+/**
+ * @sockbench/server: the multi-client TCP/UDP server of sockbench (docs/protocol.md).
+ * `createServer(options)` runs one process; the CLI `sockbench-server` adds the cluster.
+ */
+export { Server, createServer, type ServerAddresses, type ClusterLink } from './server.js';
+export { OPTION_TABLE, DEFAULT_PORT, fillOptions, type ServerOptions, type FilledOptions, type DispatchMode, type OptionSpec } from './options.js';
+export { ServerError, ServerStateError, ListenError, WorkerStartError } from './errors.js';
+export { mergeStats, type ProcessStats, type ServerStatsSnapshot } from './stats/counters.js';
+export { WRITE_HIGH_WATER_MARK } from './tcp/connection.js';
+export type { RawAddresses, RawReply } from './raw/echo.js';
+export type { Lifecycle, Closable } from './lifecycle.js';

@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics of one process (prom-client). Values are read from the process's counters at
+ * scrape time (`collect`), so the hot path only bumps plain numbers. The cluster primary sums these
+ * registries with prom-client's AggregatorRegistry; service-time quantiles are aggregated with
+ * `max` (a quantile cannot be summed), exact merged quantiles are in STATS.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import { summarizeServiceTimes } from '../stats/service-time.js';
+import type { ProcessStats } from '../stats/counters.js';
+
+/** Metric names, all prefixed `sockbench_`. */
+export const METRIC_PREFIX = 'sockbench_';
+
+/** A registry whose metrics read `read()` at every scrape. */
+export function createProcessRegistry(read: () => ProcessStats): Registry {
+  const registry = new Registry();
+  let snap: ProcessStats | null = null;
+  // One read per scrape: the first collect() of a scrape refreshes, the rest reuse it.
+  const get = (): ProcessStats => {
+    if (snap === null) {
+      snap = read();
+      setImmediate(() => (snap = null));
+    }
+    return snap;
+  };
+  const counter = (name: string, help: string, value: (s: ProcessStats) => number): void => {
+    new Counter({
+      name: METRIC_PREFIX + name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value(get()));
+      },
+    });
+  };
+  const gauge = (name: string, help: string, value: (s: ProcessStats) => number): void => {
+    new Gauge({
+      name: METRIC_PREFIX + name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(get()));
+      },
+    });
+  };
+  counter('connections_total', 'TCP connections accepted', (s) => s.connections.total);
+  gauge('connections_current', 'TCP connections open', (s) => s.connections.current);
+  counter('frames_in_total', 'frames received over TCP', (s) => s.frames.in);
+  counter('frames_out_total', 'frames sent over TCP', (s) => s.frames.out);
+  counter('bytes_in_total', 'bytes received over TCP', (s) => s.bytes.in);
+  counter('bytes_out_total', 'bytes sent over TCP', (s) => s.bytes.out);
+  counter('udp_in_total', 'datagrams received', (s) => s.udp.in);
+  counter('udp_out_total', 'datagrams sent', (s) => s.udp.out);
+  counter('udp_dropped_total', 'datagrams dropped (not answered)', (s) => s.udp.dropped);
+  gauge('pool_threads', 'worker threads in the pool', (s) => s.pool.threads);
+  gauge('pool_queued', 'tasks waiting for a pool thread', (s) => s.pool.queued);
+  counter('pool_completed_total', 'tasks finished by the pool', (s) => s.pool.completed);
+  gauge('backpressure_paused_connections', 'connections not read while their replies wait', (s) => s.backpressure.paused);
+  gauge('pending_write_bytes', 'bytes queued for writing on all connections', (s) => s.backpressure.pendingWriteBytes);
+  new Counter({
+    name: METRIC_PREFIX + 'errors_total',
+    help: 'ERROR replies sent and datagrams dropped, by protocol error code name',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(get().errors)) this.inc({ code }, n);
+    },
+  });
+  new Counter({
+    name: METRIC_PREFIX + 'socket_errors_total',
+    help: 'socket errors by OS code (ECONNRESET, EPIPE, ...)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(get().socketErrors)) this.inc({ code }, n);
+    },
+  });
+  new Gauge({
+    name: METRIC_PREFIX + 'service_time_us',
+    help: 'service time per message type, microseconds, from frame decoded to reply handed to the socket',
+    labelNames: ['type', 'quantile'],
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      this.reset();
+      for (const [type, s] of Object.entries(summarizeServiceTimes([get().serviceTimes]))) {
+        this.set({ type, quantile: '0.5' }, s.p50);
+        this.set({ type, quantile: '0.99' }, s.p99);
+        this.set({ type, quantile: '0.999' }, s.p999);
+        this.set({ type, quantile: '1' }, s.max);
+      }
+    },
+  });
+  return registry;
+}

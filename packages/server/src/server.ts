@@ -1,0 +1,229 @@
+/**
+ * The in-process server: one process's TCP listener, UDP endpoint, optional raw echo and metrics
+ * HTTP, a thread pool, rooms and counters. `createServer` is what `--workers 0` runs and what each
+ * cluster worker runs; the CLI is a thin layer over it.
+ */
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { encodeChat, encodeWelcome } from '@sockbench/protocol';
+import { Rooms, type RoomMember } from './chat/rooms.js';
+import type { ProcessContext } from './context.js';
+import { InlineExecutor, PoolExecutor, type Executor } from './dispatch/executor.js';
+import { ServerStateError } from './errors.js';
+import { MetricsHttp } from './metrics/http.js';
+import { createProcessRegistry } from './metrics/registry.js';
+import { fillOptions, type FilledOptions, type ServerOptions } from './options.js';
+import { ThreadPool } from './pool/thread-pool.js';
+import { RawEcho, type RawAddresses } from './raw/echo.js';
+import { Counters, mergeStats, type ProcessStats, type ServerStatsSnapshot } from './stats/counters.js';
+import { TcpListener } from './tcp/listener.js';
+import { UdpEndpoint } from './udp/endpoint.js';
+import { VERSION } from './version.js';
+import type { Registry } from 'prom-client';
+
+/** What `listen()` resolves with: bound addresses (real ports when 0 was asked). */
+export interface ServerAddresses {
+  /** Framed protocol over TCP. */
+  tcp: AddressInfo;
+  /** Framed protocol over UDP; always the same port number as `tcp`. */
+  udp: AddressInfo;
+  /** Raw echo, when `rawPort` was set. */
+  raw?: RawAddresses;
+  /** Prometheus `/metrics` and `/healthz`, when `metricsPort` was set. */
+  metrics?: AddressInfo;
+}
+
+/**
+ * How a cluster worker's server reaches the other processes (cluster/worker.ts implements it over
+ * IPC). Without one, the server is alone: STATS is its own, SAY stays local.
+ */
+export interface ClusterLink {
+  /** 0-based index of this process (WELCOME.worker); stable across respawns of its slot. */
+  readonly workerIndex: number;
+  /** Sends a SAY to every other process, which delivers it to its members of `room`. */
+  publishSay(room: string, from: string, text: string): void;
+  /** Every process's stats, this one's included. */
+  collectStats(): Promise<ProcessStats[]>;
+}
+
+type State = 'new' | 'listening' | 'closing' | 'closed';
+
+/** One server process. Create with {@link createServer}. */
+export class Server {
+  readonly #options: FilledOptions;
+  readonly #logger: Logger;
+  readonly #counters = new Counters();
+  readonly #rooms = new Rooms();
+  readonly #link: ClusterLink | undefined;
+  readonly #registry: Registry;
+  #state: State = 'new';
+  #pool: ThreadPool | null = null;
+  #tcp: TcpListener | null = null;
+  #udp: UdpEndpoint | null = null;
+  #raw: RawEcho | null = null;
+  #metrics: MetricsHttp | null = null;
+  #addresses: ServerAddresses | null = null;
+  #closing: Promise<void> | null = null;
+  #ctx: ProcessContext | null = null;
+
+  /** @throws TypeError / RangeError on a bad option (see options.ts) */
+  constructor(options: ServerOptions = {}, link?: ClusterLink) {
+    this.#options = fillOptions(options);
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#link = link;
+    this.#registry = createProcessRegistry(() => this.processStats());
+  }
+
+  /** The validated options, defaults merged. */
+  get options(): Readonly<FilledOptions> {
+    return this.#options;
+  }
+
+  /** Bound addresses once listening, else null. */
+  get addresses(): ServerAddresses | null {
+    return this.#addresses;
+  }
+
+  /** This process's prom-client registry (the cluster primary aggregates these). */
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  /**
+   * Binds TCP, then UDP on the same port number, then raw echo and metrics when asked.
+   * @throws ServerStateError when called twice or after close(); ListenError when a bind fails
+   */
+  async listen(): Promise<ServerAddresses> {
+    if (this.#state !== 'new') throw new ServerStateError(`listen() on a server that is ${this.#state}`);
+    this.#state = 'listening';
+    const o = this.#options;
+    const pool = new ThreadPool(o.threads, o.poolQueue);
+    this.#pool = pool;
+    const executor: Executor = o.dispatch === 'pool' ? new PoolExecutor(pool) : new InlineExecutor(pool);
+    const ctx: ProcessContext = {
+      options: o,
+      counters: this.#counters,
+      executor,
+      rooms: this.#rooms,
+      logger: this.#logger,
+      welcome: encodeWelcome({
+        message: 'welcome to sockbench',
+        server: `sockbench/${VERSION}`,
+        worker: this.#link?.workerIndex ?? 0,
+        maxPayload: o.maxPayload,
+        auth: o.token !== undefined,
+      }),
+      draining: false,
+      stats: () => this.stats(),
+      say: (room, from, text, sender) => {
+        this.#rooms.deliver(room, encodeChat({ room, from, text }), sender as RoomMember);
+        this.#link?.publishSay(room, from, text);
+      },
+    };
+    this.#ctx = ctx;
+    try {
+      this.#tcp = new TcpListener(ctx, o.port);
+      const tcp = await this.#tcp.listen();
+      this.#udp = new UdpEndpoint(ctx, tcp.port);
+      const udp = await this.#udp.listen();
+      const addrs: ServerAddresses = { tcp, udp };
+      if (o.rawPort !== undefined) {
+        this.#raw = new RawEcho(o.host, o.rawPort, this.#counters, this.#logger);
+        addrs.raw = await this.#raw.listen();
+      }
+      if (o.metricsPort !== undefined) {
+        this.#metrics = new MetricsHttp(o.host, o.metricsPort, this.#logger, async () => ({
+          contentType: this.#registry.contentType,
+          body: await this.#registry.metrics(),
+        }));
+        addrs.metrics = await this.#metrics.listen();
+      }
+      this.#addresses = addrs;
+      this.#logger.info(
+        { tcp: addrs.tcp, udp: addrs.udp, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch },
+        'listening',
+      );
+      return addrs;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Drains and closes: stops accepting; requests already received get their replies and later ones
+   * SHUTTING_DOWN; each connection is closed once answered. After `drainTimeoutMs` whatever is left
+   * is destroyed. Idempotent; never rejects.
+   */
+  close(): Promise<void> {
+    if (this.#closing === null) this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const wasListening = this.#state === 'listening';
+    this.#state = 'closing';
+    if (this.#ctx !== null) this.#ctx.draining = true;
+    if (wasListening) this.#logger.info({ connections: this.#counters.connectionsCurrent }, 'draining');
+    const drained = Promise.all([this.#tcp?.close(), this.#udp?.close(), this.#raw?.close()]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#options.drainTimeoutMs);
+    });
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.#logger.warn({ drainTimeoutMs: this.#options.drainTimeoutMs }, 'drain timeout: closing the rest');
+      this.#tcp?.destroyAll();
+      this.#raw?.destroyAll();
+    }
+    // Pool last: replies in flight needed it; after the deadline its pending tasks are abandoned.
+    await this.#pool?.close();
+    await drained;
+    await this.#metrics?.close();
+    this.#state = 'closed';
+    if (wasListening) this.#logger.info('closed');
+  }
+
+  /** This process's numbers (histograms encoded), as the cluster primary sums them. */
+  processStats(): ProcessStats {
+    const c = this.#counters;
+    let paused = 0;
+    let pendingWriteBytes = 0;
+    for (const conn of this.#tcp?.connections ?? []) {
+      if (conn.paused) paused++;
+      pendingWriteBytes += conn.pendingWriteBytes;
+    }
+    return {
+      startedAt: c.startedAt,
+      connections: { current: c.connectionsCurrent, total: c.connectionsTotal },
+      frames: { in: c.framesIn, out: c.framesOut },
+      bytes: { in: c.bytesIn, out: c.bytesOut },
+      errors: { ...c.errors },
+      udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
+      pool: this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 },
+      socketErrors: { ...c.socketErrors },
+      backpressure: { paused, pendingWriteBytes },
+      serviceTimes: c.serviceTimes.encode(),
+    };
+  }
+
+  /** The STATS reply: this process's numbers, or every process's summed when in a cluster. */
+  async stats(): Promise<ServerStatsSnapshot> {
+    if (this.#link === undefined) return mergeStats([this.processStats()]);
+    return mergeStats(await this.#link.collectStats());
+  }
+
+  /** Delivers a SAY relayed from another process to this process's members of `room`. */
+  deliverRemoteSay(room: string, from: string, text: string): void {
+    this.#rooms.deliver(room, encodeChat({ room, from, text }), null);
+  }
+}
+
+/**
+ * Creates one server process (not listening yet). Options mirror the CLI flags in camelCase.
+ * @throws TypeError / RangeError naming a bad option, its value and the allowed range
+ */
+export function createServer(options: ServerOptions = {}): Server {
+  return new Server(options);
+}

@@ -1,0 +1,105 @@
+/**
+ * The counters one process keeps, and how snapshots of several processes add up to the STATS reply
+ * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
+ */
+import { errorCodeName, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
+import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from './service-time.js';
+
+/** One process's numbers, as they travel over IPC to be summed (histograms encoded). */
+export interface ProcessStats {
+  startedAt: number;
+  connections: { current: number; total: number };
+  frames: { in: number; out: number };
+  bytes: { in: number; out: number };
+  errors: Record<string, number>;
+  udp: { in: number; out: number; dropped: number };
+  pool: { threads: number; queued: number; completed: number };
+  /** Added field (protocol allows it): socket errors by OS code, e.g. ECONNRESET. */
+  socketErrors: Record<string, number>;
+  /** Added field: connections paused for backpressure, and bytes queued for writing, now. */
+  backpressure: { paused: number; pendingWriteBytes: number };
+  serviceTimes: EncodedServiceTimes;
+}
+
+/** STATS reply with this server's added fields (protocol: "Fields may be added"). */
+export interface ServerStatsSnapshot extends StatsSnapshot {
+  socketErrors: Record<string, number>;
+  backpressure: { paused: number; pendingWriteBytes: number };
+}
+
+/** Live counters of one process. */
+export class Counters {
+  readonly startedAt = Date.now();
+  connectionsCurrent = 0;
+  connectionsTotal = 0;
+  framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  udpIn = 0;
+  udpOut = 0;
+  udpDropped = 0;
+  readonly errors: Record<string, number> = {};
+  readonly socketErrors: Record<string, number> = {};
+  readonly serviceTimes = new ServiceTimes();
+
+  /** Counts one ERROR sent (TCP) or one datagram dropped (UDP), under the code's name. */
+  countError(code: ErrorCode): void {
+    const name = errorCodeName(code);
+    this.errors[name] = (this.errors[name] ?? 0) + 1;
+  }
+
+  /** Counts one socket error by its OS code (ECONNRESET, EPIPE, …). */
+  countSocketError(code: string): void {
+    this.socketErrors[code] = (this.socketErrors[code] ?? 0) + 1;
+  }
+}
+
+/** Adds `b`'s numeric fields into a copy of `a` (records of counters). */
+function addRecords(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/**
+ * Sums per-process stats into the STATS reply. `uptimeMs` is the oldest process's uptime (the
+ * server has been up since its first process started); `processes` is the number of parts.
+ */
+export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): ServerStatsSnapshot {
+  const snap: ServerStatsSnapshot = {
+    uptimeMs: 0,
+    processes: parts.length,
+    connections: { current: 0, total: 0 },
+    frames: { in: 0, out: 0 },
+    bytes: { in: 0, out: 0 },
+    errors: {},
+    udp: { in: 0, out: 0, dropped: 0 },
+    pool: { threads: 0, queued: 0, completed: 0 },
+    serviceTimeUs: summarizeServiceTimes(parts.map((p) => p.serviceTimes)),
+    socketErrors: {},
+    backpressure: { paused: 0, pendingWriteBytes: 0 },
+  };
+  let oldest = now;
+  for (const p of parts) {
+    if (p.startedAt < oldest) oldest = p.startedAt;
+    snap.connections.current += p.connections.current;
+    snap.connections.total += p.connections.total;
+    snap.frames.in += p.frames.in;
+    snap.frames.out += p.frames.out;
+    snap.bytes.in += p.bytes.in;
+    snap.bytes.out += p.bytes.out;
+    snap.errors = addRecords(snap.errors, p.errors);
+    snap.udp.in += p.udp.in;
+    snap.udp.out += p.udp.out;
+    snap.udp.dropped += p.udp.dropped;
+    snap.pool.threads += p.pool.threads;
+    snap.pool.queued += p.pool.queued;
+    snap.pool.completed += p.pool.completed;
+    snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
+    snap.backpressure.paused += p.backpressure.paused;
+    snap.backpressure.pendingWriteBytes += p.backpressure.pendingWriteBytes;
+  }
+  snap.uptimeMs = now - oldest;
+  return snap;
+}

@@ -1,0 +1,83 @@
+/**
+ * Service time per message type: from a frame being decoded to its reply being handed to the
+ * socket, in microseconds, one HdrHistogram per type (hdr-histogram-js, 3 significant digits).
+ * Histograms cross process boundaries as compressed base64 (HdrHistogram's own encoding), so the
+ * primary can merge them exactly.
+ */
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { messageTypeName, type ServiceTimeSummary } from '@sockbench/protocol';
+
+/** Largest recorded service time, µs (60 s); longer ones are clamped so recording never throws. */
+export const MAX_SERVICE_TIME_US = 60_000_000;
+
+/** A new histogram with the bounds every service-time histogram uses. */
+export function newServiceHistogram(): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_SERVICE_TIME_US, numberOfSignificantValueDigits: 3, autoResize: false });
+}
+
+/** Histograms as they travel over IPC: type name → compressed base64. */
+export type EncodedServiceTimes = Record<string, string>;
+
+/** One histogram per message type, created on first use. */
+export class ServiceTimes {
+  /** Indexed by type byte (0..255) so the hot path does no map lookup by name. */
+  readonly #byType: (Histogram | undefined)[] = new Array<Histogram | undefined>(256);
+
+  /** Records one service time, µs (fractions rounded; clamped to 1..60 s). */
+  record(type: number, micros: number): void {
+    let h = this.#byType[type];
+    if (h === undefined) {
+      h = newServiceHistogram();
+      this.#byType[type] = h;
+    }
+    const v = micros < 1 ? 1 : micros > MAX_SERVICE_TIME_US ? MAX_SERVICE_TIME_US : Math.round(micros);
+    h.recordValue(v);
+  }
+
+  /** Every non-empty histogram, encoded for IPC. */
+  encode(): EncodedServiceTimes {
+    const out: EncodedServiceTimes = {};
+    for (let t = 0; t < 256; t++) {
+      const h = this.#byType[t];
+      if (h !== undefined && h.totalCount > 0) out[messageTypeName(t)] = encodeIntoCompressedBase64(h);
+    }
+    return out;
+  }
+
+  /** Frees the histograms (they are plain JS memory, but pino/tests may create many servers). */
+  destroy(): void {
+    for (const h of this.#byType) h?.destroy();
+    this.#byType.fill(undefined);
+  }
+}
+
+/** Merges encoded histograms from several processes and summarizes each type (µs). */
+export function summarizeServiceTimes(parts: readonly EncodedServiceTimes[]): Record<string, ServiceTimeSummary> {
+  const merged = new Map<string, Histogram>();
+  for (const part of parts) {
+    for (const [name, b64] of Object.entries(part)) {
+      const h = decodeFromCompressedBase64(b64);
+      const into = merged.get(name);
+      if (into === undefined) {
+        const fresh = newServiceHistogram();
+        fresh.add(h);
+        merged.set(name, fresh);
+      } else {
+        into.add(h);
+      }
+      h.destroy();
+    }
+  }
+  const out: Record<string, ServiceTimeSummary> = {};
+  for (const [name, h] of [...merged].sort((a, b) => a[0].localeCompare(b[0]))) {
+    out[name] = {
+      count: h.totalCount,
+      p50: h.getValueAtPercentile(50),
+      p99: h.getValueAtPercentile(99),
+      p999: h.getValueAtPercentile(99.9),
+      max: h.maxValue,
+    };
+    h.destroy();
+  }
+  return out;
+}

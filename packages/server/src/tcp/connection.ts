@@ -1,0 +1,386 @@
+/**
+ * One accepted TCP connection of the framed protocol: decode → dispatch → encode → write.
+ *
+ * - Frames come from {@link FrameDecoder.push} as views into the socket chunk; replies are written
+ *   as header + payload (ECHO replies above {@link COPY_LIMIT} write the payload view as a second
+ *   buffer instead of copying it).
+ * - Writes are batched per tick: the first write of a tick corks the socket and a nextTick uncorks
+ *   it, so a chunk of 100 pipelined requests leaves as one writev.
+ * - Backpressure: while more than {@link WRITE_HIGH_WATER_MARK} bytes wait to be written, the socket
+ *   stops reading; 'drain' resumes it. A client that never reads cannot grow server memory past that
+ *   mark plus one chunk's replies plus the pool work in flight.
+ * - Replies may leave out of order (pool work); the client matches them by id.
+ * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
+ *   frames after BYE are ignored.
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  EMPTY_PAYLOAD,
+  ErrorCode,
+  Flags,
+  FrameDecoder,
+  HEADER_SIZE,
+  MessageType,
+  ProtocolError,
+  decodeCompute,
+  decodeHello,
+  decodeRoom,
+  decodeSay,
+  encodeError,
+  encodeStats,
+  isFatalError,
+  writeHeader,
+  type Frame,
+} from '@sockbench/protocol';
+import type { RoomMember } from '../chat/rooms.js';
+import type { ProcessContext } from '../context.js';
+import type { ExecResult } from '../dispatch/executor.js';
+import type { Closable } from '../lifecycle.js';
+import { tokenMatches } from './token.js';
+
+/** Pending write bytes above which the connection stops reading, bytes (1 MiB). */
+export const WRITE_HIGH_WATER_MARK = 1024 * 1024;
+
+/** Reply payloads up to this size are copied behind their header in one buffer, bytes. */
+export const COPY_LIMIT = 16 * 1024;
+
+/** After the server ends a connection (FIN), how long it waits for the peer's FIN before destroying, ms. */
+export const CLOSE_LINGER_MS = 5_000;
+
+const ERROR_FLAGS_FOR = (id: number): number => (id === 0 ? Flags.NONE : Flags.RESPONSE);
+
+/** One TCP connection; closes itself on BYE, fatal errors, idle timeout; `close()` drains it. */
+export class Connection implements RoomMember, Closable {
+  readonly #socket: Socket;
+  readonly #ctx: ProcessContext;
+  readonly #decoder: FrameDecoder;
+  /** `from` of this connection's SAYs: the HELLO client name, else ip:port. */
+  #name: string;
+  #authed: boolean;
+  readonly #joined = new Set<string>();
+  /** Replies still owed (pool work, STATS). */
+  #pending = 0;
+  /** Id of the BYE received (0 = none). */
+  #byeId = 0;
+  #byeAt = 0;
+  /** True once no more frames are served (BYE, fatal error, drain finished, closed). */
+  #ignoring = false;
+  #ended = false;
+  #closed = false;
+  #corked = false;
+  #paused = false;
+  #frames = 0;
+  readonly #idleTimer: NodeJS.Timeout | null;
+  #lingerTimer: NodeJS.Timeout | null = null;
+  readonly #closedPromise: Promise<void>;
+  #resolveClosed!: () => void;
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
+  readonly #resume = (): void => {
+    this.#paused = false;
+    if (!this.#closed) this.#socket.resume();
+  };
+
+  readonly #onFrame = (frame: Frame): void => {
+    if (this.#ignoring) return;
+    this.#frames++;
+    this.#ctx.counters.framesIn++;
+    this.#dispatch(frame, performance.now());
+  };
+
+  constructor(socket: Socket, ctx: ProcessContext) {
+    this.#socket = socket;
+    this.#ctx = ctx;
+    this.#decoder = new FrameDecoder({ maxPayload: ctx.options.maxPayload, expect: 'requests' });
+    this.#name = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.#authed = ctx.options.token === undefined;
+    this.#closedPromise = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      ctx.counters.countSocketError(err.code ?? 'UNKNOWN');
+      ctx.logger.debug({ err: err.message, code: err.code, peer: this.#name }, 'connection error');
+    });
+    socket.on('close', () => this.#onClose());
+    const idle = ctx.options.idleTimeoutMs;
+    this.#idleTimer = idle > 0 ? setTimeout(() => this.#onIdle(), idle).unref() : null;
+    this.#writeFrame(MessageType.WELCOME, Flags.NONE, 0, ctx.welcome);
+  }
+
+  /** Resolves when the socket has closed. */
+  get closed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
+  /** Pushes one CHAT frame (id 0). */
+  pushChat(payload: Buffer): void {
+    if (this.#ended) return;
+    this.#writeFrame(MessageType.CHAT, Flags.NONE, 0, payload);
+  }
+
+  /**
+   * Drains: requests already received get their replies, later ones SHUTTING_DOWN, then FIN.
+   * Resolves when the socket has closed (the server destroys stragglers at its drain deadline).
+   */
+  close(): Promise<void> {
+    if (!this.#closed && this.#pending === 0 && this.#byeId === 0) this.#end();
+    return this.#closedPromise;
+  }
+
+  /** Closes the socket now, without waiting for replies. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /** Bytes queued for writing on this socket. */
+  get pendingWriteBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** True while reading is paused for backpressure. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#ctx.counters.bytesIn += chunk.length;
+    if (this.#ignoring) return;
+    const before = this.#frames;
+    try {
+      this.#decoder.push(chunk, this.#onFrame);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.#fatal(err.code, err.id, err.message);
+      return;
+    }
+    if (this.#frames !== before && this.#idleTimer !== null) this.#idleTimer.refresh();
+  }
+
+  #dispatch(frame: Frame, t0: number): void {
+    const { type, id, payload } = frame;
+    const ctx = this.#ctx;
+    if (!this.#authed) {
+      this.#authenticate(frame, t0);
+      return;
+    }
+    if (ctx.draining) {
+      this.#sendError(ErrorCode.SHUTTING_DOWN, id, 'server is shutting down');
+      return;
+    }
+    try {
+      switch (type) {
+        case MessageType.PING:
+          if (payload.length !== 0) this.#badPayload(id, `PING payload must be empty, got ${payload.length} bytes`);
+          else this.#answer(type, id, ctx.executor.ping(), t0);
+          return;
+        case MessageType.ECHO:
+          this.#answer(type, id, ctx.executor.echo(payload), t0);
+          return;
+        case MessageType.COMPUTE: {
+          const req = decodeCompute(payload, id, { maxIterations: ctx.options.maxIterations });
+          this.#answer(type, id, ctx.executor.compute(req.iterations, req.data), t0);
+          return;
+        }
+        case MessageType.HELLO: {
+          const hello = decodeHello(payload, id);
+          if (hello.client !== undefined && hello.client.length > 0) this.#name = hello.client;
+          this.#reply(type, id, ctx.welcome, t0);
+          return;
+        }
+        case MessageType.JOIN: {
+          const room = decodeRoom(payload, id);
+          this.#joined.add(room);
+          ctx.rooms.join(room, this);
+          this.#reply(type, id, EMPTY_PAYLOAD, t0);
+          return;
+        }
+        case MessageType.LEAVE: {
+          const room = decodeRoom(payload, id);
+          if (!this.#joined.delete(room)) {
+            this.#sendError(ErrorCode.NOT_IN_ROOM, id, `not in room ${JSON.stringify(room)}`);
+            return;
+          }
+          ctx.rooms.leave(room, this);
+          this.#reply(type, id, EMPTY_PAYLOAD, t0);
+          return;
+        }
+        case MessageType.SAY: {
+          const say = decodeSay(payload, id);
+          if (!this.#joined.has(say.room)) {
+            this.#sendError(ErrorCode.NOT_IN_ROOM, id, `not in room ${JSON.stringify(say.room)}`);
+            return;
+          }
+          ctx.say(say.room, this.#name, say.text, this);
+          this.#reply(type, id, EMPTY_PAYLOAD, t0);
+          return;
+        }
+        case MessageType.STATS:
+          if (payload.length !== 0) this.#badPayload(id, `STATS payload must be empty, got ${payload.length} bytes`);
+          else this.#answer(type, id, ctx.stats().then(encodeStats), t0);
+          return;
+        case MessageType.BYE:
+          if (payload.length !== 0) {
+            this.#badPayload(id, `BYE payload must be empty, got ${payload.length} bytes`);
+            return;
+          }
+          this.#ignoring = true;
+          this.#byeId = id;
+          this.#byeAt = t0;
+          if (this.#pending === 0) this.#finishBye();
+          return;
+        default:
+          this.#sendError(ErrorCode.UNKNOWN_TYPE, id, `type 0x${type.toString(16).padStart(2, '0')} is not a request`);
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.#sendError(err.code, id, err.message);
+      if (isFatalError(err.code)) this.#end();
+    }
+  }
+
+  #authenticate(frame: Frame, t0: number): void {
+    if (frame.type !== MessageType.HELLO) {
+      this.#fatal(ErrorCode.UNAUTHORIZED, frame.id, 'the first request must be HELLO with the token');
+      return;
+    }
+    let token: string | undefined;
+    let client: string | undefined;
+    try {
+      ({ token, client } = decodeHello(frame.payload, frame.id));
+    } catch {
+      // A HELLO we cannot read carries no token we can check: same answer as a wrong token.
+      token = undefined;
+    }
+    if (token === undefined || !tokenMatches(token, this.#ctx.options.token!)) {
+      this.#fatal(ErrorCode.UNAUTHORIZED, frame.id, 'HELLO token missing or wrong');
+      return;
+    }
+    this.#authed = true;
+    if (client !== undefined && client.length > 0) this.#name = client;
+    this.#reply(MessageType.HELLO, frame.id, this.#ctx.welcome, t0);
+  }
+
+  #badPayload(id: number, message: string): void {
+    this.#sendError(ErrorCode.BAD_PAYLOAD, id, message);
+  }
+
+  /** Writes a reply now, or when the pool/STATS settles; null means the pool is full (BUSY). */
+  #answer(type: number, id: number, result: ExecResult, t0: number): void {
+    if (result === null) {
+      this.#sendError(ErrorCode.BUSY, id, 'thread pool queue is full');
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.#reply(type, id, result, t0);
+      return;
+    }
+    this.#pending++;
+    result.then(
+      (payload) => {
+        this.#pending--;
+        this.#reply(type, id, payload, t0);
+        this.#afterPending();
+      },
+      (err: unknown) => {
+        this.#pending--;
+        this.#ctx.logger.error({ err: err instanceof Error ? err.message : String(err), type }, 'request failed');
+        // No wire code means "internal failure"; BUSY tells the client to retry later, which is true.
+        this.#sendError(ErrorCode.BUSY, id, 'request failed on the server');
+        this.#afterPending();
+      },
+    );
+  }
+
+  #afterPending(): void {
+    if (this.#pending !== 0 || this.#ended) return;
+    if (this.#byeId !== 0) this.#finishBye();
+    else if (this.#ctx.draining) this.#end();
+  }
+
+  #finishBye(): void {
+    this.#reply(MessageType.BYE, this.#byeId, EMPTY_PAYLOAD, this.#byeAt);
+    this.#end();
+  }
+
+  #reply(type: number, id: number, payload: Uint8Array, t0: number): void {
+    if (this.#ended) return;
+    this.#writeFrame(type, Flags.RESPONSE, id, payload);
+    this.#ctx.counters.serviceTimes.record(type, (performance.now() - t0) * 1000);
+  }
+
+  #sendError(code: ErrorCode, id: number, message: string): void {
+    this.#ctx.counters.countError(code);
+    if (this.#ended) return;
+    this.#writeFrame(MessageType.ERROR, ERROR_FLAGS_FOR(id), id, encodeError(code, message));
+  }
+
+  #fatal(code: ErrorCode, id: number, message: string): void {
+    this.#ctx.logger.debug({ peer: this.#name, code, message }, 'closing connection on error');
+    this.#sendError(code, id, message);
+    this.#end();
+  }
+
+  #writeFrame(type: number, flags: number, id: number, payload: Uint8Array): void {
+    const socket = this.#socket;
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    const n = payload.length;
+    if (n <= COPY_LIMIT) {
+      const buf = Buffer.allocUnsafe(HEADER_SIZE + n);
+      writeHeader(buf, 0, type, flags, id, n);
+      if (n > 0) buf.set(payload, HEADER_SIZE);
+      socket.write(buf);
+    } else {
+      const header = Buffer.allocUnsafe(HEADER_SIZE);
+      writeHeader(header, 0, type, flags, id, n);
+      socket.write(header);
+      socket.write(payload);
+    }
+    const counters = this.#ctx.counters;
+    counters.framesOut++;
+    counters.bytesOut += HEADER_SIZE + n;
+    if (!this.#paused && socket.writableLength > WRITE_HIGH_WATER_MARK) {
+      // 'drain' fires once the queue is empty: write() returned false long before this mark.
+      this.#paused = true;
+      socket.pause();
+      socket.once('drain', this.#resume);
+    }
+  }
+
+  /** Stops serving and sends FIN after the queued replies; destroys if the peer never closes. */
+  #end(): void {
+    this.#ignoring = true;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#socket.end();
+    // Keep reading (and discarding) so the peer's late bytes do not turn our FIN into a RST.
+    if (this.#paused) this.#resume();
+    this.#lingerTimer = setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();
+  }
+
+  #onIdle(): void {
+    this.#ctx.logger.debug({ peer: this.#name }, 'closing idle connection');
+    this.#end();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    this.#ignoring = true;
+    this.#ended = true;
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+    for (const room of this.#joined) this.#ctx.rooms.leave(room, this);
+    this.#joined.clear();
+    this.#resolveClosed();
+  }
+}

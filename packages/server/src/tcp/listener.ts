@@ -1,0 +1,81 @@
+/**
+ * The framed-protocol TCP listener: accepts connections, enforces `maxConnections` (BUSY with id 0
+ * instead of WELCOME, then FIN), and keeps the registry of open connections for STATS and drain.
+ */
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { ErrorCode, MessageType, encodeError, encodeFrame } from '@sockbench/protocol';
+import type { ProcessContext } from '../context.js';
+import { ListenError } from '../errors.js';
+import type { Lifecycle } from '../lifecycle.js';
+import { Connection } from './connection.js';
+
+/** Accepts TCP connections of the framed protocol. */
+export class TcpListener implements Lifecycle<AddressInfo> {
+  readonly #ctx: ProcessContext;
+  readonly #net: NetServer;
+  readonly #connections = new Set<Connection>();
+  readonly #port: number;
+  #listening = false;
+
+  constructor(ctx: ProcessContext, port: number) {
+    this.#ctx = ctx;
+    this.#port = port;
+    this.#net = createNetServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#net.on('error', (err) => ctx.logger.error({ err: err.message }, 'tcp listener error'));
+  }
+
+  /** Open connections. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host } = this.#ctx.options;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new ListenError('TCP', `${host}:${this.#port}`, err));
+      this.#net.once('error', onError);
+      this.#net.listen({ host, port: this.#port }, () => {
+        this.#net.off('error', onError);
+        this.#listening = true;
+        resolve(this.#net.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting now; resolves once every connection has drained and closed. */
+  async close(): Promise<void> {
+    if (this.#listening) {
+      this.#listening = false;
+      // net.Server.close() resolves only when all sockets are gone; we track those ourselves.
+      this.#net.close();
+    }
+    await Promise.all([...this.#connections].map((c) => c.close()));
+  }
+
+  /** Destroys every connection still open (the drain deadline passed). */
+  destroyAll(): void {
+    for (const c of this.#connections) c.destroy();
+  }
+
+  #accept(socket: Socket): void {
+    const ctx = this.#ctx;
+    const counters = ctx.counters;
+    if (this.#connections.size >= ctx.options.maxConnections || ctx.draining) {
+      const code = ctx.draining ? ErrorCode.SHUTTING_DOWN : ErrorCode.BUSY;
+      const why = ctx.draining ? 'server is shutting down' : `connection limit of ${ctx.options.maxConnections} reached`;
+      counters.countError(code);
+      socket.on('error', (err: NodeJS.ErrnoException) => counters.countSocketError(err.code ?? 'UNKNOWN'));
+      socket.end(encodeFrame(MessageType.ERROR, 0, encodeError(code, why)));
+      setTimeout(() => socket.destroy(), 5_000).unref();
+      return;
+    }
+    counters.connectionsCurrent++;
+    counters.connectionsTotal++;
+    const conn = new Connection(socket, ctx);
+    this.#connections.add(conn);
+    void conn.closed.then(() => {
+      this.#connections.delete(conn);
+      counters.connectionsCurrent--;
+    });
+  }
+}

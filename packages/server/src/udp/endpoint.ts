@@ -1,0 +1,147 @@
+/**
+ * The framed protocol over UDP, on the same port number as TCP (docs/protocol.md, "UDP rules"):
+ * PING, ECHO and COMPUTE only; one frame per datagram; never a reply larger than the request (no
+ * amplification: COMPUTE needs at least 32 data bytes); never an ERROR reply. Every datagram that is
+ * not answered is dropped and counted in `udp.dropped` and under its error code's name.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { isIPv6, type AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  COMPUTE_DIGEST_BYTES,
+  ErrorCode,
+  Flags,
+  HEADER_SIZE,
+  MessageType,
+  ProtocolError,
+  decodeCompute,
+  decodeDatagram,
+  writeHeader,
+} from '@sockbench/protocol';
+import type { ProcessContext } from '../context.js';
+import type { ExecResult } from '../dispatch/executor.js';
+import { ListenError } from '../errors.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** Largest UDP payload over IPv4 (65535 − 8 UDP − 20 IP), bytes. */
+export const MAX_DATAGRAM = 65_507;
+
+/** Serves PING, ECHO, COMPUTE datagrams. */
+export class UdpEndpoint implements Lifecycle<AddressInfo> {
+  readonly #ctx: ProcessContext;
+  readonly #socket: UdpSocket;
+  readonly #port: number;
+  readonly #maxPayload: number;
+  /** False when a token is set without `udpWithToken`: every datagram is dropped as UNAUTHORIZED. */
+  readonly #serving: boolean;
+  #pending = 0;
+  #bound = false;
+  #closing = false;
+  #idle: (() => void) | null = null;
+
+  constructor(ctx: ProcessContext, port: number) {
+    this.#ctx = ctx;
+    this.#port = port;
+    this.#maxPayload = Math.min(ctx.options.maxPayload, MAX_DATAGRAM - HEADER_SIZE);
+    this.#serving = ctx.options.token === undefined || ctx.options.udpWithToken;
+    this.#socket = createSocket(isIPv6(ctx.options.host) ? 'udp6' : 'udp4');
+    this.#socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    this.#socket.on('error', (err: NodeJS.ErrnoException) => {
+      ctx.counters.countSocketError(err.code ?? 'UNKNOWN');
+      ctx.logger.debug({ err: err.message, code: err.code }, 'udp socket error');
+    });
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host } = this.#ctx.options;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new ListenError('UDP', `${host}:${this.#port}`, err));
+      this.#socket.once('error', onError);
+      this.#socket.bind({ address: host, port: this.#port }, () => {
+        this.#socket.off('error', onError);
+        this.#bound = true;
+        resolve(this.#socket.address());
+      });
+    });
+  }
+
+  /** Stops answering new datagrams, waits for pool work in flight, closes the socket. */
+  async close(): Promise<void> {
+    if (!this.#bound || this.#closing) return;
+    this.#closing = true;
+    if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+  }
+
+  #drop(code: ErrorCode): void {
+    const c = this.#ctx.counters;
+    c.udpDropped++;
+    c.countError(code);
+  }
+
+  #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    const ctx = this.#ctx;
+    ctx.counters.udpIn++;
+    if (!this.#serving) return this.#drop(ErrorCode.UNAUTHORIZED);
+    if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN);
+    const t0 = performance.now();
+    let result: ExecResult;
+    let type: number;
+    let id: number;
+    try {
+      const frame = decodeDatagram(msg, { maxPayload: this.#maxPayload, expect: 'requests' });
+      type = frame.type;
+      id = frame.id;
+      switch (type) {
+        case MessageType.PING:
+          if (frame.payload.length !== 0) return this.#drop(ErrorCode.BAD_PAYLOAD);
+          result = ctx.executor.ping();
+          break;
+        case MessageType.ECHO:
+          result = ctx.executor.echo(frame.payload);
+          break;
+        case MessageType.COMPUTE: {
+          // ≥ 32 data bytes: the 32-byte digest reply is then never larger than the request.
+          const req = decodeCompute(frame.payload, id, {
+            maxIterations: ctx.options.maxIterations,
+            minDataBytes: COMPUTE_DIGEST_BYTES,
+          });
+          result = ctx.executor.compute(req.iterations, req.data);
+          break;
+        }
+        default:
+          return this.#drop(ErrorCode.UNSUPPORTED);
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return this.#drop(err.code);
+    }
+    if (result === null) return this.#drop(ErrorCode.BUSY);
+    if (!(result instanceof Promise)) {
+      this.#send(type, id, result, rinfo, t0);
+      return;
+    }
+    this.#pending++;
+    const replyType = type;
+    const replyId = id;
+    result.then(
+      (payload) => this.#settle(() => this.#send(replyType, replyId, payload, rinfo, t0)),
+      () => this.#settle(() => this.#drop(ErrorCode.BUSY)),
+    );
+  }
+
+  #settle(then: () => void): void {
+    this.#pending--;
+    then();
+    if (this.#pending === 0 && this.#idle !== null) this.#idle();
+  }
+
+  #send(type: number, id: number, payload: Uint8Array, rinfo: RemoteInfo, t0: number): void {
+    const header = Buffer.allocUnsafe(HEADER_SIZE);
+    writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
+    this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address);
+    const c = this.#ctx.counters;
+    c.udpOut++;
+    c.serviceTimes.record(type, (performance.now() - t0) * 1000);
+  }
+}
