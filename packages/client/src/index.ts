@@ -1,2 +1,36 @@
-/** @sockbench/client: placeholder until its issue lands; see ../../../README.md. */
-export const PACKAGE_NAME = '@sockbench/client';
+/**
+ * @sockbench/client: the promise-based {@link Client} (TCP and UDP) and the low-level frame channels
+ * the load generator drives. See ../README.md.
+ */
+export { Client, connect, type ClientEvents, type Reply } from './client.js';
+export {
+  ClientError,
+  ClientErrorCodes,
+  ConnectError,
+  ConnectionClosedError,
+  ServerError,
+  TimeoutError,
+  UnexpectedFrameError,
+  UnsupportedOnUdpError,
+  formatHostPort,
+} from './errors.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  HELLO_ID,
+  type ChannelHandlers,
+  type ChannelOptions,
+  type FrameChannel,
+} from './channel.js';
+export { openTcpChannel } from './tcp-channel.js';
+export { MAX_DATAGRAM_BYTES, openUdpChannel } from './udp-channel.js';
+export {
+  CONNECT_OPTION_TABLE,
+  DEFAULT_PORT,
+  DEFAULT_TIMEOUT_MS,
+  fillConnectOptions,
+  type ConnectOptionSpec,
+  type ConnectOptions,
+  type FilledConnectOptions,
+} from './options.js';
+export { nextRequestId } from './request-ids.js';
+export { summarizeRtts, type RttSummary } from './rtt-summary.js';

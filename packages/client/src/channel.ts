@@ -1,0 +1,57 @@
+/**
+ * The low-level connection the load generator and {@link Client} share: send a frame with the caller's
+ * id, get every decoded frame back with its receive time. No promise and no map entry per request, so a
+ * generator can keep thousands in flight and match replies by id itself.
+ */
+import type { Frame, Hello } from '@sockbench/protocol';
+
+/** Callbacks of a channel. */
+export interface ChannelHandlers {
+  /**
+   * Every decoded frame (replies and pushes), with its receive time: `performance.now()` in ms
+   * (sub-µs resolution), taken once per TCP chunk / UDP datagram before decoding. `frame.payload` may be
+   * a view into the received chunk. Frames consumed while opening (the WELCOME push, the HELLO reply)
+   * are not passed here.
+   */
+  onFrame(frame: Frame, receivedAtMs: number): void;
+  /** Once, when the channel closes; `err` when it closed on an error (socket error, malformed frame). */
+  onClose?(err?: Error): void;
+}
+
+/** Options of {@link openTcpChannel} and {@link openUdpChannel}. */
+export interface ChannelOptions {
+  /** Server host name or IP address. */
+  host: string;
+  /** Server port (TCP and UDP share the number). */
+  port: number;
+  /** Largest reply payload accepted, bytes; default 1 MiB, at most 16 MiB. A larger one closes a TCP channel. */
+  maxPayload?: number;
+  /** Time allowed to connect and receive the WELCOME (and the HELLO reply), ms; default 5000. */
+  connectTimeoutMs?: number;
+  /** TCP only: sent as HELLO (with id 1) right after the WELCOME; the channel opens once it is answered. */
+  hello?: Hello;
+}
+
+/** One open connection (TCP) or connected socket (UDP) that carries frames. */
+export interface FrameChannel {
+  readonly transport: 'tcp' | 'udp';
+  /**
+   * Sends one frame with the caller's id (no promise, no per-request allocation beyond the frame bytes).
+   * Returns false when the TCP write buffer is over its high-water mark (backpressure): wait for
+   * {@link onDrain}. UDP: always true. Sending on a closed channel is a no-op that returns false.
+   * @throws RangeError when `id` is not a u32 or the payload is over 16 MiB
+   */
+  send(type: number, id: number, payload?: Uint8Array): boolean;
+  /** Sets the callback run each time the TCP write buffer drains; a later call replaces it. Never runs on UDP. */
+  onDrain(cb: () => void): void;
+  /** Bytes queued but not yet written (TCP), 0 for UDP. */
+  readonly pendingBytes: number;
+  /** Closes the channel (TCP: flushes, sends FIN, waits for the close); resolves once closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Default of {@link ChannelOptions.connectTimeoutMs}, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** Id the channel gives its own HELLO request; a caller's ids may start at 2 to never repeat it. */
+export const HELLO_ID = 1;

@@ -1,0 +1,35 @@
+/** Round-trip summary as ping(8) prints it: `rtt min/avg/max/mdev = …`. */
+
+/** Summary of a set of round-trip times, ms. */
+export interface RttSummary {
+  /** Number of samples. */
+  count: number;
+  min: number;
+  avg: number;
+  max: number;
+  /**
+   * Mean deviation as iputils ping(8) computes it: sqrt(mean(x²) − mean(x)²), i.e. the population
+   * standard deviation (iputils `ping_common.c`, `finish()`), ms.
+   */
+  mdev: number;
+}
+
+/** Summarizes RTTs in ms; all fields 0 for no samples. */
+export function summarizeRtts(rttsMs: readonly number[]): RttSummary {
+  const count = rttsMs.length;
+  if (count === 0) return { count: 0, min: 0, avg: 0, max: 0, mdev: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sum2 = 0;
+  for (const x of rttsMs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+    sum2 += x * x;
+  }
+  const avg = sum / count;
+  // Rounding can make the difference a hair below 0 for identical samples.
+  const mdev = Math.sqrt(Math.max(0, sum2 / count - avg * avg));
+  return { count, min, avg, max, mdev };
+}

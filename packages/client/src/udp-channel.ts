@@ -1,0 +1,126 @@
+/**
+ * A UDP {@link FrameChannel}: one connected `dgram` socket (so the kernel filters datagrams from other
+ * peers), one frame per datagram. No retransmission and no ordering: a lost request or reply just never
+ * comes back, which is what the load generator counts as loss from the ids.
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload } from '@sockbench/protocol';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
+import { ConnectError } from './errors.js';
+
+/** Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP), bytes: a frame of 12 + length must fit. */
+export const MAX_DATAGRAM_BYTES = 65_507;
+
+class UdpChannel implements FrameChannel {
+  readonly transport = 'udp' as const;
+  readonly pendingBytes = 0;
+  readonly #socket: dgram.Socket;
+  readonly #handlers: ChannelHandlers;
+  readonly #maxPayload: number;
+  #closed = false;
+  #closedPromise: Promise<void>;
+  #dropped = 0;
+  #sendErrors = 0;
+
+  constructor(socket: dgram.Socket, maxPayload: number, handlers: ChannelHandlers) {
+    this.#socket = socket;
+    this.#handlers = handlers;
+    this.#maxPayload = maxPayload;
+    this.#closedPromise = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.#closed = true;
+        resolve();
+        this.#handlers.onClose?.();
+      });
+    });
+    // A send that failed (EMSGSIZE, ECONNREFUSED from an ICMP port-unreachable on a connected
+    // socket, ENOBUFS) is a lost datagram on a connectionless transport, not the end of the channel.
+    socket.on('error', () => {
+      this.#sendErrors++;
+    });
+    socket.on('message', (msg) => {
+      const at = performance.now();
+      let frame;
+      try {
+        frame = decodeDatagram(msg, { maxPayload: this.#maxPayload, expect: 'replies' });
+      } catch {
+        this.#dropped++;
+        return;
+      }
+      this.#handlers.onFrame(frame, at);
+    });
+  }
+
+  /** Datagrams received that did not decode as one frame (dropped, never passed to onFrame). */
+  get droppedDatagrams(): number {
+    return this.#dropped;
+  }
+
+  /** Sends that failed locally or drew an ICMP error (each such datagram is lost). */
+  get sendErrors(): number {
+    return this.#sendErrors;
+  }
+
+  send(type: number, id: number, payload?: Uint8Array): boolean {
+    const bytes = encodeFrame(type, id, payload);
+    if (this.#closed) return false;
+    this.#socket.send(bytes);
+    return true;
+  }
+
+  onDrain(_cb: () => void): void {
+    // UDP has no send buffer to wait on: send() always returns true, so there is nothing to drain.
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#socket.close();
+    }
+    return this.#closedPromise;
+  }
+}
+
+/**
+ * Opens a UDP channel: resolves `host`, creates a socket of its family and connects it to `port`.
+ * `hello` is ignored (the token guards TCP only).
+ * @returns the channel, also exposing `droppedDatagrams` and `sendErrors` counters
+ * @throws (rejects) ConnectError: the host does not resolve (`ENOTFOUND`), connect fails, or it takes
+ *   over `connectTimeoutMs` (`ETIMEDOUT`); RangeError: bad `maxPayload`
+ */
+export async function openUdpChannel(
+  opts: ChannelOptions,
+  handlers: ChannelHandlers,
+): Promise<FrameChannel & { readonly droppedDatagrams: number; readonly sendErrors: number }> {
+  const { host, port } = opts;
+  const maxPayload = validateMaxPayload(opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, 'maxPayload');
+  const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  let family: number;
+  try {
+    family = (await lookup(host)).family;
+  } catch (err) {
+    throw new ConnectError(host, port, (err as NodeJS.ErrnoException).code ?? 'ENOTFOUND', (err as Error).message, {
+      cause: err,
+    });
+  }
+  const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new ConnectError(host, port, 'ETIMEDOUT', `UDP connect took over ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      socket.close();
+      reject(new ConnectError(host, port, err.code ?? 'EIO', err.message, { cause: err }));
+    };
+    socket.once('error', onError);
+    socket.connect(port, host, () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(new UdpChannel(socket, maxPayload, handlers));
+    });
+  });
+}
