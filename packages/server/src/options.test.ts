@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORT, OPTION_TABLE, fillOptions } from './options.js';
+
+describe('fillOptions', () => {
+  it('merges the documented defaults', () => {
+    expect(fillOptions({})).toEqual({
+      host: '127.0.0.1',
+      port: DEFAULT_PORT,
+      rawPort: undefined,
+      threads: 2,
+      poolQueue: 1024,
+      dispatch: 'inline',
+      maxConnections: 10_000,
+      maxPayload: 1024 * 1024,
+      idleTimeoutMs: 300_000,
+      maxIterations: 100_000,
+      drainTimeoutMs: 10_000,
+      token: undefined,
+      udpWithToken: false,
+      metricsPort: undefined,
+    });
+  });
+
+  it('takes the defaults from the same table that feeds --help', () => {
+    const filled = fillOptions({}) as unknown as Record<string, unknown>;
+    for (const row of OPTION_TABLE) {
+      if (row.key === 'workers') continue;
+      expect(filled[row.key], row.key).toBe(row.default);
+    }
+  });
+
+  it.each([
+    [{ port: 70000 }, /options\.port \(--port\) must be an integer in 0\.\.65535, got 70000/],
+    [{ threads: 0 }, /options\.threads \(--threads\) must be an integer in 1\.\.256 threads per process, got 0/],
+    [{ maxPayload: 16 * 1024 * 1024 + 1 }, /options\.maxPayload \(--max-payload\) must be an integer in 0\.\.16777216 bytes, got 16777217/],
+    [{ idleTimeoutMs: -1 }, /options\.idleTimeoutMs \(--idle-timeout\) must be an integer in 0\.\.86400000 ms, got -1/],
+    [{ poolQueue: 1.5 }, /options\.poolQueue \(--pool-queue\) must be an integer/],
+    [{ dispatch: 'threads' as 'pool' }, /options\.dispatch \(--dispatch\) must be one of inline, pool, got threads/],
+    [{ host: '' }, /options\.host \(--host\) must be a non-empty address/],
+    [{ token: '' }, /options\.token \(--token\) must be a non-empty string/],
+  ])('rejects %j', (bad, message) => {
+    expect(() => fillOptions(bad)).toThrow(message);
+  });
+
+  it('throws RangeError for out-of-range numbers and TypeError for non-integers', () => {
+    expect(() => fillOptions({ maxConnections: 0 })).toThrow(RangeError);
+    expect(() => fillOptions({ maxConnections: Number.NaN })).toThrow(TypeError);
+  });
+});

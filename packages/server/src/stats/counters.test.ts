@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, MessageType } from '@sockbench/protocol';
+import { Counters, mergeStats, type ProcessStats } from './counters.js';
+
+function processStats(c: Counters): ProcessStats {
+  return {
+    startedAt: c.startedAt,
+    connections: { current: c.connectionsCurrent, total: c.connectionsTotal },
+    frames: { in: c.framesIn, out: c.framesOut },
+    bytes: { in: c.bytesIn, out: c.bytesOut },
+    errors: { ...c.errors },
+    udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
+    pool: { threads: 2, queued: 1, completed: 5 },
+    socketErrors: { ...c.socketErrors },
+    backpressure: { paused: 0, pendingWriteBytes: 10 },
+    serviceTimes: c.serviceTimes.encode(),
+  };
+}
+
+describe('mergeStats', () => {
+  it('sums counters and merges service-time histograms exactly', () => {
+    const a = new Counters();
+    const b = new Counters();
+    a.framesIn = 3;
+    b.framesIn = 4;
+    a.connectionsCurrent = 1;
+    b.connectionsCurrent = 2;
+    a.countError(ErrorCode.BUSY);
+    b.countError(ErrorCode.BUSY);
+    b.countError(ErrorCode.BAD_FRAME);
+    a.countSocketError('ECONNRESET');
+    // 1..100 µs on one process, 101..200 on the other: merged p50 ≈ 100, max 200.
+    for (let v = 1; v <= 100; v++) a.serviceTimes.record(MessageType.PING, v);
+    for (let v = 101; v <= 200; v++) b.serviceTimes.record(MessageType.PING, v);
+    b.serviceTimes.record(MessageType.ECHO, 0.2); // sub-µs is recorded as 1 µs
+    const s = mergeStats([processStats(a), processStats(b)]);
+    expect(s.processes).toBe(2);
+    expect(s.frames.in).toBe(7);
+    expect(s.connections.current).toBe(3);
+    expect(s.errors).toEqual({ BUSY: 2, BAD_FRAME: 1 });
+    expect(s.socketErrors).toEqual({ ECONNRESET: 1 });
+    expect(s.pool).toEqual({ threads: 4, queued: 2, completed: 10 });
+    expect(s.backpressure.pendingWriteBytes).toBe(20);
+    expect(s.serviceTimeUs.PING).toEqual({ count: 200, p50: 100, p99: 198, p999: 200, max: 200 });
+    expect(s.serviceTimeUs.ECHO).toEqual({ count: 1, p50: 1, p99: 1, p999: 1, max: 1 });
+    expect(s.uptimeMs).toBeGreaterThanOrEqual(0);
+  });
+});

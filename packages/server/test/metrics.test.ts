@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageType } from '@sockbench/protocol';
+import { createServer, type Server } from '../src/index.js';
+import { Peer } from './helpers.js';
+
+describe('metrics HTTP (--metrics-port)', () => {
+  let server: Server;
+  let base: string;
+  let tcpPort: number;
+  beforeAll(async () => {
+    server = createServer({ port: 0, metricsPort: 0, threads: 1 });
+    const a = await server.listen();
+    base = `http://127.0.0.1:${a.metrics!.port}`;
+    tcpPort = a.tcp.port;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('serves /healthz and 404 elsewhere', async () => {
+    const ok = await fetch(`${base}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('ok\n');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('serves Prometheus text reflecting the traffic', async () => {
+    const p = await Peer.welcomed(tcpPort);
+    try {
+      await p.request(MessageType.PING, 1);
+      await p.request(0x55, 2);
+      const res = await fetch(`${base}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      expect(text).toMatch(/^sockbench_connections_current 1$/m);
+      expect(text).toMatch(/^sockbench_frames_in_total 2$/m);
+      expect(text).toMatch(/^sockbench_errors_total\{code="UNKNOWN_TYPE"\} 1$/m);
+      expect(text).toMatch(/^sockbench_service_time_us\{type="PING",quantile="0.5"\} \d+$/m);
+    } finally {
+      p.destroy();
+    }
+  });
+});
