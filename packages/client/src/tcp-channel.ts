@@ -133,9 +133,10 @@ export function openTcpChannel(
   handlers: ChannelHandlers,
 ): Promise<FrameChannel & { readonly welcome: Welcome }> {
   const { host, port } = opts;
-  const maxPayload = validateMaxPayload(opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, 'maxPayload');
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    // Thrown inside the executor, so a bad option rejects like every other failure.
+    const maxPayload = validateMaxPayload(opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, 'maxPayload');
     let state: 'opening' | 'open' | 'failed' = 'opening';
     // Until the channel opens, its close rejects this promise; the caller's onClose hears only of a
     // channel it was given.

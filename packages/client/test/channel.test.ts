@@ -1,0 +1,213 @@
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadFrameError, Flags, FrameTooLargeError, FrameDecoder, MessageType, encodeFrame, type Frame } from '@sockbench/protocol';
+import { ConnectError, openTcpChannel, openUdpChannel, type ChannelHandlers, type FrameChannel } from '../src/index.js';
+import { closeAll, closedPort, onCleanup, startServer, startTcpPeer, startUdpPeer } from './helpers.js';
+
+afterEach(closeAll);
+
+/** Handlers that record every frame and resolve `closed` with the close error. */
+function recorder(): ChannelHandlers & {
+  frames: Array<{ frame: Frame; at: number }>;
+  closed: Promise<Error | undefined>;
+  closes: number;
+  waitFor(n: number): Promise<void>;
+} {
+  const frames: Array<{ frame: Frame; at: number }> = [];
+  let waiter: { n: number; resolve: () => void } | undefined;
+  let onClosed!: (err: Error | undefined) => void;
+  const r = {
+    frames,
+    closes: 0,
+    closed: new Promise<Error | undefined>((resolve) => (onClosed = resolve)),
+    onFrame(frame: Frame, at: number) {
+      frames.push({ frame, at });
+      if (waiter && frames.length >= waiter.n) waiter.resolve();
+    },
+    onClose(err?: Error) {
+      r.closes++;
+      onClosed(err);
+    },
+    waitFor(n: number) {
+      return frames.length >= n ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { n, resolve }));
+    },
+  };
+  return r;
+}
+
+function track<T extends FrameChannel>(ch: T): T {
+  onCleanup(() => ch.close());
+  return ch;
+}
+
+describe('openTcpChannel', () => {
+  it('resolves after the WELCOME; replies come back with the caller ids, RESPONSE flag and a receive time', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = track(await openTcpChannel({ host: '127.0.0.1', port }, r));
+    expect(ch.transport).toBe('tcp');
+    expect(ch.welcome.server).toMatch(/^sockbench\//);
+    const before = performance.now();
+    expect(ch.send(MessageType.PING, 7)).toBe(true);
+    expect(ch.send(MessageType.ECHO, 0xffff_ffff, Buffer.from('max id'))).toBe(true);
+    await r.waitFor(2);
+    const byId = new Map(r.frames.map((f) => [f.frame.id, f]));
+    expect(byId.get(7)?.frame).toMatchObject({ type: MessageType.PING, flags: Flags.RESPONSE });
+    expect(byId.get(0xffff_ffff)?.frame.payload.toString()).toBe('max id');
+    for (const { at } of r.frames) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(performance.now());
+    }
+    expect(r.frames.some((f) => f.frame.type === MessageType.WELCOME)).toBe(false); // consumed while opening
+  });
+
+  it('frames sent in one tick leave corked together and all get replies', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = track(await openTcpChannel({ host: '127.0.0.1', port }, r));
+    for (let id = 1; id <= 500; id++) ch.send(MessageType.ECHO, id, Buffer.from(String(id)));
+    // Corked until the tick ends: nothing has reached the kernel yet.
+    expect(ch.pendingBytes).toBeGreaterThan(0);
+    await r.waitFor(500);
+    expect(r.frames.map((f) => Number(f.frame.payload.toString())).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 500 }, (_, i) => i + 1),
+    );
+    expect(r.frames.every((f) => f.frame.id === Number(f.frame.payload.toString()))).toBe(true);
+  });
+
+  it('backpressure: send returns false over the high-water mark, and onDrain fires once flushed', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = track(await openTcpChannel({ host: '127.0.0.1', port }, r));
+    const drained = new Promise<void>((resolve) => ch.onDrain(resolve));
+    // 64 KiB is over the socket's 16 KiB high-water mark, and the socket is corked until the tick ends.
+    expect(ch.send(MessageType.ECHO, 1, Buffer.alloc(64 * 1024, 1))).toBe(false);
+    expect(ch.pendingBytes).toBeGreaterThanOrEqual(64 * 1024);
+    await drained;
+    await r.waitFor(1);
+    expect(r.frames[0]!.frame.payload.length).toBe(64 * 1024);
+  });
+
+  it('with hello: sends HELLO (id 1) and opens on its reply', async () => {
+    const { port } = await startServer({ token: 't0k' });
+    const r = recorder();
+    const ch = track(await openTcpChannel({ host: '127.0.0.1', port, hello: { client: 'gen-1', token: 't0k' } }, r));
+    expect(ch.welcome.auth).toBe(true);
+    ch.send(MessageType.PING, 2);
+    await r.waitFor(1);
+    expect(r.frames[0]!.frame).toMatchObject({ type: MessageType.PING, id: 2 });
+    expect(r.frames.some((f) => f.frame.type === MessageType.HELLO)).toBe(false);
+  });
+
+  it('onClose runs once, without an error, after BYE; send then returns false', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = await openTcpChannel({ host: '127.0.0.1', port }, r);
+    ch.send(MessageType.BYE, 1);
+    expect(await r.closed).toBeUndefined();
+    await ch.close();
+    expect(r.closes).toBe(1);
+    expect(r.frames.map((f) => f.frame.type)).toEqual([MessageType.BYE]);
+    expect(ch.send(MessageType.PING, 2)).toBe(false);
+  });
+
+  it('close() flushes what was sent in the same tick before the FIN', async () => {
+    const received: number[] = [];
+    let gotAll!: () => void;
+    const all = new Promise<void>((resolve) => (gotAll = resolve));
+    const peer = await startTcpPeer((socket) => {
+      const dec = new FrameDecoder({ expect: 'requests' });
+      socket.on('data', (d: Buffer) => dec.push(d, (f) => received.push(f.id)));
+      socket.on('end', () => {
+        gotAll();
+        socket.end();
+      });
+    });
+    const r = recorder();
+    const ch = await openTcpChannel({ host: '127.0.0.1', port: peer.port }, r);
+    ch.send(MessageType.PING, 1);
+    ch.send(MessageType.PING, 2);
+    await ch.close();
+    await all;
+    expect(received).toEqual([1, 2]);
+  });
+
+  it('a malformed frame from the server closes the channel with the protocol error', async () => {
+    const peer = await startTcpPeer((socket) => {
+      const bad = encodeFrame(MessageType.PING, 3, undefined, Flags.RESPONSE);
+      bad.writeUInt16BE(0x0003, 6); // a reserved flag bit
+      socket.write(bad);
+    });
+    const r = recorder();
+    await openTcpChannel({ host: '127.0.0.1', port: peer.port }, r);
+    const err = await r.closed;
+    expect(err).toBeInstanceOf(BadFrameError);
+    expect(err!.message).toMatch(/reserved flag bits/);
+  });
+
+  it('a reply over maxPayload closes the channel (FRAME_TOO_LARGE)', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    // The WELCOME itself is about 106 bytes, so 200 lets it in.
+    const ch = await openTcpChannel({ host: '127.0.0.1', port, maxPayload: 200 }, r);
+    ch.send(MessageType.ECHO, 1, Buffer.alloc(201));
+    const err = await r.closed;
+    expect(err).toBeInstanceOf(FrameTooLargeError);
+    expect((err as Error).message).toBe('payload of 201 bytes is over the limit of 200 bytes');
+  });
+
+  it('rejects with ConnectError ECONNREFUSED naming host and port', async () => {
+    const port = await closedPort();
+    const err = (await openTcpChannel({ host: '127.0.0.1', port }, recorder()).catch((e: unknown) => e)) as ConnectError;
+    expect(err).toBeInstanceOf(ConnectError);
+    expect([err.code, err.host, err.port]).toEqual(['ECONNREFUSED', '127.0.0.1', port]);
+  });
+
+  it('rejects with RangeError for a maxPayload over 16 MiB', async () => {
+    await expect(openTcpChannel({ host: '127.0.0.1', port: 1, maxPayload: 17 * 1024 * 1024 }, recorder())).rejects.toThrow(
+      /maxPayload must be an integer in 0\.\.16777216/,
+    );
+  });
+});
+
+describe('openUdpChannel', () => {
+  it('one frame per datagram: replies carry the caller ids and a receive time; send is always true', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = track(await openUdpChannel({ host: '127.0.0.1', port }, r));
+    expect(ch.transport).toBe('udp');
+    expect(ch.pendingBytes).toBe(0);
+    expect(ch.send(MessageType.PING, 41)).toBe(true);
+    expect(ch.send(MessageType.ECHO, 42, Buffer.from('u'))).toBe(true);
+    await r.waitFor(2);
+    expect(new Set(r.frames.map((f) => f.frame.id))).toEqual(new Set([41, 42]));
+    expect(r.frames.every((f) => (f.frame.flags & Flags.RESPONSE) !== 0 && f.at > 0)).toBe(true);
+  });
+
+  it('counts datagrams that are not one frame and never hands them on', async () => {
+    const peer = await startUdpPeer();
+    const r = recorder();
+    const ch = track(await openUdpChannel({ host: '127.0.0.1', port: peer.port }, r));
+    ch.send(MessageType.PING, 1);
+    const got = await peer.next();
+    await peer.reply(Buffer.from([0, 0]), got.rinfo);
+    const tooBig = encodeFrame(MessageType.ECHO, 1, Buffer.alloc(10), Flags.RESPONSE);
+    tooBig[4] = 2; // unknown version
+    await peer.reply(tooBig, got.rinfo);
+    await peer.reply(encodeFrame(MessageType.PING, 1, undefined, Flags.RESPONSE), got.rinfo);
+    await r.waitFor(1);
+    expect(ch.droppedDatagrams).toBe(2);
+    expect(r.frames).toHaveLength(1);
+  });
+
+  it('close() resolves and runs onClose once', async () => {
+    const { port } = await startServer();
+    const r = recorder();
+    const ch = await openUdpChannel({ host: '127.0.0.1', port }, r);
+    await ch.close();
+    await ch.close();
+    expect(await r.closed).toBeUndefined();
+    expect(r.closes).toBe(1);
+    expect(ch.send(MessageType.PING, 1)).toBe(false);
+  });
+});
