@@ -1,0 +1,192 @@
+/**
+ * `sockbench-loadgen`: run (default), compare, merge, report. Human output (progress, tables, notes)
+ * goes to stderr; stdout carries only the JSON report, and only with `--json -`.
+ *
+ * Exit status: 0 done; 1 the run finished but had errors, lost connections or no reply at all (its
+ * reports are still written), or a generator thread failed; 2 usage (unknown, malformed or conflicting
+ * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable.
+ */
+import yargs, { type Argv, type Options } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { LoadgenError, UsageError } from './errors.js';
+import { OUTPUT_OPTIONS, PLAN_OPTIONS, TRANSPORTS, resolveRunOptions, type OptionSpec, type RunArgs, type RunOptions, type Transport } from './options.js';
+import { Progress } from './progress.js';
+import { mergeReports } from './report/merge.js';
+import { makeReport, readReport, toolInfo, writeOutputs } from './report/output.js';
+import type { Report, RunReport } from './report/schema.js';
+import { renderTable } from './report/text.js';
+import { runPlan } from './runner.js';
+
+const NAME = 'sockbench-loadgen';
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function toYargs(table: Record<string, OptionSpec>): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const o: Options = { type: spec.type, describe: spec.describe, requiresArg: spec.requiresArg ?? false };
+    if (spec.default !== undefined) o.default = spec.default;
+    if (spec.choices !== undefined) o.choices = [...spec.choices];
+    if (spec.alias !== undefined) o.alias = spec.alias;
+    out[key] = o;
+  }
+  return out;
+}
+
+/** True when a run should make the process exit non-zero (its reports are still written). */
+export function runFailed(run: RunReport): boolean {
+  return run.counters.errors > 0 || run.counters.connectionsLost > 0 || run.counters.completed === 0;
+}
+
+function runArgs(argv: Record<string, unknown>): RunArgs {
+  const keys = ['host', 'port', 'transport', 'connections', 'threads', 'op', 'size', 'iterations', 'duration', 'requests', 'warmup', 'pipeline', 'rate', 'timeout', 'token', 'json', 'hdrLog', 'html', 'quiet'] as const;
+  const out: RunArgs = {};
+  for (const k of keys) if (argv[k] !== undefined) out[k] = argv[k];
+  return out;
+}
+
+async function finish(report: Report, targets: { json: string | null; hdrLog: string | null; html: string | null }): Promise<number> {
+  say(renderTable(report.runs));
+  await writeOutputs(report, targets);
+  for (const [what, path] of [['JSON', targets.json], ['HdrHistogram log', targets.hdrLog], ['HTML', targets.html]] as const) {
+    if (path !== null && path !== '-') say(`${NAME}: wrote ${what} report ${path}`);
+  }
+  const failed = report.runs.filter(runFailed);
+  for (const r of failed) {
+    say(`${NAME}: ${r.plan.transport} run had ${r.counters.errors} errors, ${r.counters.connectionsLost} lost connections, ${r.counters.completed} completed requests`);
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+async function runOne(opts: RunOptions, progress: Progress): Promise<RunReport> {
+  const { plan } = opts;
+  return runPlan({ plan, token: opts.token }, { onInterval: (iv) => progress.interval(plan, iv) }).finally(() => progress.end());
+}
+
+async function runCommand(argv: Record<string, unknown>): Promise<number> {
+  const opts = resolveRunOptions(runArgs(argv));
+  const progress = new Progress(process.stderr, opts.quiet);
+  const run = await runOne(opts, progress);
+  return finish(makeReport([run]), opts);
+}
+
+/** Parses `--transports` (`tcp,udp`). @throws UsageError naming a bad entry */
+export function parseTransports(text: unknown): Transport[] {
+  const list = String(text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length < 2) throw new UsageError(`--transports needs at least two of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(text)}`);
+  for (const t of list) {
+    if (!(TRANSPORTS as readonly string[]).includes(t)) throw new UsageError(`--transports: ${t} is not one of ${TRANSPORTS.join(', ')}`);
+  }
+  if (new Set(list).size !== list.length) throw new UsageError(`--transports lists a transport twice: ${list.join(',')}`);
+  return list as Transport[];
+}
+
+async function compareCommand(argv: Record<string, unknown>): Promise<number> {
+  const transports = parseTransports(argv.transports);
+  if (argv.transport !== undefined && argv.transport !== PLAN_OPTIONS.transport.default) {
+    throw new UsageError('compare takes --transports (a list), not --transport');
+  }
+  // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
+  const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }));
+  const first = plans[0]!;
+  const progress = new Progress(process.stderr, first.quiet);
+  const runs: RunReport[] = [];
+  for (const opts of plans) {
+    if (!first.quiet) say(`${NAME}: ${opts.plan.transport} …`);
+    runs.push(await runOne(opts, progress));
+  }
+  return finish(makeReport(runs), first);
+}
+
+async function mergeCommand(argv: Record<string, unknown>): Promise<number> {
+  const files = (argv.reports as unknown[]).map(String);
+  if (files.length < 2) throw new UsageError('merge needs at least two reports');
+  const reports = await Promise.all(files.map((f) => readReport(f)));
+  const merged = mergeReports(reports, files);
+  merged.tool = toolInfo();
+  await finish(merged, { json: String(argv.output), hdrLog: (argv.hdrLog as string | undefined) ?? null, html: (argv.html as string | undefined) ?? null });
+  return 0;
+}
+
+async function reportCommand(argv: Record<string, unknown>): Promise<number> {
+  const report = await readReport(String(argv.file));
+  await finish(report, { json: (argv.json as string | undefined) ?? null, hdrLog: (argv.hdrLog as string | undefined) ?? null, html: (argv.html as string | undefined) ?? null });
+  return 0;
+}
+
+function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
+  return async (argv: Record<string, unknown>): Promise<void> => {
+    try {
+      process.exitCode = await fn(argv);
+    } catch (err) {
+      if (err instanceof LoadgenError) {
+        say(`${NAME}: ${err.message}`);
+        process.exitCode = err.exitCode;
+      } else {
+        say(`${NAME}: ${(err as Error).stack ?? String(err)}`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}
+
+/** Builds the yargs parser (exported for tests of `--help`). */
+export function buildCli(args: string[]): Argv {
+  const planOptions = toYargs(PLAN_OPTIONS);
+  const outputOptions = toYargs(OUTPUT_OPTIONS);
+  return yargs(args)
+    .scriptName(NAME)
+    .usage(`${NAME} [run] --port P [options]\n\nLoad generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop (--rate), latency in HdrHistogram (µs), TCP vs UDP.`)
+    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions), handle(runCommand))
+    .command(
+      'compare',
+      'run the same plan over each transport in turn and print them side by side with ratios',
+      (y) =>
+        y
+          .options(planOptions)
+          .option('transports', { type: 'string', default: 'tcp,udp', describe: 'comma-separated transports to run in turn (same --port for all)', requiresArg: true })
+          .options(outputOptions),
+      handle(compareCommand),
+    )
+    .command(
+      'merge <reports..>',
+      'add JSON reports of the same plan (from several generator machines) into one',
+      (y) =>
+        y
+          .positional('reports', { type: 'string', array: true, describe: 'JSON reports to add' })
+          .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'merged JSON report; "-" for stdout' })
+          .option('html', OUTPUT_OPTIONS.html)
+          .option('hdr-log', OUTPUT_OPTIONS['hdr-log']),
+      handle(mergeCommand),
+    )
+    .command(
+      'report <file>',
+      'render a saved JSON report (table on stderr, and --html / --hdr-log / --json files)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', describe: 'a JSON report' })
+          .option('html', OUTPUT_OPTIONS.html)
+          .option('hdr-log', OUTPUT_OPTIONS['hdr-log'])
+          .option('json', OUTPUT_OPTIONS.json),
+      handle(reportCommand),
+    )
+    .example(`${NAME} --port 7878 -c 50 -d 10s`, 'closed loop, 50 connections, one request in flight each')
+    .example(`${NAME} --port 7878 --transport udp --rate 20000 -d 30s --html udp.html`, 'open loop at 20,000 req/s over UDP')
+    .example(`${NAME} compare --port 7878 -c 16 -d 10s --json both.json --html both.html`, 'TCP then UDP, side by side')
+    .example(`${NAME} merge a.json b.json -o all.json`, 'add reports taken on two machines')
+    .epilogue('Units: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable.')
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(toolInfo().version)
+    .wrap(Math.min(110, process.stderr.columns ?? 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      say(`${NAME}: ${msg.split('\n')[0]} (see --help)`);
+      process.exit(2);
+    });
+}
+
+await buildCli(hideBin(process.argv)).parseAsync();

@@ -1,0 +1,253 @@
+/**
+ * Transport drivers: the only code that touches sockets. A driver sends request `id` and reports each
+ * reply by id with its receive time; the load loop (load-loop.ts) does all timing and counting.
+ *
+ * - `tcp` / `udp`: the sockbench protocol through `@sockbench/client`'s frame channels.
+ * - `raw-tcp`: `size`-byte messages on a plain stream; an echo server answers in order, so the reply
+ *   to the oldest outstanding request is complete each time another `size` bytes came back.
+ * - `raw-udp`: one `size`-byte datagram per request whose first 4 bytes carry the id (big-endian), so
+ *   replies match by id even when datagrams are lost or reordered.
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ConnectError, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import {
+  HEADER_SIZE,
+  MessageType,
+  decodeError,
+  encodeCompute,
+  errorCodeName,
+  type Frame,
+} from '@sockbench/protocol';
+import { TargetUnreachable, UsageError } from '../errors.js';
+import type { LoadPlan } from '../options.js';
+
+/** What a driver reports to the load loop. */
+export interface ReplySink {
+  /** A reply to request `id` arrived at `atMs` (performance.now()); `bytes` on the wire; `error` null when good. */
+  reply(id: number, atMs: number, bytes: number, error: string | null): void;
+  /** The connection ended; every request in flight on it is lost with `code` (an OS code or CONNECTION_CLOSED). */
+  closed(code: string): void;
+  /** A driver that returned false from `send` can send again. */
+  drained(): void;
+}
+
+/** One connection (or UDP socket) as the load loop sees it. */
+export interface Driver {
+  /** Sends request `id`; false = backpressure: stop until `sink.drained()`. */
+  send(id: number): boolean;
+  /** Bytes one request puts on the wire (frame header included for tcp/udp). */
+  readonly requestBytes: number;
+  /** Closes; resolves once closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Opens one driver; rejects with TargetUnreachable or UsageError. */
+export type DriverFactory = (sink: ReplySink) => Promise<Driver>;
+
+/** Time allowed to open one connection, ms. */
+export const CONNECT_TIMEOUT_MS = 5000;
+
+/** Reply code for a reply that does not match its request (wrong type or size). */
+export const BAD_REPLY = 'BAD_REPLY';
+/** Loss code for requests in flight on a connection that the server closed without an OS error. */
+export const CONNECTION_CLOSED = 'CONNECTION_CLOSED';
+
+function unreachable(err: unknown, plan: LoadPlan): Error {
+  if (err instanceof ConnectError) return new TargetUnreachable(plan.host, plan.port, err.code, (err.cause as Error | undefined)?.message ?? '');
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code === 'string') return new TargetUnreachable(plan.host, plan.port, e.code, e.message);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The request payload of a plan (built once; every request of a connection shares it). */
+export function requestPayload(plan: LoadPlan): Buffer {
+  const data = Buffer.alloc(plan.size, 0x61);
+  if (plan.op === 'compute') return encodeCompute(plan.iterations, data);
+  if (plan.op === 'echo') return data;
+  return Buffer.alloc(0);
+}
+
+function messageType(plan: LoadPlan): MessageType {
+  return plan.op === 'ping' ? MessageType.PING : plan.op === 'compute' ? MessageType.COMPUTE : MessageType.ECHO;
+}
+
+/** Reply payload length a good reply has, bytes. */
+function expectedReplyLength(plan: LoadPlan): number {
+  return plan.op === 'ping' ? 0 : plan.op === 'compute' ? 32 : plan.size;
+}
+
+function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
+  const type = messageType(plan);
+  const payload = requestPayload(plan);
+  const want = expectedReplyLength(plan);
+  return async (sink) => {
+    const handlers = {
+      onFrame(frame: Frame, at: number): void {
+        if (frame.id === 0) return; // a push (CHAT, WELCOME): not a reply
+        const bytes = HEADER_SIZE + frame.payload.length;
+        if (frame.type === MessageType.ERROR) {
+          let code = BAD_REPLY;
+          try {
+            code = errorCodeName(decodeError(frame.payload, frame.id).code);
+          } catch {
+            // An ERROR whose payload does not decode is still an error reply to this id.
+          }
+          sink.reply(frame.id, at, bytes, code);
+        } else if (frame.type !== type || frame.payload.length !== want) {
+          sink.reply(frame.id, at, bytes, BAD_REPLY);
+        } else {
+          sink.reply(frame.id, at, bytes, null);
+        }
+      },
+      onClose(err?: Error): void {
+        sink.closed((err as NodeJS.ErrnoException | undefined)?.code ?? CONNECTION_CLOSED);
+      },
+    };
+    const opts = { host: plan.host, port: plan.port, connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
+    let channel: FrameChannel;
+    try {
+      if (plan.transport === 'tcp') {
+        const tcp = await openTcpChannel(opts, handlers);
+        const limit = tcp.welcome.maxPayload;
+        if (payload.length > limit) {
+          await tcp.close();
+          throw new UsageError(`--size ${plan.size} makes a ${payload.length}-byte payload, over the server's limit of ${limit} bytes (its --max-payload)`);
+        }
+        channel = tcp;
+      } else {
+        channel = await openUdpChannel(opts, handlers);
+      }
+    } catch (err) {
+      throw err instanceof UsageError ? err : unreachable(err, plan);
+    }
+    channel.onDrain(() => sink.drained());
+    return {
+      requestBytes: HEADER_SIZE + payload.length,
+      send: (id) => channel.send(type, id, payload),
+      close: () => channel.close(),
+    };
+  };
+}
+
+function rawTcpDriver(plan: LoadPlan): DriverFactory {
+  const message = requestPayload(plan);
+  const size = plan.size;
+  return (sink) =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: plan.host, port: plan.port, noDelay: true });
+      let open = false;
+      let corked = false;
+      let nextReplyId = 1; // the load loop numbers raw-tcp requests 1, 2, 3, …: echoes come back in order
+      let partial = 0;
+      let lastError: string | null = null;
+      const uncork = (): void => {
+        corked = false;
+        socket.uncork();
+      };
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        lastError = err.code ?? 'EIO';
+        if (!open) {
+          clearTimeout(timer);
+          reject(unreachable(err, plan));
+        }
+      });
+      socket.on('close', () => {
+        if (open) sink.closed(lastError ?? CONNECTION_CLOSED);
+      });
+      socket.on('drain', () => sink.drained());
+      socket.on('data', (chunk: Buffer) => {
+        const at = performance.now();
+        partial += chunk.length;
+        while (partial >= size) {
+          partial -= size;
+          const id = nextReplyId;
+          nextReplyId = id === 0xffff_ffff ? 1 : id + 1;
+          sink.reply(id, at, size, null);
+        }
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        open = true;
+        resolve({
+          requestBytes: size,
+          send(): boolean {
+            if (socket.destroyed) return false;
+            if (!corked) {
+              corked = true;
+              socket.cork();
+              process.nextTick(uncork);
+            }
+            return socket.write(message);
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              if (socket.destroyed) return done();
+              socket.once('close', () => done());
+              socket.end();
+              setTimeout(() => socket.destroy(), 1000).unref();
+            }),
+        });
+      });
+    });
+}
+
+function rawUdpDriver(plan: LoadPlan): DriverFactory {
+  const size = plan.size;
+  const template = Buffer.alloc(size, 0x61);
+  return async (sink) => {
+    let family: number;
+    try {
+      family = (await lookup(plan.host)).family;
+    } catch (err) {
+      throw unreachable(err, plan);
+    }
+    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    let closed = false;
+    // A failed send or an ICMP error on a connected socket loses one datagram; the timeout counts it.
+    socket.on('error', () => undefined);
+    socket.on('message', (msg: Buffer) => {
+      const at = performance.now();
+      if (msg.length < 4) return;
+      sink.reply(msg.readUInt32BE(0), at, msg.length, msg.length === size ? null : BAD_REPLY);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => reject(unreachable(err, plan)));
+      socket.connect(plan.port, plan.host, () => resolve());
+    });
+    return {
+      requestBytes: size,
+      send(id: number): boolean {
+        if (closed) return false;
+        // dgram.send keeps the buffer until the datagram leaves, so each request needs its own.
+        const msg = Buffer.allocUnsafe(size);
+        template.copy(msg);
+        msg.writeUInt32BE(id, 0);
+        socket.send(msg);
+        return true;
+      },
+      close: () =>
+        new Promise<void>((done) => {
+          if (closed) return done();
+          closed = true;
+          socket.close(() => done());
+        }),
+    };
+  };
+}
+
+/** The driver factory of a plan's transport. */
+export function driverFactory(plan: LoadPlan, token: string | null): DriverFactory {
+  switch (plan.transport) {
+    case 'tcp':
+    case 'udp':
+      return frameDriver(plan, token);
+    case 'raw-tcp':
+      return rawTcpDriver(plan);
+    case 'raw-udp':
+      return rawUdpDriver(plan);
+  }
+}

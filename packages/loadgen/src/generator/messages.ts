@@ -1,0 +1,34 @@
+/** Messages between the main thread and a generator thread (structured-clone safe, no classes). */
+import type { LoadPlan } from '../options.js';
+import type { ThreadFinal, ThreadInterval } from './load-loop.js';
+
+/** `workerData` of a generator thread. */
+export interface ThreadData {
+  plan: LoadPlan;
+  token: string | null;
+  thread: number;
+  /** Global connection indices `[start, end)`. */
+  connections: [number, number];
+}
+
+/** Main → thread. `startEpochMs` is wall-clock ms with sub-ms precision (performance.timeOrigin + now). */
+export type ToThread = { kind: 'start'; startEpochMs: number } | { kind: 'stop' };
+
+/** A failure, flattened for postMessage. */
+export interface ThreadFailure {
+  name: string;
+  message: string;
+  code?: string;
+  osCode?: string;
+  host?: string;
+  port?: number;
+  exitCode?: number;
+}
+
+/** Thread → main. */
+export type FromThread =
+  | { kind: 'ready'; thread: number }
+  | { kind: 'failed'; thread: number; error: ThreadFailure }
+  | { kind: 'interval'; interval: ThreadInterval }
+  | { kind: 'done'; final: ThreadFinal }
+  | { kind: 'closed'; thread: number };

@@ -1,0 +1,132 @@
+/**
+ * The one histogram factory of the load generator, and the compressed form histograms travel in
+ * (threads → main thread, reports → `merge`). Values are microseconds.
+ *
+ * Bounds: 1 µs to 60 s at 3 significant digits (HdrHistogram's usual latency setting: every value is
+ * kept within 0.1 %). A value past 60 s is recorded as 60 s and counted by the caller (see
+ * {@link recordClamped}), so it is never lost: the count stays right and the max reads "≥ 60 s".
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+
+export type { Histogram } from 'hdr-histogram-js';
+
+/** Lowest discernible value, µs. */
+export const LOWEST_US = 1;
+/** Highest trackable value, µs (60 s). */
+export const HIGHEST_US = 60_000_000;
+/** Significant decimal digits kept. */
+export const SIGNIFICANT_DIGITS = 3;
+
+/** A new empty latency histogram (µs, 1 µs..60 s, 3 digits, fixed size: never resizes). */
+export function createHistogram(): Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: LOWEST_US,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    autoResize: false,
+    bitBucketSize: 32,
+  });
+}
+
+/**
+ * Records `valueUs` (rounded to whole µs; negatives read as 0) and returns 1 when it was past
+ * {@link HIGHEST_US} and clamped to it, else 0, so callers add the result to a counter.
+ */
+export function recordClamped(h: Histogram, valueUs: number): 0 | 1 {
+  if (valueUs > HIGHEST_US) {
+    h.recordValue(HIGHEST_US);
+    return 1;
+  }
+  h.recordValue(valueUs > 0 ? Math.round(valueUs) : 0);
+  return 0;
+}
+
+/** HdrHistogram's compressed base64 form (the same bytes its Java/C tools read in logs). */
+export function encodeHistogram(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/**
+ * Decodes a compressed base64 histogram into a new histogram of the standard bounds, so that
+ * any number of them can be added together.
+ * @throws Error when the text is not a compressed HdrHistogram
+ */
+export function decodeHistogram(base64: string): Histogram {
+  const decoded = hdr.decodeFromCompressedBase64(base64, 32, false);
+  const out = createHistogram();
+  out.add(decoded);
+  decoded.destroy();
+  return out;
+}
+
+/** Adds compressed histograms into one new histogram (exact: counts per bucket are summed). */
+export function mergeEncoded(encoded: readonly string[]): Histogram {
+  const out = createHistogram();
+  for (const e of encoded) {
+    const h = hdr.decodeFromCompressedBase64(e, 32, false);
+    out.add(h);
+    h.destroy();
+  }
+  return out;
+}
+
+/** Percentiles, extremes and moments of a histogram, µs. Zeros when it is empty. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  mean: number;
+  stdev: number;
+}
+
+/** Summarizes a histogram (µs). */
+export function summarize(h: Histogram): LatencySummary {
+  const count = h.totalCount;
+  if (count === 0) return { count: 0, min: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0, mean: 0, stdev: 0 };
+  return {
+    count,
+    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue,
+    p50: h.getValueAtPercentile(50),
+    p75: h.getValueAtPercentile(75),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    p9999: h.getValueAtPercentile(99.99),
+    max: h.maxValue,
+    mean: h.mean,
+    stdev: h.stdDeviation,
+  };
+}
+
+/** One point of a percentile curve: `percentile` in 0..100, `valueUs` in µs. */
+export interface PercentilePoint {
+  percentile: number;
+  valueUs: number;
+}
+
+/**
+ * The percentile distribution as HdrHistogram's `outputPercentileDistribution` walks it (5 ticks per
+ * half distance to 100 %), which is what its plotter draws on a 1/(1−p) axis.
+ */
+export function percentileCurve(h: Histogram, ticksPerHalfDistance = 5): PercentilePoint[] {
+  const points: PercentilePoint[] = [];
+  if (h.totalCount === 0) return points;
+  // Walk p = 1 − 2^(−k/ticks): evenly spaced on the log axis 1/(1−p), the plotter's x axis.
+  for (let i = 0; ; i++) {
+    const p = 100 * (1 - Math.pow(2, -i / ticksPerHalfDistance));
+    const v = h.getValueAtPercentile(p);
+    points.push({ percentile: p, valueUs: v });
+    // Stop once the remaining tail is less than one recorded value.
+    if ((100 - p) / 100 < 1 / h.totalCount || v >= h.maxValue) break;
+    if (i > 40 * ticksPerHalfDistance) break;
+  }
+  points.push({ percentile: 100, valueUs: h.maxValue });
+  return points;
+}

@@ -1,0 +1,50 @@
+/**
+ * Live progress on stderr: on a TTY one status line rewritten in place (elapsed/total, req/s, p50,
+ * p99, errors); otherwise one plain line per interval; nothing with `--quiet`.
+ */
+import { formatDuration, type LoadPlan } from './options.js';
+import { formatInt, formatUs } from './report/format.js';
+import type { IntervalReport } from './report/schema.js';
+
+/** Where progress goes (stderr in the CLI). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** One line for one interval. */
+export function progressLine(plan: LoadPlan, iv: IntervalReport): string {
+  const total = plan.durationMs !== null ? formatDuration(plan.durationMs) : `${formatInt(plan.requests ?? 0)} req`;
+  const c = iv.counters;
+  const elapsed = `${(iv.endMs / 1000).toFixed(0)}s/${total}`;
+  const loss = c.timeouts > 0 ? `  timeouts ${formatInt(c.timeouts)}` : '';
+  return `${plan.transport.padEnd(7)} ${elapsed.padStart(9)}  ${formatInt(iv.requestsPerSec).padStart(9)} req/s  p50 ${formatUs(iv.latencyUs.p50).padStart(8)}  p99 ${formatUs(iv.latencyUs.p99).padStart(8)}  errors ${formatInt(c.errors)}${loss}`;
+}
+
+/** Progress printer for one run. */
+export class Progress {
+  readonly #out: ProgressStream;
+  readonly #quiet: boolean;
+  #live = false;
+
+  constructor(out: ProgressStream, quiet: boolean) {
+    this.#out = out;
+    this.#quiet = quiet;
+  }
+
+  /** Shows one interval. */
+  interval(plan: LoadPlan, iv: IntervalReport): void {
+    if (this.#quiet) return;
+    const line = progressLine(plan, iv);
+    if (this.#out.isTTY) {
+      this.#out.write(`\r\x1b[2K${line}`);
+      this.#live = true;
+    } else this.#out.write(`${line}\n`);
+  }
+
+  /** Ends the live line (before other output). */
+  end(): void {
+    if (this.#live) this.#out.write('\n');
+    this.#live = false;
+  }
+}

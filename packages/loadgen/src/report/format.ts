@@ -1,0 +1,37 @@
+/** Number formatting shared by the text table, the live line and the HTML report. */
+
+/** A latency in µs with a unit that keeps 3 significant digits: `87 µs`, `1.23 ms`, `2.50 s`. */
+export function formatUs(us: number): string {
+  if (!Number.isFinite(us)) return '-';
+  if (us < 1000) return `${Math.round(us)} µs`;
+  if (us < 1e6) return `${(us / 1000).toFixed(us < 10_000 ? 2 : us < 100_000 ? 1 : 0)} ms`;
+  return `${(us / 1e6).toFixed(2)} s`;
+}
+
+/** An integer with thousands separators: `12,345`. */
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A rate or size with 3 significant digits at most two decimals: `0.79`, `12.3`, `12,345`. */
+export function formatNum(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (Math.abs(n) >= 1000) return formatInt(n);
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+/** A percentage with two decimals: `0.00%`. */
+export function formatPercent(p: number): string {
+  return `${p.toFixed(2)}%`;
+}
+
+/** Pads cells into aligned columns: first column left-aligned, the others right-aligned. */
+export function alignTable(rows: readonly (readonly string[])[], gap = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(gap).trimEnd())
+    .join('\n');
+}

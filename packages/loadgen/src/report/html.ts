@@ -1,0 +1,133 @@
+/**
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no network). Two charts,
+ * every run on the same axes:
+ *
+ * - latency by percentile, drawn as HdrHistogram's plotter draws it: x is 1/(1−p) on a log scale
+ *   (ticks 0 %, 90 %, 99 %, 99.9 %, …), y is latency;
+ * - requests per second, one point per one-second interval.
+ *
+ * Then the side-by-side table and each run's self-check line.
+ */
+import { decodeHistogram, percentileCurve } from '../histogram.js';
+import { formatInt, formatNum, formatUs } from './format.js';
+import type { Report } from './schema.js';
+import { describePlan, renderTable } from './text.js';
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const W = 760;
+const H = 340;
+const M = { left: 72, right: 20, top: 20, bottom: 44 };
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A round axis top at or above `v` (1, 2, 5 × 10^k). */
+export function niceCeil(v: number): number {
+  if (!(v > 0)) return 1;
+  const e = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5, 10]) if (m * e >= v) return m * e;
+  return 10 * e;
+}
+
+interface Series {
+  name: string;
+  color: string;
+  points: [number, number][];
+}
+
+function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`);
+  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
+  for (const [y, label] of yTicks) {
+    const py = sy(y).toFixed(1);
+    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py}" y2="${py}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${M.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle" font-size="11">${esc(label)}</text>`);
+  }
+  for (const [x, label] of xTicks) {
+    const px = sx(x).toFixed(1);
+    parts.push(`<line x1="${px}" x2="${px}" y1="${M.top}" y2="${H - M.bottom}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${px}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${esc(label)}</text>`);
+  }
+  parts.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`);
+  parts.push(`<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>`);
+  series.forEach((s, i) => {
+    const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"><title>${esc(s.name)}</title></polyline>`);
+    const lx = M.left + 12;
+    const ly = M.top + 14 + i * 16;
+    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"/>`);
+    parts.push(`<text x="${lx + 24}" y="${ly}" dominant-baseline="middle" font-size="12">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** Latency by percentile on HdrHistogram's log axis: x = log10(1/(1−p)). */
+export function latencyChart(report: Report): string {
+  const curves = report.runs.map((r) => ({ run: r, points: percentileCurve(decodeHistogram(r.histograms.latency)) }));
+  const maxCount = Math.max(1, ...report.runs.map((r) => r.results.latencyUs.count));
+  // The axis ends one decade past the resolution the data can support (1/count), at least 99.9 %.
+  const maxX = Math.max(3, Math.ceil(Math.log10(maxCount)));
+  const toX = (p: number): number => (p >= 100 ? maxX : Math.min(maxX, Math.log10(100 / (100 - p))));
+  const maxY = niceCeil(Math.max(1, ...report.runs.map((r) => r.results.latencyUs.max)));
+  const sx = (x: number): number => M.left + (x / maxX) * (W - M.left - M.right);
+  const sy = (y: number): number => H - M.bottom - (y / maxY) * (H - M.top - M.bottom);
+  const xTicks: [number, string][] = [];
+  for (let k = 0; k <= maxX; k++) xTicks.push([k, k === 0 ? '0%' : `${(100 - 100 / Math.pow(10, k)).toFixed(Math.max(0, k - 2))}%`]);
+  const yTicks: [number, string][] = [0, 0.25, 0.5, 0.75, 1].map((f) => [f * maxY, formatUs(f * maxY)]);
+  const series: Series[] = curves.map(({ run, points }, i) => ({
+    name: `${run.plan.transport}${run.results.uncorrectedUs ? ' (corrected)' : ''}: p50 ${formatUs(run.results.latencyUs.p50)}, p99 ${formatUs(run.results.latencyUs.p99)}`,
+    color: COLORS[i % COLORS.length]!,
+    points: points.map((p) => [toX(p.percentile), p.valueUs]),
+  }));
+  return frame('Latency by percentile', xTicks, yTicks, 'percentile (log scale of 1/(1−p), as HdrHistogram plots it)', 'latency', series, sx, sy);
+}
+
+/** Requests per second, one point per interval, every run on the same axes. */
+export function throughputChart(report: Report): string {
+  const maxT = Math.max(1, ...report.runs.flatMap((r) => r.intervals.map((iv) => iv.endMs / 1000)));
+  const maxY = niceCeil(Math.max(1, ...report.runs.flatMap((r) => r.intervals.map((iv) => iv.requestsPerSec))));
+  const sx = (x: number): number => M.left + (x / maxT) * (W - M.left - M.right);
+  const sy = (y: number): number => H - M.bottom - (y / maxY) * (H - M.top - M.bottom);
+  const step = Math.max(1, Math.ceil(maxT / 10));
+  const xTicks: [number, string][] = [];
+  for (let t = 0; t <= maxT; t += step) xTicks.push([t, `${t}s`]);
+  const yTicks: [number, string][] = [0, 0.25, 0.5, 0.75, 1].map((f) => [f * maxY, formatInt(f * maxY)]);
+  const series: Series[] = report.runs.map((r, i) => ({
+    name: `${r.plan.transport}: ${formatNum(r.results.requestsPerSec)} req/s`,
+    color: COLORS[i % COLORS.length]!,
+    points: r.intervals.map((iv) => [iv.endMs / 1000, iv.requestsPerSec]),
+  }));
+  return frame('Requests per second', xTicks, yTicks, 'time since measuring started', 'requests/s', series, sx, sy);
+}
+
+/** The whole HTML document. */
+export function renderHtml(report: Report): string {
+  const title = `sockbench-loadgen: ${report.runs.map((r) => r.plan.transport).join(' vs ')}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${esc(title)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 980px; }
+pre { background: #f6f6f6; padding: 12px; overflow-x: auto; font-size: 12px; }
+h2 { margin-top: 28px; font-size: 16px; }
+</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<p>${esc(describePlan(report.runs[0]!.plan))}<br>report ${esc(report.createdAt)}, ${esc(report.tool.name)} ${esc(report.tool.version)}, Node.js ${esc(report.tool.node)}</p>
+<h2>Latency by percentile</h2>
+${latencyChart(report)}
+<h2>Requests per second</h2>
+${throughputChart(report)}
+<h2>Summary</h2>
+<pre>${esc(renderTable(report.runs))}</pre>
+</body>
+</html>
+`;
+}

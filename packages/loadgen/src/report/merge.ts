@@ -1,0 +1,113 @@
+/**
+ * `merge`: reports taken with the same plan (on several generator machines, or several runs) added
+ * into one. Histograms are added bucket by bucket (HdrHistogram's own `add`), so percentiles of the
+ * merged report are exactly those of one histogram that had recorded every request.
+ */
+import { addCounters, emptyCounters, sumCounters } from '../counters.js';
+import { PlanMismatchError, ReportFormatError } from '../errors.js';
+import { encodeHistogram, mergeEncoded, summarize } from '../histogram.js';
+import type { LoadPlan } from '../options.js';
+import { deriveResults, REPORT_SCHEMA, REPORT_VERSION, type IntervalReport, type Report, type RunReport } from './schema.js';
+import { judge } from './self-check.js';
+
+/**
+ * Plan fields that must match for reports to add up. `threads` is left out: it is how one machine
+ * spreads its share of the load, not the load itself.
+ */
+export const MERGE_KEYS = ['host', 'port', 'transport', 'connections', 'op', 'size', 'iterations', 'durationMs', 'requests', 'warmupMs', 'pipeline', 'rate', 'timeoutMs'] as const satisfies readonly (keyof LoadPlan)[];
+
+/** Every field of {@link MERGE_KEYS} where `a` and `b` differ, as `field: a vs b`. */
+export function planDifferences(a: LoadPlan, b: LoadPlan): string[] {
+  const out: string[] = [];
+  for (const k of MERGE_KEYS) {
+    if (a[k] !== b[k]) out.push(`${k}: ${String(a[k])} vs ${String(b[k])}`);
+  }
+  return out;
+}
+
+function mergeIntervals(runs: readonly RunReport[]): IntervalReport[] {
+  const byIndex = new Map<number, IntervalReport[]>();
+  for (const r of runs) for (const iv of r.intervals) byIndex.set(iv.index, [...(byIndex.get(iv.index) ?? []), iv]);
+  return [...byIndex.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, ivs]) => {
+      const h = mergeEncoded(ivs.map((iv) => iv.histogram));
+      const counters = sumCounters(ivs.map((iv) => iv.counters));
+      const startMs = Math.min(...ivs.map((iv) => iv.startMs));
+      const endMs = Math.max(...ivs.map((iv) => iv.endMs));
+      const s = summarize(h);
+      return {
+        index,
+        startMs,
+        endMs,
+        counters,
+        requestsPerSec: endMs > startMs ? (counters.completed * 1000) / (endMs - startMs) : 0,
+        latencyUs: { p50: s.p50, p99: s.p99, max: s.max },
+        histogram: encodeHistogram(h),
+      };
+    });
+}
+
+function mergeOptional(all: readonly (string | null)[]): string | null {
+  const present = all.filter((x): x is string => x !== null);
+  return present.length === 0 ? null : encodeHistogram(mergeEncoded(present));
+}
+
+/**
+ * Adds runs of the same plan into one run.
+ * @throws PlanMismatchError listing every plan field that differs
+ */
+export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] = runs.map((_, i) => `#${i + 1}`)): RunReport {
+  const first = runs[0];
+  if (!first) throw new ReportFormatError('nothing to merge');
+  runs.forEach((r, i) => {
+    const diff = planDifferences(first.plan, r.plan);
+    if (diff.length > 0) throw new PlanMismatchError(`${labels[0]} and ${labels[i]}`, diff);
+  });
+  const counters = runs.reduce((acc, r) => addCounters(acc, r.counters), emptyCounters());
+  const durationMs = Math.max(...runs.map((r) => r.durationMs));
+  const latency = encodeHistogram(mergeEncoded(runs.map((r) => r.histograms.latency)));
+  const uncorrected = mergeOptional(runs.map((r) => r.histograms.uncorrected));
+  const slip = mergeOptional(runs.map((r) => r.histograms.slip));
+  const generators = runs.reduce((n, r) => n + r.generators, 0);
+  const threads = runs.flatMap((r, i) => r.selfCheck.threads.map((t) => ({ ...t, thread: runs.length > 1 ? `${i + 1}:${t.thread}` : t.thread })));
+  const intendedRate = first.plan.rate === null ? null : first.plan.rate * generators;
+  const achievedRate = durationMs > 0 ? (counters.sent * 1000) / durationMs : 0;
+  const slipSummary = slip === null ? null : summarize(mergeEncoded([slip]));
+  const sendSlipUs = slipSummary ? { p50: slipSummary.p50, p99: slipSummary.p99, max: slipSummary.max } : null;
+  return {
+    plan: { ...first.plan, threads: runs.reduce((n, r) => n + r.plan.threads, 0) },
+    generators,
+    startedAt: runs.map((r) => r.startedAt).sort()[0]!,
+    durationMs,
+    counters,
+    results: deriveResults(counters, durationMs, latency, uncorrected),
+    selfCheck: { intendedRate, achievedRate, sendSlipUs, threads, ...judge({ plan: first.plan, intendedRate, achievedRate, sendSlipUs, threads }) },
+    intervals: mergeIntervals(runs),
+    histograms: { latency, uncorrected, slip },
+  };
+}
+
+/**
+ * Adds reports into one. Each must hold the same transports in the same order (one run each for
+ * `run`, one per transport for `compare`) with the same plans.
+ * @param labels names for messages (file names)
+ * @throws PlanMismatchError saying what differs
+ */
+export function mergeReports(reports: readonly Report[], labels: readonly string[] = reports.map((_, i) => `report ${i + 1}`)): Report {
+  const first = reports[0];
+  if (!first) throw new ReportFormatError('nothing to merge');
+  const transports = (r: Report): string => r.runs.map((run) => run.plan.transport).join(',');
+  reports.forEach((r, i) => {
+    if (transports(r) !== transports(first)) {
+      throw new PlanMismatchError(`${labels[0]} and ${labels[i]}`, [`transports: ${transports(first)} vs ${transports(r)}`]);
+    }
+  });
+  return {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    createdAt: new Date().toISOString(),
+    tool: first.tool,
+    runs: first.runs.map((_, j) => mergeRuns(reports.map((r) => r.runs[j]!), labels)),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The human table (stderr): one column per run, and with two runs or more a ratio column per run
+ * against the first (`udp/tcp`). Latency rows are µs-based with units; throughput in req/s and MB/s.
+ */
+import type { LatencySummary } from '../histogram.js';
+import { formatDuration, type LoadPlan } from '../options.js';
+import { alignTable, formatInt, formatNum, formatPercent, formatUs } from './format.js';
+import type { RunReport } from './schema.js';
+
+/** One line describing a plan: target, op, load shape and time. */
+export function describePlan(plan: LoadPlan): string {
+  const op = plan.op === 'ping' ? 'ping' : plan.op === 'compute' ? `compute ${plan.iterations}× over ${plan.size} B` : `echo ${plan.size} B`;
+  const loop = plan.rate !== null ? `open loop ${formatInt(plan.rate)} req/s` : `closed loop, pipeline ${plan.pipeline ?? 1}`;
+  const span = plan.requests !== null ? `${formatInt(plan.requests)} requests` : formatDuration(plan.durationMs ?? 0);
+  const warm = plan.warmupMs > 0 ? ` (+${formatDuration(plan.warmupMs)} warm-up)` : '';
+  return `${plan.host}:${plan.port}  ${op}  ${plan.connections} connections × ${plan.threads} threads  ${loop}  ${span}${warm}`;
+}
+
+type Row = { label: string; value: (r: RunReport) => number; show: (n: number) => string; ratio: boolean };
+
+const LATENCY_ROWS: readonly [string, keyof LatencySummary][] = [
+  ['p50', 'p50'],
+  ['p75', 'p75'],
+  ['p90', 'p90'],
+  ['p99', 'p99'],
+  ['p99.9', 'p999'],
+  ['p99.99', 'p9999'],
+  ['max', 'max'],
+  ['mean', 'mean'],
+  ['stdev', 'stdev'],
+];
+
+function rows(runs: readonly RunReport[]): Row[] {
+  const openLoop = runs.some((r) => r.results.uncorrectedUs !== null);
+  const out: Row[] = [
+    { label: 'requests/s', value: (r) => r.results.requestsPerSec, show: formatNum, ratio: true },
+    { label: 'MB/s sent', value: (r) => r.results.mbPerSecSent, show: formatNum, ratio: true },
+    { label: 'MB/s received', value: (r) => r.results.mbPerSecReceived, show: formatNum, ratio: true },
+  ];
+  const name = openLoop ? 'latency (corrected)' : 'latency';
+  for (const [label, key] of LATENCY_ROWS) out.push({ label: `${name} ${label}`, value: (r) => r.results.latencyUs[key], show: formatUs, ratio: true });
+  if (openLoop) {
+    for (const [label, key] of [['p50', 'p50'], ['p99', 'p99'], ['max', 'max']] as const) {
+      out.push({ label: `uncorrected ${label}`, value: (r) => r.results.uncorrectedUs?.[key] ?? Number.NaN, show: formatUs, ratio: true });
+    }
+  }
+  out.push(
+    { label: 'sent', value: (r) => r.counters.sent, show: formatInt, ratio: false },
+    { label: 'completed', value: (r) => r.counters.completed, show: formatInt, ratio: false },
+    { label: 'errors', value: (r) => r.counters.errors, show: formatInt, ratio: false },
+    { label: 'timeouts (lost)', value: (r) => r.counters.timeouts, show: formatInt, ratio: false },
+    { label: 'loss', value: (r) => r.results.lossPercent, show: formatPercent, ratio: false },
+    { label: 'reordered', value: (r) => r.counters.reordered, show: formatInt, ratio: false },
+    { label: 'duplicates', value: (r) => r.counters.duplicates, show: formatInt, ratio: false },
+  );
+  return out;
+}
+
+/**
+ * Renders runs side by side. Lines: the plan, the table, errors by code, and each run's self-check
+ * verdict.
+ */
+export function renderTable(runs: readonly RunReport[]): string {
+  const first = runs[0];
+  if (!first) return '';
+  const header = ['', ...runs.map((r) => r.plan.transport)];
+  const ratioCols = runs.slice(1).map((r) => `${r.plan.transport}/${first.plan.transport}`);
+  header.push(...ratioCols);
+  const body = rows(runs).map((row) => {
+    const cells = [row.label, ...runs.map((r) => row.show(row.value(r)))];
+    for (const r of runs.slice(1)) {
+      const a = row.value(first);
+      const b = row.value(r);
+      cells.push(row.ratio && a > 0 && Number.isFinite(b) ? `${(b / a).toFixed(2)}×` : '');
+    }
+    return cells;
+  });
+  const lines = [describePlan(first.plan), '', alignTable([header, ...body])];
+  for (const r of runs) {
+    const codes = Object.entries(r.counters.errorsByCode);
+    if (codes.length > 0) lines.push(`${r.plan.transport} errors: ${codes.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
+    if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
+  }
+  lines.push('');
+  for (const r of runs) lines.push(`${r.plan.transport} self-check: ${r.selfCheck.verdict}`);
+  return lines.join('\n');
+}
