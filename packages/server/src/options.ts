@@ -77,6 +77,8 @@ export interface OptionSpec {
   describe: string;
   /** Default; undefined means "off". */
   default: number | string | boolean | undefined;
+  /** How `--help` shows the default when the value alone would mislead (e.g. machine-dependent). */
+  defaultText?: string;
   /** Inclusive integer range for numbers. */
   min?: number;
   max?: number;
@@ -88,7 +90,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', type: 'string', unit: '', default: '127.0.0.1', describe: 'address to bind (TCP, UDP, raw echo); non-loopback serves the network' },
   { key: 'port', flag: 'port', type: 'number', unit: '', default: DEFAULT_PORT, min: 0, max: 65535, describe: 'TCP port of the framed protocol; UDP uses the same number; 0 picks a free one' },
   { key: 'rawPort', flag: 'raw-port', type: 'number', unit: '', default: undefined, min: 0, max: 65535, describe: 'raw echo port, TCP and UDP (bytes back unchanged); off when unset' },
-  { key: 'workers', flag: 'workers', type: 'number', unit: 'processes', default: availableParallelism(), min: 0, max: 1024, describe: 'cluster worker processes sharing the ports; 0 runs everything in one process' },
+  { key: 'workers', flag: 'workers', type: 'number', unit: 'processes', default: availableParallelism(), defaultText: `available parallelism (${availableParallelism()} here)`, min: 0, max: 1024, describe: 'cluster worker processes sharing the ports; 0 runs everything in one process' },
   { key: 'threads', flag: 'threads', type: 'number', unit: 'threads per process', default: 2, min: 1, max: 256, describe: 'worker threads of the COMPUTE pool (piscina)' },
   { key: 'poolQueue', flag: 'pool-queue', type: 'number', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, describe: 'requests that may wait for a pool thread; past it the reply is BUSY' },
   { key: 'dispatch', flag: 'dispatch', type: 'string', unit: '', default: 'inline', choices: ['inline', 'pool'], describe: 'inline: PING/ECHO on the event loop; pool: every request through the threads (measures the hand-off)' },

@@ -1,0 +1,210 @@
+/**
+ * The cluster primary (`--workers N`, N ≥ 1): forks N worker processes from dist/cluster/worker.js
+ * that share the TCP and UDP ports through node:cluster, and
+ * - respawns a worker that dies, in the same slot (same WELCOME.worker index), with exponential
+ *   backoff (100 ms doubling to 5 s; reset after 10 s of uptime), logging down/up;
+ * - relays SAY to every other worker, which delivers CHAT to its own room members;
+ * - gathers STATS from every worker for the one that asked (the parts are summed there);
+ * - serves `/metrics` aggregated over the workers (prom-client AggregatorRegistry) and `/healthz`;
+ * - on SIGINT/SIGTERM tells every worker to drain, waits for them (at most the drain timeout plus a
+ *   grace), and exits 0.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import type { Logger, LevelWithSilent } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { MetricsHttp } from '../metrics/http.js';
+import type { FilledOptions } from '../options.js';
+import type { ServerAddresses } from '../server.js';
+import type { ProcessStats } from '../stats/counters.js';
+import { ENV_CONFIG, ENV_INDEX, isClusterMsg, type ClusterMsg } from './messages.js';
+import type { WorkerConfig } from './worker.js';
+
+/** The worker entry, from dist/ (this module is at src/cluster or dist/cluster). */
+export const WORKER_FILE = fileURLToPath(new URL('../../dist/cluster/worker.js', import.meta.url));
+
+/** First respawn delay, ms; doubles per quick crash up to {@link RESPAWN_MAX_MS}. */
+export const RESPAWN_BASE_MS = 100;
+/** Longest respawn delay, ms. */
+export const RESPAWN_MAX_MS = 5_000;
+/** A worker up this long is considered healthy again: its backoff resets, ms. */
+export const RESPAWN_RESET_MS = 10_000;
+/** How long the primary waits for every worker's part of a STATS gathering, ms. */
+const GATHER_TIMEOUT_MS = 2_000;
+/** Beyond the drain timeout, how long workers get to exit before they are killed, ms. */
+const EXIT_GRACE_MS = 2_000;
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  startedAt: number;
+  crashes: number;
+  listening: boolean;
+}
+
+interface Gathering {
+  gid: number;
+  requester: Worker;
+  reqId: number;
+  parts: ProcessStats[];
+  waitingFor: Set<Worker>;
+  timer: NodeJS.Timeout;
+}
+
+/** Options of {@link runPrimary}. */
+export interface PrimaryOptions {
+  options: FilledOptions;
+  workers: number;
+  logger: Logger;
+  logLevel: LevelWithSilent;
+}
+
+/** Runs the primary until it is signalled; resolves with the exit code it wants (0). */
+export function runPrimary({ options, workers, logger, logLevel }: PrimaryOptions): Promise<number> {
+  const config: WorkerConfig = {
+    options: { ...options, metricsPort: undefined } as WorkerConfig['options'],
+    logLevel,
+  };
+  const configJson = JSON.stringify(config);
+  const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({ index, worker: null, startedAt: 0, crashes: 0, listening: false }));
+  const gatherings = new Map<number, Gathering>();
+  let nextGather = 1;
+  let announced = false;
+  let shuttingDown = false;
+  let metrics: MetricsHttp | null = null;
+  let metricsAddr: ServerAddresses['metrics'];
+  const aggregator = new AggregatorRegistry();
+
+  cluster.setupPrimary({ exec: WORKER_FILE, args: [] });
+
+  const live = (): Worker[] => slots.flatMap((s) => (s.worker !== null && s.worker.isConnected() ? [s.worker] : []));
+  const sendTo = (w: Worker, msg: ClusterMsg): void => {
+    if (w.isConnected()) w.send(msg);
+  };
+
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+
+  const finishGathering = (g: Gathering): void => {
+    clearTimeout(g.timer);
+    gatherings.delete(g.gid);
+    sendTo(g.requester, { kind: 'sb:stats-reply', reqId: g.reqId, parts: g.parts });
+  };
+
+  const onMessage = (slot: Slot, w: Worker, m: unknown): void => {
+    if (!isClusterMsg(m)) return;
+    switch (m.kind) {
+      case 'sb:listening':
+        slot.listening = true;
+        logger.info({ worker: slot.index, workerPid: w.process.pid }, 'worker up');
+        if (!announced && slots.every((s) => s.listening)) {
+          announced = true;
+          logger.info({ workers, tcp: m.addrs.tcp, udp: m.addrs.udp, raw: m.addrs.raw, metrics: metricsAddr }, 'listening');
+        }
+        break;
+      case 'sb:say':
+        for (const other of live()) if (other !== w) sendTo(other, m);
+        break;
+      case 'sb:stats-request': {
+        const gid = nextGather++;
+        const targets = live();
+        const g: Gathering = {
+          gid,
+          requester: w,
+          reqId: m.reqId,
+          parts: [],
+          waitingFor: new Set(targets),
+          timer: setTimeout(() => {
+            logger.warn({ missing: g.waitingFor.size }, 'STATS gathering timed out: answering with the parts received');
+            finishGathering(g);
+          }, GATHER_TIMEOUT_MS),
+        };
+        gatherings.set(gid, g);
+        for (const t of targets) sendTo(t, { kind: 'sb:stats-collect', reqId: gid });
+        if (targets.length === 0) finishGathering(g);
+        break;
+      }
+      case 'sb:stats-part': {
+        const g = gatherings.get(m.reqId);
+        if (g === undefined) break;
+        g.parts.push(m.stats);
+        g.waitingFor.delete(w);
+        if (g.waitingFor.size === 0) finishGathering(g);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  const fork = (slot: Slot): void => {
+    const w = cluster.fork({ [ENV_INDEX]: String(slot.index), [ENV_CONFIG]: configJson });
+    slot.worker = w;
+    slot.startedAt = Date.now();
+    slot.listening = false;
+    w.on('message', (m: unknown) => onMessage(slot, w, m));
+    w.on('exit', (code, signal) => {
+      if (slot.worker === w) slot.worker = null;
+      slot.listening = false;
+      // A gathering still waiting for this worker must not wait for the timeout.
+      for (const g of [...gatherings.values()]) {
+        if (g.waitingFor.delete(w) && g.waitingFor.size === 0) finishGathering(g);
+      }
+      if (shuttingDown) {
+        logger.info({ worker: slot.index, code, signal }, 'worker exited');
+        if (slots.every((s) => s.worker === null)) resolveDone(0);
+        return;
+      }
+      if (Date.now() - slot.startedAt > RESPAWN_RESET_MS) slot.crashes = 0;
+      const delay = Math.min(RESPAWN_BASE_MS * 2 ** slot.crashes, RESPAWN_MAX_MS);
+      slot.crashes++;
+      logger.warn({ worker: slot.index, workerPid: w.process.pid, code, signal, respawnInMs: delay }, 'worker down');
+      setTimeout(() => {
+        if (!shuttingDown) fork(slot);
+      }, delay);
+    });
+  };
+
+  const shutdown = (signal: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown');
+    for (const w of live()) sendTo(w, { kind: 'sb:drain' });
+    if (slots.every((s) => s.worker === null)) resolveDone(0);
+    const killer = setTimeout(() => {
+      for (const s of slots) {
+        if (s.worker !== null) {
+          logger.warn({ worker: s.index }, 'worker did not exit in time: killing it');
+          s.worker.process.kill('SIGKILL');
+        }
+      }
+    }, options.drainTimeoutMs + EXIT_GRACE_MS);
+    killer.unref();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const start = async (): Promise<void> => {
+    if (options.metricsPort !== undefined) {
+      metrics = new MetricsHttp(options.host, options.metricsPort, logger, async () => ({
+        contentType: aggregator.contentType,
+        body: await aggregator.clusterMetrics(),
+      }));
+      metricsAddr = await metrics.listen();
+    }
+    for (const slot of slots) fork(slot);
+  };
+
+  return start().then(
+    async () => {
+      const code = await done;
+      await metrics?.close();
+      logger.info('exit');
+      return code;
+    },
+    (err: unknown) => {
+      logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'cannot start');
+      return 1;
+    },
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * Entry file of a cluster worker process (forked by cluster/primary.ts from dist/cluster/worker.js):
+ * one {@link Server} whose {@link ClusterLink} talks to the primary over IPC. The slot index and the
+ * options come in the environment. Exits 0 after draining on `sb:drain`, SIGINT, SIGTERM, or when
+ * the primary goes away.
+ */
+import { AggregatorRegistry } from 'prom-client';
+import type { LevelWithSilent } from 'pino';
+import { createLogger } from '../log.js';
+import type { ServerOptions } from '../options.js';
+import { Server, type ClusterLink } from '../server.js';
+import type { ProcessStats } from '../stats/counters.js';
+import { ENV_CONFIG, ENV_INDEX, isClusterMsg, type ClusterMsg } from './messages.js';
+
+/** What the primary puts in {@link ENV_CONFIG}. */
+export interface WorkerConfig {
+  options: Omit<ServerOptions, 'logger' | 'metricsPort'>;
+  logLevel: LevelWithSilent;
+}
+
+/** How long a worker waits for the primary to gather STATS before answering with its own, ms. */
+const STATS_TIMEOUT_MS = 3_000;
+
+function send(msg: ClusterMsg): void {
+  if (process.connected) process.send!(msg);
+}
+
+async function main(): Promise<void> {
+  const index = Number(process.env[ENV_INDEX]);
+  const config = JSON.parse(process.env[ENV_CONFIG] ?? '{}') as WorkerConfig;
+  const logger = createLogger(config.logLevel, { worker: index });
+  const waiting = new Map<number, (parts: ProcessStats[]) => void>();
+  let nextReq = 1;
+  let server: Server | null = null;
+
+  const link: ClusterLink = {
+    workerIndex: index,
+    publishSay: (room, from, text) => send({ kind: 'sb:say', room, from, text }),
+    collectStats: () => new Promise<ProcessStats[]>((resolve) => {
+      const reqId = nextReq++;
+      const timer = setTimeout(() => {
+        waiting.delete(reqId);
+        logger.warn({ reqId }, 'primary did not gather STATS in time: answering with this process only');
+        resolve(server === null ? [] : [server.processStats()]);
+      }, STATS_TIMEOUT_MS);
+      waiting.set(reqId, (parts) => {
+        clearTimeout(timer);
+        resolve(parts);
+      });
+      send({ kind: 'sb:stats-request', reqId });
+    }),
+  };
+  server = new Server({ ...config.options, logger }, link);
+  const srv = server;
+  // prom-client answers the primary's AggregatorRegistry from the registries named here.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([srv.registry]);
+
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string): void => {
+    if (stopping !== null) return;
+    logger.info({ why }, 'worker draining');
+    stopping = srv.close().then(() => {
+      logger.info('worker exit');
+      process.exit(0);
+    });
+  };
+
+  process.on('message', (m: unknown) => {
+    if (!isClusterMsg(m)) return;
+    switch (m.kind) {
+      case 'sb:say':
+        srv.deliverRemoteSay(m.room, m.from, m.text);
+        break;
+      case 'sb:stats-collect':
+        send({ kind: 'sb:stats-part', reqId: m.reqId, stats: srv.processStats() });
+        break;
+      case 'sb:stats-reply':
+        waiting.get(m.reqId)?.(m.parts);
+        waiting.delete(m.reqId);
+        break;
+      case 'sb:drain':
+        stop('primary asked');
+        break;
+      default:
+        break;
+    }
+  });
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('disconnect', () => stop('primary gone'));
+
+  try {
+    const addrs = await srv.listen();
+    send({ kind: 'sb:listening', index, addrs });
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'worker cannot listen');
+    process.exit(1);
+  }
+}
+
+void main();
