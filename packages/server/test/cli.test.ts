@@ -1,0 +1,95 @@
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessageType, decodeWelcome, encodeHello } from '@sockbench/protocol';
+import { OPTION_TABLE } from '../src/index.js';
+import { isLoopback } from '../src/log.js';
+import { CliProcess } from './cli-process.js';
+import { Peer } from './helpers.js';
+
+const procs: CliProcess[] = [];
+function run(args: string[], env?: NodeJS.ProcessEnv): CliProcess {
+  const p = new CliProcess(args, env);
+  procs.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.kill()));
+});
+
+describe('sockbench-server CLI', () => {
+  it('--help lists every flag with its default and exits 0', async () => {
+    const p = run(['--help']);
+    expect((await p.exited).code).toBe(0);
+    for (const row of OPTION_TABLE) {
+      expect(p.stdout).toContain(`--${row.flag}`);
+    }
+    expect(p.stdout).toContain('(bytes) [default: 1048576]');
+    expect(p.stdout).toContain('(ms) [default: 300000]');
+    expect(p.stdout).toContain('--log-level');
+  });
+
+  it.each([
+    [['--port', '70000'], 'sockbench-server: options.port (--port) must be an integer in 0..65535, got 70000'],
+    [['--threads', 'many'], 'sockbench-server: options.threads (--threads) must be an integer in 1..256 threads per process, got NaN'],
+    [['--dispatch', 'threads'], 'sockbench-server: Invalid values:'],
+    [['--workers', '-1'], 'sockbench-server: options.workers (--workers) must be an integer in 0..1024 processes, got -1'],
+    [['--bogus'], 'sockbench-server: Unknown argument: bogus'],
+    [['--port'], 'sockbench-server: Not enough arguments following: port'],
+  ])('bad flags %j: exit 2 with one line naming the flag', async (args, line) => {
+    const p = run(args);
+    expect((await p.exited).code).toBe(2);
+    expect(p.stderr.trim().split('\n')[0]).toContain(line);
+  });
+
+  it('--workers 0: one process, logs listening with its ports, serves, exits 0 on SIGTERM', async () => {
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1', '--raw-port', '0']);
+    const { tcp, line } = await p.listening(false);
+    expect((line.udp as { port: number }).port).toBe(tcp);
+    expect((line.raw as { tcp: { port: number } }).tcp.port).toBeGreaterThan(0);
+    const peer = await Peer.welcomed(tcp);
+    try {
+      expect((await peer.request(MessageType.PING, 1)).type).toBe(MessageType.PING);
+    } finally {
+      peer.destroy();
+    }
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(p.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['listening', 'shutdown', 'closed', 'exit']));
+  });
+
+  it('takes the token from SOCKBENCH_TOKEN', async () => {
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1'], { SOCKBENCH_TOKEN: 'from-env' });
+    const { tcp } = await p.listening(false);
+    const peer = await Peer.open(tcp);
+    try {
+      expect(decodeWelcome((await peer.next()).payload).auth).toBe(true);
+      const r = await peer.request(MessageType.HELLO, 1, encodeHello({ token: 'from-env' }));
+      expect(r.type).toBe(MessageType.HELLO);
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  it('exits 1 with one log line when the port is taken', async () => {
+    const blocker: NetServer = createNetServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const p = run(['--workers', '0', '--port', String(port), '--threads', '1']);
+      expect((await p.exited).code).toBe(1);
+      const fatal = p.lines.find((l) => l.msg === 'cannot start');
+      expect(String(fatal?.err)).toContain(`cannot listen for TCP on 127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('isLoopback (decides the non-loopback warning)', () => {
+  it.each([
+    ['127.0.0.1', true], ['127.1.2.3', true], ['::1', true], ['localhost', true], ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false], ['::', false], ['192.168.1.10', false], ['10.0.0.1', false],
+  ])('%s → %s', (host, loop) => {
+    expect(isLoopback(host)).toBe(loop);
+  });
+});

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageType, decodeChat, decodeStats, decodeWelcome, encodeCompute, encodeFrame, encodeHello, encodeRoom, encodeSay } from '@sockbench/protocol';
+import { CliProcess } from './cli-process.js';
+import { Peer } from './helpers.js';
+
+function sha256n(data: Buffer, n: number): Buffer {
+  let h = createHash('sha256').update(data).digest();
+  for (let i = 1; i < n; i++) h = createHash('sha256').update(h).digest();
+  return h;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * One cluster for the whole file (2 workers, 1 thread each); the last test shuts it down.
+ * Tests run in order and build on each other's connections.
+ */
+describe('cluster through the real CLI (--workers 2)', () => {
+  let cli: CliProcess;
+  let port: number;
+  const peers: Peer[] = [];
+
+  /** Opens connections until one lands on `worker` (bounded); closes the others. */
+  async function peerOn(worker: number): Promise<Peer> {
+    for (let i = 0; i < 20; i++) {
+      const p = await Peer.open(port);
+      const w = decodeWelcome((await p.next()).payload).worker;
+      if (w === worker) {
+        peers.push(p);
+        return p;
+      }
+      p.destroy();
+    }
+    throw new Error(`no connection landed on worker ${worker} in 20 tries`);
+  }
+
+  beforeAll(async () => {
+    cli = new CliProcess(['--workers', '2', '--threads', '1', '--port', '0', '--drain-timeout', String(DRAIN_TIMEOUT_MS)]);
+    port = (await cli.listening(true)).tcp;
+  });
+  afterAll(async () => {
+    for (const p of peers) p.destroy();
+    await cli.kill();
+  });
+
+  it('connections land on both processes', async () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 20 && seen.size < 2; i++) {
+      const p = await Peer.open(port);
+      peers.push(p);
+      seen.add(decodeWelcome((await p.next()).payload).worker);
+    }
+    expect([...seen].sort()).toEqual([0, 1]);
+  });
+
+  it('chat crosses processes, both ways', async () => {
+    const a = await peerOn(0);
+    const b = await peerOn(1);
+    await a.request(MessageType.HELLO, 1, encodeHello({ client: 'on-0' }));
+    await b.request(MessageType.HELLO, 1, encodeHello({ client: 'on-1' }));
+    await a.request(MessageType.JOIN, 2, encodeRoom('x'));
+    await b.request(MessageType.JOIN, 2, encodeRoom('x'));
+    await a.request(MessageType.SAY, 3, encodeSay('x', 'from zero'));
+    await b.until(() => b.frames.some((f) => f.type === MessageType.CHAT));
+    expect(decodeChat(b.frames.find((f) => f.type === MessageType.CHAT)!.payload)).toEqual({ room: 'x', from: 'on-0', text: 'from zero' });
+    await b.request(MessageType.SAY, 4, encodeSay('x', 'from one'));
+    await a.until(() => a.frames.some((f) => f.type === MessageType.CHAT));
+    expect(decodeChat(a.frames.find((f) => f.type === MessageType.CHAT)!.payload)).toEqual({ room: 'x', from: 'on-1', text: 'from one' });
+  });
+
+  it('STATS sums both processes', async () => {
+    const a = await peerOn(0);
+    const b = await peerOn(1);
+    const before = decodeStats((await a.request(MessageType.STATS, 1)).payload);
+    // Only the worker-1 connection sends these; the worker-0 connection must still see them.
+    for (let id = 10; id < 17; id++) await b.request(MessageType.PING, id);
+    const after = decodeStats((await a.request(MessageType.STATS, 2)).payload);
+    expect(after.processes).toBe(2);
+    expect(after.pool.threads).toBe(2);
+    expect(after.serviceTimeUs.PING!.count - (before.serviceTimeUs.PING?.count ?? 0)).toBe(7);
+    expect(after.connections.current).toBeGreaterThanOrEqual(2);
+    const fromB = decodeStats((await b.request(MessageType.STATS, 20)).payload);
+    expect(fromB.processes).toBe(2);
+    expect(fromB.serviceTimeUs.PING!.count).toBe(after.serviceTimeUs.PING!.count);
+  });
+
+  it('a worker killed with SIGKILL is replaced in its slot; new connections succeed', async () => {
+    const up = cli.lines.filter((l) => l.msg === 'worker up' && l.worker === 1);
+    const victim = up[up.length - 1]!.workerPid as number;
+    const onVictim = await peerOn(1);
+    process.kill(victim, 'SIGKILL');
+    await onVictim.waitClosed();
+    const down = await cli.waitLine((l) => l.msg === 'worker down' && l.workerPid === victim, 10_000, 'worker down');
+    expect(down.signal).toBe('SIGKILL');
+    await cli.waitLine((l) => l.msg === 'worker up' && l.worker === 1 && l.workerPid !== victim, 15_000, 'respawned worker up');
+    const fresh = await peerOn(1);
+    expect((await fresh.request(MessageType.PING, 1)).type).toBe(MessageType.PING);
+    const s = decodeStats((await fresh.request(MessageType.STATS, 2)).payload);
+    expect(s.processes).toBe(2);
+  });
+
+  it('SIGTERM with 100 COMPUTE requests in flight: all answered, then exit 0 within the drain timeout', async () => {
+    const conns = [await peerOn(0), await peerOn(1)];
+    const expected = new Map<number, Buffer>();
+    conns.forEach((p, c) => {
+      const frames: Buffer[] = [];
+      for (let i = 1; i <= 50; i++) {
+        const id = c * 1000 + i;
+        const data = Buffer.from(`job ${id}`);
+        frames.push(encodeFrame(MessageType.COMPUTE, id, encodeCompute(20_000, data)));
+        expected.set(id, sha256n(data, 20_000));
+      }
+      // One write each: the server has all 50 once it answers the first.
+      p.socket.write(Buffer.concat(frames));
+    });
+    await Promise.all(conns.map((p) => p.until(() => p.frames.length > 0, 15_000, 'first COMPUTE reply')));
+    const t0 = Date.now();
+    cli.child.kill('SIGTERM');
+    await Promise.all(conns.map((p) => p.waitClosed(DRAIN_TIMEOUT_MS)));
+    const exit = await cli.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(DRAIN_TIMEOUT_MS);
+    const replies = conns.flatMap((p) => p.frames);
+    expect(replies).toHaveLength(100);
+    for (const f of replies) {
+      expect(f.type).toBe(MessageType.COMPUTE);
+      expect(f.payload.equals(expected.get(f.id)!)).toBe(true);
+    }
+    expect(cli.lines.some((l) => l.msg === 'shutdown' && l.signal === 'SIGTERM')).toBe(true);
+  });
+});
