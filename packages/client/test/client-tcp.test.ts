@@ -247,7 +247,7 @@ describe('typed errors', () => {
   });
 
   it('ConnectError ETIMEDOUT when no WELCOME comes within connectTimeoutMs', async () => {
-    const peer = await startTcpPeer(() => {}, false);
+    const peer = await startTcpPeer(() => undefined, false); // accepts, never sends a WELCOME
     const err = await rejection(connect({ port: peer.port, connectTimeoutMs: 50 }), ConnectError);
     expect(err.code).toBe('ETIMEDOUT');
   });

@@ -53,7 +53,8 @@ export async function startTcpPeer(
   const sockets: net.Socket[] = [];
   const srv = net.createServer((socket) => {
     sockets.push(socket);
-    socket.on('error', () => {});
+    // Resets caused by the test's own clients closing are expected here.
+    socket.on('error', () => undefined);
     if (welcome) socket.write(encodeFrame(MessageType.WELCOME, 0, encodeWelcome(TEST_WELCOME)));
     onSocket(socket);
   });

@@ -119,7 +119,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCodeValue> 
       connectTimeoutMs: args['connect-timeout'] as number,
       maxPayload: args['max-payload'] as number,
     };
-    const token = (args['token'] as string | undefined) ?? io.env['SOCKBENCH_TOKEN'];
+    // An empty SOCKBENCH_TOKEN counts as unset (the way shells clear a variable).
+    const token = (args['token'] as string | undefined) ?? (io.env['SOCKBENCH_TOKEN'] || undefined);
     if (token !== undefined && !udp) options.token = token;
     if (args['name'] !== undefined && !udp) options.name = args['name'] as string;
 
