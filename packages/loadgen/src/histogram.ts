@@ -86,20 +86,24 @@ export interface LatencySummary {
   stdev: number;
 }
 
-/** Summarizes a histogram (µs). */
+/**
+ * Summarizes a histogram (µs). `min` and `max` are the percentiles 0 and 100, i.e. bucket bounds
+ * within 0.1 % of the recorded extremes, as HdrHistogram reports them: that is what survives the
+ * compressed form, so a summary reads the same before and after a report is saved or merged.
+ */
 export function summarize(h: Histogram): LatencySummary {
   const count = h.totalCount;
   if (count === 0) return { count: 0, min: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0, mean: 0, stdev: 0 };
   return {
     count,
-    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue,
+    min: h.getValueAtPercentile(0),
     p50: h.getValueAtPercentile(50),
     p75: h.getValueAtPercentile(75),
     p90: h.getValueAtPercentile(90),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
     p9999: h.getValueAtPercentile(99.99),
-    max: h.maxValue,
+    max: h.getValueAtPercentile(100),
     mean: h.mean,
     stdev: h.stdDeviation,
   };
@@ -118,15 +122,16 @@ export interface PercentilePoint {
 export function percentileCurve(h: Histogram, ticksPerHalfDistance = 5): PercentilePoint[] {
   const points: PercentilePoint[] = [];
   if (h.totalCount === 0) return points;
+  const max = h.getValueAtPercentile(100);
   // Walk p = 1 − 2^(−k/ticks): evenly spaced on the log axis 1/(1−p), the plotter's x axis.
   for (let i = 0; ; i++) {
     const p = 100 * (1 - Math.pow(2, -i / ticksPerHalfDistance));
     const v = h.getValueAtPercentile(p);
     points.push({ percentile: p, valueUs: v });
     // Stop once the remaining tail is less than one recorded value.
-    if ((100 - p) / 100 < 1 / h.totalCount || v >= h.maxValue) break;
+    if ((100 - p) / 100 < 1 / h.totalCount || v >= max) break;
     if (i > 40 * ticksPerHalfDistance) break;
   }
-  points.push({ percentile: 100, valueUs: h.maxValue });
+  points.push({ percentile: 100, valueUs: max });
   return points;
 }

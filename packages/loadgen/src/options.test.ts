@@ -1,0 +1,132 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from './errors.js';
+import { DEFAULTS, PLAN_OPTIONS, maxSize, parseDuration, resolveRunOptions, shareOf, threadConnections } from './options.js';
+
+function usage(args: Parameters<typeof resolveRunOptions>[0]): string {
+  try {
+    resolveRunOptions(args);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as Error).message).not.toContain('\n');
+    return (err as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('resolveRunOptions', () => {
+  it('merges the defaults once', () => {
+    const { plan, token, json, quiet } = resolveRunOptions({ port: 7000 });
+    expect(plan).toEqual({
+      host: '127.0.0.1',
+      port: 7000,
+      transport: 'tcp',
+      connections: 50,
+      threads: Math.min(DEFAULTS.threads, 50),
+      op: 'echo',
+      size: 64,
+      iterations: 0,
+      durationMs: 10_000,
+      requests: null,
+      warmupMs: 1000,
+      pipeline: 1,
+      rate: null,
+      timeoutMs: 1000,
+    });
+    expect([token, json, quiet]).toEqual([null, null, false]);
+  });
+
+  it('refuses --pipeline with --rate', () => {
+    expect(usage({ port: 1, pipeline: 2, rate: 100 })).toBe('--pipeline (closed loop) and --rate (open loop) cannot be used together');
+  });
+
+  it('refuses --duration with --requests', () => {
+    expect(usage({ port: 1, duration: '5s', requests: 10 })).toBe('--duration and --requests cannot be used together');
+  });
+
+  it('names the flag, its value and the range', () => {
+    expect(usage({ port: 1, connections: 0 })).toBe('--connections must be an integer in 1..100000, got 0');
+    expect(usage({ port: 70000 })).toBe('--port must be an integer in 1..65535, got 70000');
+    expect(usage({ port: 1, connections: Number.NaN })).toBe('--connections must be an integer in 1..100000, got NaN');
+    expect(usage({ port: 1, pipeline: 1.5 })).toBe('--pipeline must be an integer in 1..65536, got 1.5');
+    expect(usage({ port: 1, rate: -5 })).toBe('--rate must be a number in 1..10000000 req/s, got -5');
+    expect(usage({ port: 1, timeout: 0 })).toBe('--timeout must be an integer in 1..600000 ms, got 0');
+    expect(usage({ port: 1, transport: 'sctp' })).toBe('--transport must be one of tcp, udp, raw-tcp, raw-udp, got sctp');
+    expect(usage({ port: 1, op: 'chat' })).toBe('--op must be one of ping, echo, compute, got chat');
+    expect(usage({ port: 1, duration: 'soon' })).toBe('--duration must be a duration like 10s, 500ms or 2m, got "soon"');
+  });
+
+  it('refuses a size the transport cannot carry', () => {
+    expect(usage({ port: 1, transport: 'udp', size: 65_496 })).toBe('--size must be an integer in 0..65495 bytes for --transport udp --op echo, got 65496');
+    expect(resolveRunOptions({ port: 1, transport: 'udp', size: 65_495 }).plan.size).toBe(65_495);
+    expect(usage({ port: 1, transport: 'tcp', size: 16 * 1024 * 1024 + 1 })).toBe(
+      '--size must be an integer in 0..16777216 bytes for --transport tcp --op echo, got 16777217',
+    );
+    expect(usage({ port: 1, transport: 'udp', op: 'compute', size: 31 })).toBe('--size must be an integer in 32..65491 bytes for --transport udp --op compute, got 31');
+    expect(usage({ port: 1, transport: 'raw-udp', size: 3 })).toBe('--size must be an integer in 4..65507 bytes for --transport raw-udp --op echo, got 3');
+    expect(maxSize('udp', 'echo') + 12).toBe(65_507);
+  });
+
+  it('refuses what a transport or op does not do', () => {
+    expect(usage({ port: 1, transport: 'raw-tcp', op: 'ping' })).toBe('--op ping needs the sockbench protocol; --transport raw-tcp only echoes bytes (use --op echo)');
+    expect(usage({ port: 1, op: 'ping', size: 10 })).toBe('--size does not apply to --op ping (PING has an empty payload), got 10');
+    expect(usage({ port: 1, transport: 'udp', token: 's3cret' })).toBe('--token guards TCP only; it does not apply to --transport udp');
+  });
+
+  it('fills per-op defaults and clamps threads to connections', () => {
+    expect(resolveRunOptions({ port: 1, op: 'ping' }).plan.size).toBe(0);
+    const c = resolveRunOptions({ port: 1, op: 'compute', connections: 3, threads: 8 }).plan;
+    expect([c.size, c.iterations, c.threads]).toEqual([32, 1000, 3]);
+    const open = resolveRunOptions({ port: 1, rate: 500, requests: 1000 }).plan;
+    expect([open.pipeline, open.rate, open.requests, open.durationMs]).toEqual([null, 500, 1000, null]);
+  });
+
+  it('every flag of the table says what it is, with a default where one applies', () => {
+    for (const [name, spec] of Object.entries(PLAN_OPTIONS)) {
+      expect(spec.describe.length, name).toBeGreaterThan(10);
+    }
+    expect(PLAN_OPTIONS.connections.default).toBe(50);
+    expect(PLAN_OPTIONS.timeout.describe).toContain('ms');
+    expect(PLAN_OPTIONS.rate.describe).toContain('req/s');
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads units and bare seconds', () => {
+    expect(parseDuration('10s', 'duration')).toBe(10_000);
+    expect(parseDuration('500ms', 'duration')).toBe(500);
+    expect(parseDuration('2m', 'duration')).toBe(120_000);
+    expect(parseDuration('1.5', 'duration')).toBe(1500);
+    expect(parseDuration(3, 'warmup')).toBe(3000);
+    expect(() => parseDuration('-1s', 'warmup')).toThrow('--warmup must be a duration like 10s, 500ms or 2m, got "-1s"');
+  });
+});
+
+describe('sharing connections and requests', () => {
+  it('shares add up to the total and differ by at most one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 500 }), (total, n) => {
+        const shares = Array.from({ length: n }, (_, i) => shareOf(total, i, n));
+        expect(shares.reduce((a, b) => a + b, 0)).toBe(total);
+        expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+
+  it('threads own disjoint ranges covering every connection', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 256 }), fc.integer({ min: 0, max: 10_000 }), (threads, extra) => {
+        const connections = threads + extra;
+        let next = 0;
+        for (let t = 0; t < threads; t++) {
+          const [a, b] = threadConnections(connections, t, threads);
+          expect(a).toBe(next);
+          expect(b).toBeGreaterThan(a);
+          next = b;
+        }
+        expect(next).toBe(connections);
+      }),
+    );
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { planOf } from '../../test/synthetic.js';
+import { judge } from './self-check.js';
+
+const thread = (utilization: number, p99 = 1) => ({ thread: '0', loopDelayMs: { p50: 0.1, p99, max: p99 }, utilization });
+
+describe('self-check verdict', () => {
+  it('says the generator kept up when it did', () => {
+    const v = judge({ plan: planOf(), intendedRate: null, achievedRate: 1000, sendSlipUs: null, threads: [thread(0.4)] });
+    expect(v).toEqual({ generatorBound: false, verdict: 'generator kept up: threads at most 40% busy, event-loop delay p99 1.0 ms' });
+  });
+
+  it('blames the generator when a closed-loop thread is saturated', () => {
+    const v = judge({ plan: planOf(), intendedRate: null, achievedRate: 1000, sendSlipUs: null, threads: [thread(0.97)] });
+    expect(v.generatorBound).toBe(true);
+    expect(v.verdict).toMatch(/^generator-bound: thread 0 busy 97% of the time/);
+  });
+
+  it('blames the generator when its event loop is late, in either loop', () => {
+    const v = judge({ plan: planOf({ rate: 100 }), intendedRate: 100, achievedRate: 100, sendSlipUs: { p50: 10, p99: 30_000, max: 40_000 }, threads: [thread(0.5, 45)] });
+    expect(v.generatorBound).toBe(true);
+    expect(v.verdict).toContain('event-loop delay p99 45.0 ms, send slip p99 30.00 ms');
+  });
+
+  it('blames the target when the open loop fell short while the generator idled', () => {
+    const v = judge({ plan: planOf({ rate: 1000 }), intendedRate: 1000, achievedRate: 600, sendSlipUs: { p50: 10, p99: 200_000, max: 300_000 }, threads: [thread(0.2)] });
+    expect(v).toEqual({
+      generatorBound: false,
+      verdict: 'target-bound: sent 600 of 1000 req/s intended while generator threads were at most 20% busy (sends waited on replies or TCP backpressure)',
+    });
+  });
+
+  it('an open loop that spins but keeps its rate is not generator-bound', () => {
+    const v = judge({ plan: planOf({ rate: 1000 }), intendedRate: 1000, achievedRate: 1000, sendSlipUs: { p50: 10, p99: 900, max: 2000 }, threads: [thread(1)] });
+    expect(v.generatorBound).toBe(false);
+  });
+});
