@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessageType, encodeFrame } from '@sockbench/protocol';
+import { OPTION_TABLE, ServerStateError, createServer, type Server } from '../src/index.js';
+import { Peer, waitFor } from './helpers.js';
+
+const servers: Server[] = [];
+const peers: Peer[] = [];
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+function start(opts: Parameters<typeof createServer>[0] = {}): Server {
+  const s = createServer({ port: 0, threads: 1, ...opts });
+  servers.push(s);
+  return s;
+}
+
+describe('Server lifecycle', () => {
+  it('listen() twice or after close() throws ServerStateError; close() is idempotent', async () => {
+    const s = start();
+    await s.listen();
+    await expect(s.listen()).rejects.toBeInstanceOf(ServerStateError);
+    await Promise.all([s.close(), s.close()]);
+    await expect(s.listen()).rejects.toThrow(/listen\(\) on a server that is closed/);
+  });
+
+  it('rejects bad options at construction, naming the option', () => {
+    expect(() => createServer({ maxPayload: -1 })).toThrow(/options\.maxPayload \(--max-payload\)/);
+  });
+});
+
+describe('--dispatch pool over TCP', () => {
+  it('answers PING and ECHO through the threads', async () => {
+    const s = start({ dispatch: 'pool' });
+    const p = await Peer.welcomed((await s.listen()).tcp.port);
+    peers.push(p);
+    const data = randomBytes(50_000);
+    expect((await p.request(MessageType.ECHO, 1, data)).payload.equals(data)).toBe(true);
+    expect((await p.request(MessageType.PING, 2)).payload.length).toBe(0);
+    const stats = await s.stats();
+    expect(stats.pool.completed).toBe(2);
+  });
+});
+
+describe('peer resets', () => {
+  it('a client that resets mid-stream is counted, not thrown; others are served', async () => {
+    const s = start();
+    const port = (await s.listen()).tcp.port;
+    const other = await Peer.welcomed(port);
+    peers.push(other);
+    for (let round = 0; round < 10; round++) {
+      const rude = await Peer.welcomed(port);
+      const frames = Array.from({ length: 64 }, (_, i) => encodeFrame(MessageType.ECHO, i + 1, Buffer.alloc(16 * 1024)));
+      rude.socket.write(Buffer.concat(frames));
+      rude.socket.resetAndDestroy();
+      expect((await other.request(MessageType.PING, round + 1)).type).toBe(MessageType.PING);
+      const errs = Object.values((await s.stats()).socketErrors).reduce((a, b) => a + b, 0);
+      if (errs > 0) break;
+    }
+    await waitFor(async () => Object.values((await s.stats()).socketErrors).reduce((a, b) => a + b, 0) > 0, 5_000, 'a counted socket error');
+    const codes = Object.keys((await s.stats()).socketErrors);
+    expect(codes.every((c) => ['ECONNRESET', 'EPIPE'].includes(c))).toBe(true);
+    await waitFor(async () => (await s.stats()).connections.current === 1, 5_000, 'the reset connections to be gone');
+  });
+});
+
+describe('README', () => {
+  it('documents every flag of the option table', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of OPTION_TABLE) expect(readme, row.flag).toContain(`\`--${row.flag}\``);
+    expect(readme).toContain('`--log-level`');
+  });
+});
