@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const logLevel = (raw['log-level'] as LevelWithSilent | undefined) ?? 'info';
   const logger = createLogger(logLevel, { role: workers === 0 ? 'single' : 'primary' });
   if (!isLoopback(options.host)) {
-    logger.warn({ host: options.host }, 'bound to a non-loopback address: the server is reachable from the network');
+    logger.warn({ host: options.host }, 'non-loopback --host: the server is reachable from the network');
   }
 
   if (workers > 0 && cluster.isPrimary) {

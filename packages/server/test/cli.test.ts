@@ -85,6 +85,17 @@ describe('sockbench-server CLI', () => {
   });
 });
 
+describe('non-loopback --host', () => {
+  it('logs a warning that the server is reachable from the network', async () => {
+    // 192.0.2.1 (TEST-NET-1, RFC 5737) is on no interface here: the bind fails without any traffic.
+    const p = run(['--workers', '0', '--host', '192.0.2.1', '--port', '0', '--threads', '1']);
+    expect((await p.exited).code).toBe(1);
+    const warn = p.lines.find((l) => l.level === 40);
+    expect(warn).toMatchObject({ host: '192.0.2.1', msg: 'non-loopback --host: the server is reachable from the network' });
+    expect(String(p.lines.find((l) => l.msg === 'cannot start')?.err)).toContain('192.0.2.1');
+  });
+});
+
 describe('isLoopback (decides the non-loopback warning)', () => {
   it.each([
     ['127.0.0.1', true], ['127.1.2.3', true], ['::1', true], ['localhost', true], ['::ffff:127.0.0.1', true],
