@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Chat } from '@sockbench/protocol';
 import type { Client } from '../client.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { formatStats } from './format-stats.js';
 import { describeCommandError } from './report.js';
 
 /** Words that end the session (BYE, exit 0), with or without a leading slash. */
@@ -21,7 +22,7 @@ export const SESSION_HELP = [
   '/leave           leave the current room',
   '/say TEXT        say TEXT to the current room',
   '/ping            PING, prints the round-trip time',
-  '/stats           the server\'s STATS, pretty-printed',
+  '/stats           the server\'s STATS as a table (the stats command prints JSON)',
   '/help            this list',
   'quit, exit, salir or Ctrl-D   say BYE and leave',
 ].join('\n');
@@ -146,7 +147,7 @@ export async function runSession(client: Client, io: SessionIo, room?: string): 
           return;
         }
         case '/stats':
-          print(JSON.stringify(await client.stats(), null, 2));
+          print(formatStats(await client.stats()));
           return;
         case '/help':
           print(SESSION_HELP);
