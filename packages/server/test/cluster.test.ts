@@ -19,6 +19,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 describe('cluster through the real CLI (--workers 2)', () => {
   let cli: CliProcess;
   let port: number;
+  let metricsUrl: string;
   const peers: Peer[] = [];
 
   /** Opens connections until one lands on `worker` (bounded); closes the others. */
@@ -36,8 +37,10 @@ describe('cluster through the real CLI (--workers 2)', () => {
   }
 
   beforeAll(async () => {
-    cli = new CliProcess(['--workers', '2', '--threads', '1', '--port', '0', '--drain-timeout', String(DRAIN_TIMEOUT_MS)]);
-    port = (await cli.listening(true)).tcp;
+    cli = new CliProcess(['--workers', '2', '--threads', '1', '--port', '0', '--metrics-port', '0', '--drain-timeout', String(DRAIN_TIMEOUT_MS)]);
+    const { tcp, line } = await cli.listening(true);
+    port = tcp;
+    metricsUrl = `http://127.0.0.1:${(line.metrics as { port: number }).port}/metrics`;
   });
   afterAll(async () => {
     for (const p of peers) p.destroy();
@@ -83,6 +86,15 @@ describe('cluster through the real CLI (--workers 2)', () => {
     const fromB = decodeStats((await b.request(MessageType.STATS, 20)).payload);
     expect(fromB.processes).toBe(2);
     expect(fromB.serviceTimeUs.PING!.count).toBe(after.serviceTimeUs.PING!.count);
+  });
+
+  it('/metrics on the primary sums both workers (prom-client AggregatorRegistry)', async () => {
+    const a = await peerOn(0);
+    await peerOn(1);
+    const stats = decodeStats((await a.request(MessageType.STATS, 1)).payload);
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toContain(`sockbench_connections_total ${stats.connections.total}`);
+    expect(text).toContain('sockbench_pool_threads 2');
   });
 
   it('a worker killed with SIGKILL is replaced in its slot; new connections succeed', async () => {

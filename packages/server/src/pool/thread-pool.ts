@@ -41,7 +41,7 @@ export class ThreadPool implements Closable {
       minThreads: threads,
       maxThreads: threads,
       // Threads live as long as the server: no respawn latency in the middle of a run.
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      idleTimeout: 2_147_483_647, // the largest setTimeout delay; larger ones overflow to 1 ms
     });
   }
 
