@@ -46,8 +46,9 @@ describe('compressed histograms', () => {
         const ha = createHistogram();
         const hb = createHistogram();
         const both = createHistogram();
-        for (const v of a) (ha.recordValue(v), both.recordValue(v));
-        for (const v of b) (hb.recordValue(v), both.recordValue(v));
+        for (const v of a) ha.recordValue(v);
+        for (const v of b) hb.recordValue(v);
+        for (const v of [...a, ...b]) both.recordValue(v);
         const merged = mergeEncoded([encodeHistogram(ha), encodeHistogram(hb)]);
         expect(encodeHistogram(merged)).toBe(encodeHistogram(both));
       }),

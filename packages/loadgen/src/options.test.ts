@@ -68,6 +68,10 @@ describe('resolveRunOptions', () => {
     expect(maxSize('udp', 'echo') + 12).toBe(65_507);
   });
 
+  it('refuses a flag given twice', () => {
+    expect(usage({ port: 1, connections: [2, 3] })).toBe('--connections was given more than once (2, 3)');
+  });
+
   it('refuses what a transport or op does not do', () => {
     expect(usage({ port: 1, transport: 'raw-tcp', op: 'ping' })).toBe('--op ping needs the sockbench protocol; --transport raw-tcp only echoes bytes (use --op echo)');
     expect(usage({ port: 1, op: 'ping', size: 10 })).toBe('--size does not apply to --op ping (PING has an empty payload), got 10');

@@ -241,6 +241,9 @@ export function minSize(transport: Transport, op: Op): number {
  *   transport cannot carry, a non-echo op on a raw transport, `--token` over UDP.
  */
 export function resolveRunOptions(args: RunArgs): RunOptions {
+  for (const [key, value] of Object.entries(args)) {
+    if (Array.isArray(value)) throw new UsageError(`--${key === 'hdrLog' ? 'hdr-log' : key} was given more than once (${value.map(String).join(', ')})`);
+  }
   if (args.pipeline !== undefined && args.rate !== undefined) {
     throw new UsageError('--pipeline (closed loop) and --rate (open loop) cannot be used together');
   }

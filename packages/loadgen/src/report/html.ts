@@ -3,7 +3,7 @@
  * every run on the same axes:
  *
  * - latency by percentile, drawn as HdrHistogram's plotter draws it: x is 1/(1−p) on a log scale
- *   (ticks 0 %, 90 %, 99 %, 99.9 %, …), y is latency;
+ *   (ticks 0 %, 90 %, 99 %, 99.9 %, …), y is latency (log scale);
  * - requests per second, one point per one-second interval.
  *
  * Then the side-by-side table and each run's self-check line.
@@ -65,25 +65,33 @@ function frame(title: string, xTicks: [number, string][], yTicks: [number, strin
   return parts.join('\n');
 }
 
-/** Latency by percentile on HdrHistogram's log axis: x = log10(1/(1−p)). */
+/**
+ * Latency by percentile on HdrHistogram's log axis: x = log10(1/(1−p)). The y axis is logarithmic
+ * too (decades of µs), unlike the plotter's linear one: a 100 µs median and a 50 ms tail then both
+ * stay readable, and transports whose medians differ by 3× do not collapse onto the floor.
+ */
 export function latencyChart(report: Report): string {
   const curves = report.runs.map((r) => ({ run: r, points: percentileCurve(decodeHistogram(r.histograms.latency)) }));
   const maxCount = Math.max(1, ...report.runs.map((r) => r.results.latencyUs.count));
-  // The axis ends one decade past the resolution the data can support (1/count), at least 99.9 %.
+  // The axis ends at the resolution the data supports (1/count), at least 99.9 %.
   const maxX = Math.max(3, Math.ceil(Math.log10(maxCount)));
   const toX = (p: number): number => (p >= 100 ? maxX : Math.min(maxX, Math.log10(100 / (100 - p))));
-  const maxY = niceCeil(Math.max(1, ...report.runs.map((r) => r.results.latencyUs.max)));
+  const lo = Math.max(1, Math.min(...report.runs.map((r) => r.results.latencyUs.min || 1)));
+  const hi = Math.max(lo * 10, ...report.runs.map((r) => r.results.latencyUs.max));
+  const minDec = Math.floor(Math.log10(lo));
+  const maxDec = Math.max(minDec + 1, Math.ceil(Math.log10(hi)));
   const sx = (x: number): number => M.left + (x / maxX) * (W - M.left - M.right);
-  const sy = (y: number): number => H - M.bottom - (y / maxY) * (H - M.top - M.bottom);
+  const sy = (y: number): number => H - M.bottom - ((Math.log10(Math.max(y, 1)) - minDec) / (maxDec - minDec)) * (H - M.top - M.bottom);
   const xTicks: [number, string][] = [];
   for (let k = 0; k <= maxX; k++) xTicks.push([k, k === 0 ? '0%' : `${(100 - 100 / Math.pow(10, k)).toFixed(Math.max(0, k - 2))}%`]);
-  const yTicks: [number, string][] = [0, 0.25, 0.5, 0.75, 1].map((f) => [f * maxY, formatUs(f * maxY)]);
+  const yTicks: [number, string][] = [];
+  for (let d = minDec; d <= maxDec; d++) yTicks.push([Math.pow(10, d), formatUs(Math.pow(10, d))]);
   const series: Series[] = curves.map(({ run, points }, i) => ({
-    name: `${run.plan.transport}${run.results.uncorrectedUs ? ' (corrected)' : ''}: p50 ${formatUs(run.results.latencyUs.p50)}, p99 ${formatUs(run.results.latencyUs.p99)}`,
+    name: `${run.plan.transport}${run.results.uncorrectedUs ? ' (corrected)' : ''}: p50 ${formatUs(run.results.latencyUs.p50)}, p99 ${formatUs(run.results.latencyUs.p99)}, max ${formatUs(run.results.latencyUs.max)}`,
     color: COLORS[i % COLORS.length]!,
     points: points.map((p) => [toX(p.percentile), p.valueUs]),
   }));
-  return frame('Latency by percentile', xTicks, yTicks, 'percentile (log scale of 1/(1−p), as HdrHistogram plots it)', 'latency', series, sx, sy);
+  return frame('Latency by percentile', xTicks, yTicks, 'percentile (log scale of 1/(1−p), as HdrHistogram plots it)', 'latency (log scale)', series, sx, sy);
 }
 
 /** Requests per second, one point per interval, every run on the same axes. */

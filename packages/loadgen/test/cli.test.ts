@@ -1,0 +1,179 @@
+/**
+ * The CLI end to end: `bin/sockbench-loadgen.js` in a child process against the sockbench server
+ * (in-process) and test servers, all on 127.0.0.1.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer, type Server } from '@sockbench/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseReport } from '../src/report/schema.js';
+import { dyingServer, freePort } from './fixtures/servers.js';
+
+const BIN = resolve(import.meta.dirname, '../bin/sockbench-loadgen.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number) : 0;
+      done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** Asserts a usage error: exit 2, nothing on stdout, exactly one line on stderr. */
+async function usageError(args: string[]): Promise<string> {
+  const r = await cli(args);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+let server: Server;
+let port: number;
+let dir: string;
+const quick = ['--threads', '1', '--duration', '500ms', '--warmup', '100ms'];
+const quick2 = ['--connections', '2', ...quick];
+
+beforeAll(async () => {
+  server = createServer({ host: '127.0.0.1', port: 0, threads: 1 });
+  port = (await server.listen()).tcp.port;
+  dir = await mkdtemp(join(tmpdir(), 'loadgen-cli-'));
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('usage', () => {
+  it('--help lists every flag with its unit and default', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--host', '--port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toMatch(/--connections.*\[default: 50\]/s);
+    expect(r.stdout).toContain('req/s');
+    expect(r.stdout).toContain('ms without a reply');
+    for (const cmd of ['compare', 'merge', 'report']) expect(r.stdout).toContain(`sockbench-loadgen ${cmd}`);
+  });
+
+  it('refuses --pipeline with --rate (exit 2, one line)', async () => {
+    expect(await usageError(['--port', '1', '--pipeline', '2', '--rate', '100'])).toBe(
+      'sockbench-loadgen: --pipeline (closed loop) and --rate (open loop) cannot be used together',
+    );
+  });
+
+  it('refuses an unknown flag', async () => {
+    expect(await usageError(['--port', '1', '--bogus', '3'])).toBe('sockbench-loadgen: Unknown argument: bogus (see --help)');
+  });
+
+  it('refuses a size UDP cannot carry', async () => {
+    expect(await usageError(['compare', '--port', '1', '--size', '70000'])).toBe(
+      'sockbench-loadgen: --size must be an integer in 0..65495 bytes for --transport udp --op echo, got 70000',
+    );
+  });
+
+  it('refuses a flag given twice', async () => {
+    expect(await usageError(['--port', '1', '--connections', '2', '--connections', '3'])).toBe('sockbench-loadgen: --connections was given more than once (2, 3)');
+  });
+
+  it('refuses a malformed number, naming the flag', async () => {
+    expect(await usageError(['--port', '1', '--connections', 'many'])).toBe('sockbench-loadgen: --connections must be an integer in 1..100000, got NaN');
+  });
+
+  it('exits 3 when the target is unreachable, naming host:port and the OS error', async () => {
+    const p = await freePort();
+    const r = await cli(['--port', String(p), ...quick2]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^sockbench-loadgen: cannot connect to 127\\.0\\.0\\.1:${p}: ECONNREFUSED`));
+  });
+});
+
+describe('run, compare, merge, report', () => {
+  it('--json - prints only the JSON report on stdout; the table goes to stderr', async () => {
+    const r = await cli(['--port', String(port), ...quick2, '--json', '-', '--quiet']);
+    expect(r.code).toBe(0);
+    const report = parseReport(r.stdout, 'stdout');
+    const run = report.runs[0]!;
+    expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
+    expect(run.counters.completed).toBeGreaterThan(0);
+    expect(r.stderr).toContain('latency p99');
+    expect(r.stderr).not.toMatch(/tcp\s+\d+s\/500ms/); // --quiet: no interval lines
+  });
+
+  it('prints one plain line per interval when stderr is not a TTY', async () => {
+    const r = await cli(['--port', String(port), '--connections', '2', '--threads', '1', '--duration', '2s', '--warmup', '0']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/^tcp +\d+s\/2s +[\d,]+ req\/s +p50 .* errors 0$/gm)).toHaveLength(2);
+  });
+
+  it('compare writes one JSON, HTML and HdrHistogram log holding both transports; merge and report read them back', async () => {
+    const a = join(dir, 'a.json');
+    const html = join(dir, 'a.html');
+    const log = join(dir, 'a.hlog');
+    const r = await cli(['compare', '--port', String(port), ...quick2, '--json', a, '--html', html, '--hdr-log', log, '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/requests\/s\s+[\d,.]+\s+[\d,.]+\s+[\d.]+×/);
+    expect(r.stderr).toContain('udp/tcp');
+    const report = parseReport(await readFile(a, 'utf8'), a);
+    expect(report.runs.map((run) => run.plan.transport)).toEqual(['tcp', 'udp']);
+    expect(await readFile(html, 'utf8')).toContain('tcp vs udp');
+    expect(await readFile(log, 'utf8')).toMatch(/^Tag=udp,/m);
+
+    const b = join(dir, 'b.json');
+    expect((await cli(['compare', '--port', String(port), ...quick2, '--json', b, '-q'])).code).toBe(0);
+    const out = join(dir, 'ab.json');
+    const m = await cli(['merge', a, b, '-o', out]);
+    expect(m.code).toBe(0);
+    const merged = parseReport(await readFile(out, 'utf8'), out);
+    const second = parseReport(await readFile(b, 'utf8'), b);
+    expect(merged.runs[0]!.counters.completed).toBe(report.runs[0]!.counters.completed + second.runs[0]!.counters.completed);
+    expect(merged.runs[1]!.generators).toBe(2);
+
+    const rendered = join(dir, 'ab.html');
+    const rep = await cli(['report', out, '--html', rendered]);
+    expect(rep.code).toBe(0);
+    expect(rep.stderr).toContain('latency p99.99');
+    expect(await readFile(rendered, 'utf8')).toContain('<svg');
+  });
+
+  it('merge refuses reports of different plans, saying what differs', async () => {
+    const one = join(dir, 'one.json');
+    const two = join(dir, 'two.json');
+    expect((await cli(['--port', String(port), ...quick, '--connections', '1', '--json', one, '-q'])).code).toBe(0);
+    expect((await cli(['--port', String(port), ...quick, '--connections', '2', '--json', two, '-q'])).code).toBe(0);
+    const line = await usageError(['merge', one, two, '-o', join(dir, 'never.json')]);
+    expect(line).toBe(`sockbench-loadgen: cannot merge ${one} and ${two}: plans differ in connections: 1 vs 2`);
+  });
+
+  it('report refuses a file that is not a report', async () => {
+    const bogus = join(dir, 'bogus.json');
+    await writeFile(bogus, '{"schema":"something-else"}');
+    expect(await usageError(['report', bogus])).toBe(`sockbench-loadgen: ${bogus}: schema must be "sockbench.loadgen.report"`);
+  });
+
+  it('the server dying mid-run: the run finishes, writes its report with the errors, and exits 1', async () => {
+    const s = await dyingServer(300);
+    try {
+      const out = join(dir, 'dying.json');
+      const r = await cli(['--port', String(s.port), '--connections', '2', '--threads', '1', '--duration', '1s', '--warmup', '0', '--json', out, '-q']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/tcp run had [1-9]\d* errors, 2 lost connections/);
+      const run = parseReport(await readFile(out, 'utf8'), out).runs[0]!;
+      expect(run.counters.connectionsLost).toBe(2);
+      expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
+    } finally {
+      await s.close();
+    }
+  });
+});
