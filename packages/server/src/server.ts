@@ -190,9 +190,11 @@ export class Server {
     const c = this.#counters;
     let paused = 0;
     let pendingWriteBytes = 0;
+    let pendingWorkBytes = 0;
     for (const conn of this.#tcp?.connections ?? []) {
       if (conn.paused) paused++;
       pendingWriteBytes += conn.pendingWriteBytes;
+      pendingWorkBytes += conn.pendingWorkBytes;
     }
     return {
       startedAt: c.startedAt,
@@ -203,7 +205,7 @@ export class Server {
       udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
       pool: this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 },
       socketErrors: { ...c.socketErrors },
-      backpressure: { paused, pendingWriteBytes },
+      backpressure: { paused, pendingWriteBytes, pendingWorkBytes, slowConsumersClosed: c.slowConsumersClosed },
       serviceTimes: c.serviceTimes.encode(),
     };
   }

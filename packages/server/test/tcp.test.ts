@@ -14,7 +14,7 @@ import {
   encodeRoom,
   encodeSay,
 } from '@sockbench/protocol';
-import { createServer, type Server } from '../src/index.js';
+import { createServer, type Server, type ServerStatsSnapshot } from '../src/index.js';
 import { Peer, errorOf, waitFor } from './helpers.js';
 
 function sha256n(data: Buffer, n: number): Buffer {
@@ -366,6 +366,8 @@ describe('TCP limits', () => {
     return (await s.listen()).tcp.port;
   }
   afterEach(async () => {
+    // Peers first: a server's close() waits (up to its linger) for peers that never read.
+    for (const p of peers.splice(0)) p.destroy();
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
@@ -421,27 +423,51 @@ describe('TCP limits', () => {
     expect(busy.ended).toBe(false);
   });
 
-  it('a client that never reads: the server stops reading it, memory stays bounded, others served', async () => {
-    const port = await start({});
+  it.each(['inline', 'pool'] as const)('a client that never reads (--dispatch %s): the server stops reading it, memory stays bounded, others served', async (dispatch) => {
+    const port = await start({ dispatch });
     const hog = await open(port);
     const other = await open(port);
     const payload = Buffer.alloc(64 * 1024, 0x61);
-    const frames = Array.from({ length: 1024 }, (_, i) => encodeFrame(MessageType.ECHO, i + 1, payload));
     hog.socket.pause(); // never read again
-    for (const f of frames) hog.socket.write(f); // 64 MiB of requests
-    let stats = decodeStats((await other.request(MessageType.STATS, 1)).payload) as ReturnType<typeof decodeStats> & { backpressure: { paused: number; pendingWriteBytes: number } };
-    let id = 2;
-    await waitFor(async () => {
-      stats = decodeStats((await other.request(MessageType.STATS, id++)).payload) as typeof stats;
-      return stats.backpressure.paused === 1;
-    }, 10_000, 'the hog to be paused');
+    for (let i = 1; i <= 1024; i++) hog.socket.write(encodeFrame(MessageType.ECHO, i, payload)); // 64 MiB of requests
+    type Stats = ServerStatsSnapshot;
+    let id = 1;
+    const stats = async (): Promise<Stats> => decodeStats((await other.request(MessageType.STATS, id++)).payload) as Stats;
+    await waitFor(async () => (await stats()).backpressure.paused === 1, 10_000, 'the hog to be paused');
     // Kernel buffers absorb some megabytes; the rest must wait in the client, not in the server.
     await waitFor(() => hog.socket.writableLength > 16 * 1024 * 1024, 10_000, 'the client to be blocked');
-    stats = decodeStats((await other.request(MessageType.STATS, id++)).payload) as typeof stats;
-    expect(stats.backpressure.pendingWriteBytes).toBeLessThan(4 * 1024 * 1024);
-    expect(stats.bytes.in).toBeLessThan(48 * 1024 * 1024);
+    const s = await stats();
+    expect(s.backpressure.pendingWriteBytes + s.backpressure.pendingWorkBytes).toBeLessThan(4 * 1024 * 1024);
+    expect(s.bytes.in).toBeLessThan(48 * 1024 * 1024);
     const r = await other.request(MessageType.ECHO, id++, Buffer.from('fine'));
     expect(r.payload.toString()).toBe('fine');
+  });
+
+  it('a room member that never reads is closed as a slow consumer; the room goes on', async () => {
+    const port = await start({ maxPayload: 64 * 1024 });
+    const slow = await open(port);
+    const talker = await open(port);
+    const listener = await open(port);
+    for (const p of [slow, talker, listener]) await p.request(MessageType.JOIN, 1, encodeRoom('busy'));
+    slow.socket.pause();
+    const text = 'x'.repeat(4096);
+    let id = 10;
+    // At most 64 MiB of CHAT toward the slow member, in rounds of 100 SAYs.
+    for (let round = 0; round < 160 && !slow.ended; round++) {
+      const first = id;
+      talker.socket.write(Buffer.concat(Array.from({ length: 100 }, () => encodeFrame(MessageType.SAY, id++, encodeSay('busy', text)))));
+      await talker.reply(id - 1);
+      for (let i = first; i < id - 1; i++) await talker.reply(i);
+      listener.frames.length = 0; // the listener reads; drop what it got
+      const s = decodeStats((await talker.request(MessageType.STATS, id++)).payload) as ServerStatsSnapshot;
+      if (s.backpressure.slowConsumersClosed === 1) break;
+    }
+    await waitFor(async () => {
+      const s = decodeStats((await talker.request(MessageType.STATS, id++)).payload) as ServerStatsSnapshot;
+      return s.backpressure.slowConsumersClosed === 1 && s.connections.current === 2;
+    }, 10_000, 'the slow consumer to be closed');
+    await talker.request(MessageType.SAY, id++, encodeSay('busy', 'still here'));
+    await listener.until(() => listener.frames.some((f) => f.type === MessageType.CHAT && decodeChat(f.payload).text === 'still here'));
   });
 });
 

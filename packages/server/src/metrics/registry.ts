@@ -58,6 +58,8 @@ export function createProcessRegistry(read: () => ProcessStats): Registry {
   counter('pool_completed_total', 'tasks finished by the pool', (s) => s.pool.completed);
   gauge('backpressure_paused_connections', 'connections not read while their replies wait', (s) => s.backpressure.paused);
   gauge('pending_write_bytes', 'bytes queued for writing on all connections', (s) => s.backpressure.pendingWriteBytes);
+  gauge('pending_work_bytes', 'request bytes waiting on the thread pool', (s) => s.backpressure.pendingWorkBytes);
+  counter('slow_consumers_closed_total', 'room members closed for not reading their CHAT pushes', (s) => s.backpressure.slowConsumersClosed);
   new Counter({
     name: METRIC_PREFIX + 'errors_total',
     help: 'ERROR replies sent and datagrams dropped, by protocol error code name',

@@ -12,7 +12,7 @@ function processStats(c: Counters): ProcessStats {
     udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
     pool: { threads: 2, queued: 1, completed: 5 },
     socketErrors: { ...c.socketErrors },
-    backpressure: { paused: 0, pendingWriteBytes: 10 },
+    backpressure: { paused: 0, pendingWriteBytes: 10, pendingWorkBytes: 3, slowConsumersClosed: 1 },
     serviceTimes: c.serviceTimes.encode(),
   };
 }
@@ -40,7 +40,7 @@ describe('mergeStats', () => {
     expect(s.errors).toEqual({ BUSY: 2, BAD_FRAME: 1 });
     expect(s.socketErrors).toEqual({ ECONNRESET: 1 });
     expect(s.pool).toEqual({ threads: 4, queued: 2, completed: 10 });
-    expect(s.backpressure.pendingWriteBytes).toBe(20);
+    expect(s.backpressure).toEqual({ paused: 0, pendingWriteBytes: 20, pendingWorkBytes: 6, slowConsumersClosed: 2 });
     expect(s.serviceTimeUs.PING).toEqual({ count: 200, p50: 100, p99: 198, p999: 200, max: 200 });
     expect(s.serviceTimeUs.ECHO).toEqual({ count: 1, p50: 1, p99: 1, p999: 1, max: 1 });
     expect(s.uptimeMs).toBeGreaterThanOrEqual(0);

@@ -16,15 +16,27 @@ export interface ProcessStats {
   pool: { threads: number; queued: number; completed: number };
   /** Added field (protocol allows it): socket errors by OS code, e.g. ECONNRESET. */
   socketErrors: Record<string, number>;
-  /** Added field: connections paused for backpressure, and bytes queued for writing, now. */
-  backpressure: { paused: number; pendingWriteBytes: number };
+  /** Added field: connections paused for backpressure, bytes queued for writing and on the pool now, slow consumers closed so far. */
+  backpressure: Backpressure;
   serviceTimes: EncodedServiceTimes;
+}
+
+/** Backpressure numbers (an added STATS field). */
+export interface Backpressure {
+  /** Connections not being read right now. */
+  paused: number;
+  /** Reply bytes queued on sockets, bytes. */
+  pendingWriteBytes: number;
+  /** Request payload bytes waiting on the pool, bytes. */
+  pendingWorkBytes: number;
+  /** Room members closed because CHAT pushes queued past the slow-consumer limit (count). */
+  slowConsumersClosed: number;
 }
 
 /** STATS reply with this server's added fields (protocol: "Fields may be added"). */
 export interface ServerStatsSnapshot extends StatsSnapshot {
   socketErrors: Record<string, number>;
-  backpressure: { paused: number; pendingWriteBytes: number };
+  backpressure: Backpressure;
 }
 
 /** Live counters of one process. */
@@ -39,6 +51,7 @@ export class Counters {
   udpIn = 0;
   udpOut = 0;
   udpDropped = 0;
+  slowConsumersClosed = 0;
   readonly errors: Record<string, number> = {};
   readonly socketErrors: Record<string, number> = {};
   readonly serviceTimes = new ServiceTimes();
@@ -78,7 +91,7 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     pool: { threads: 0, queued: 0, completed: 0 },
     serviceTimeUs: summarizeServiceTimes(parts.map((p) => p.serviceTimes)),
     socketErrors: {},
-    backpressure: { paused: 0, pendingWriteBytes: 0 },
+    backpressure: { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0, slowConsumersClosed: 0 },
   };
   let oldest = now;
   for (const p of parts) {
@@ -99,6 +112,8 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
     snap.backpressure.paused += p.backpressure.paused;
     snap.backpressure.pendingWriteBytes += p.backpressure.pendingWriteBytes;
+    snap.backpressure.pendingWorkBytes += p.backpressure.pendingWorkBytes;
+    snap.backpressure.slowConsumersClosed += p.backpressure.slowConsumersClosed;
   }
   snap.uptimeMs = now - oldest;
   return snap;

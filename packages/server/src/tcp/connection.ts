@@ -6,9 +6,11 @@
  *   buffer instead of copying it).
  * - Writes are batched per tick: the first write of a tick corks the socket and a nextTick uncorks
  *   it, so a chunk of 100 pipelined requests leaves as one writev.
- * - Backpressure: while more than {@link WRITE_HIGH_WATER_MARK} bytes wait to be written, the socket
- *   stops reading; 'drain' resumes it. A client that never reads cannot grow server memory past that
- *   mark plus one chunk's replies plus the pool work in flight.
+ * - Backpressure: while more than {@link WRITE_HIGH_WATER_MARK} bytes wait to be written, or more
+ *   than that many request bytes wait on the pool, the socket stops reading; 'drain' and finished
+ *   pool work resume it. A client that never reads cannot grow server memory past about twice that
+ *   mark plus one chunk's worth of requests; a room member that never reads is closed once CHAT
+ *   pushes queue past {@link SLOW_CONSUMER_MARGIN} more.
  * - Replies may leave out of order (pool work); the client matches them by id.
  * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
  *   frames after BYE are ignored.
@@ -45,6 +47,13 @@ export const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 /** Reply payloads up to this size are copied behind their header in one buffer, bytes. */
 export const COPY_LIMIT = 16 * 1024;
 
+/**
+ * A connection whose queued writes pass this many bytes beyond the largest reply it may be owed
+ * (`WRITE_HIGH_WATER_MARK + maxPayload`) is a slow consumer: CHAT pushes, which it does not pace,
+ * would otherwise grow without bound, so it is closed (as Redis does with pub/sub output limits).
+ */
+export const SLOW_CONSUMER_MARGIN = 4 * 1024 * 1024;
+
 /** After the server ends a connection (FIN), how long it waits for the peer's FIN before destroying, ms. */
 export const CLOSE_LINGER_MS = 5_000;
 
@@ -61,6 +70,9 @@ export class Connection implements RoomMember, Closable {
   readonly #joined = new Set<string>();
   /** Replies still owed (pool work, STATS). */
   #pending = 0;
+  /** Request payload bytes handed to the pool and not answered yet (counts toward backpressure). */
+  #pendingBytes = 0;
+  readonly #slowConsumerLimit: number;
   /** Id of the BYE received (0 = none). */
   #byeId = 0;
   #byeAt = 0;
@@ -81,9 +93,16 @@ export class Connection implements RoomMember, Closable {
     this.#socket.uncork();
   };
 
-  readonly #resume = (): void => {
-    this.#paused = false;
-    if (!this.#closed) this.#socket.resume();
+  /** Pauses reading while replies or pool work above the mark are queued; resumes below it. */
+  readonly #checkPressure = (): void => {
+    const over = this.#socket.writableLength > WRITE_HIGH_WATER_MARK || this.#pendingBytes > WRITE_HIGH_WATER_MARK;
+    if (over && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    } else if (!over && this.#paused) {
+      this.#paused = false;
+      if (!this.#closed) this.#socket.resume();
+    }
   };
 
   readonly #onFrame = (frame: Frame): void => {
@@ -99,6 +118,7 @@ export class Connection implements RoomMember, Closable {
     this.#decoder = new FrameDecoder({ maxPayload: ctx.options.maxPayload, expect: 'requests' });
     this.#name = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.#authed = ctx.options.token === undefined;
+    this.#slowConsumerLimit = WRITE_HIGH_WATER_MARK + ctx.options.maxPayload + SLOW_CONSUMER_MARGIN;
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -109,6 +129,8 @@ export class Connection implements RoomMember, Closable {
       ctx.logger.debug({ err: err.message, code: err.code, peer: this.#name }, 'connection error');
     });
     socket.on('close', () => this.#onClose());
+    // 'drain' follows every write() that returned false, so a paused socket always gets this call.
+    socket.on('drain', this.#checkPressure);
     const idle = ctx.options.idleTimeoutMs;
     this.#idleTimer = idle > 0 ? setTimeout(() => this.#onIdle(), idle).unref() : null;
     this.#writeFrame(MessageType.WELCOME, Flags.NONE, 0, ctx.welcome);
@@ -119,9 +141,17 @@ export class Connection implements RoomMember, Closable {
     return this.#closedPromise;
   }
 
-  /** Pushes one CHAT frame (id 0). */
+  /** Pushes one CHAT frame (id 0); closes the connection when it is a slow consumer. */
   pushChat(payload: Buffer): void {
     if (this.#ended) return;
+    if (this.#socket.writableLength > this.#slowConsumerLimit) {
+      this.#ctx.counters.slowConsumersClosed++;
+      this.#ctx.logger.warn({ peer: this.#name, queuedBytes: this.#socket.writableLength }, 'closing slow consumer');
+      this.#ended = true;
+      this.#ignoring = true;
+      this.#socket.destroy();
+      return;
+    }
     this.#writeFrame(MessageType.CHAT, Flags.NONE, 0, payload);
   }
 
@@ -142,6 +172,11 @@ export class Connection implements RoomMember, Closable {
   /** Bytes queued for writing on this socket. */
   get pendingWriteBytes(): number {
     return this.#socket.writableLength;
+  }
+
+  /** Request payload bytes handed to the pool and not answered yet. */
+  get pendingWorkBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** True while reading is paused for backpressure. */
@@ -178,14 +213,14 @@ export class Connection implements RoomMember, Closable {
       switch (type) {
         case MessageType.PING:
           if (payload.length !== 0) this.#badPayload(id, `PING payload must be empty, got ${payload.length} bytes`);
-          else this.#answer(type, id, ctx.executor.ping(), t0);
+          else this.#answer(type, id, ctx.executor.ping(), t0, 0);
           return;
         case MessageType.ECHO:
-          this.#answer(type, id, ctx.executor.echo(payload), t0);
+          this.#answer(type, id, ctx.executor.echo(payload), t0, payload.length);
           return;
         case MessageType.COMPUTE: {
           const req = decodeCompute(payload, id, { maxIterations: ctx.options.maxIterations });
-          this.#answer(type, id, ctx.executor.compute(req.iterations, req.data), t0);
+          this.#answer(type, id, ctx.executor.compute(req.iterations, req.data), t0, payload.length);
           return;
         }
         case MessageType.HELLO: {
@@ -223,7 +258,7 @@ export class Connection implements RoomMember, Closable {
         }
         case MessageType.STATS:
           if (payload.length !== 0) this.#badPayload(id, `STATS payload must be empty, got ${payload.length} bytes`);
-          else this.#answer(type, id, ctx.stats().then(encodeStats), t0);
+          else this.#answer(type, id, ctx.stats().then(encodeStats), t0, 0);
           return;
         case MessageType.BYE:
           if (payload.length !== 0) {
@@ -271,8 +306,11 @@ export class Connection implements RoomMember, Closable {
     this.#sendError(ErrorCode.BAD_PAYLOAD, id, message);
   }
 
-  /** Writes a reply now, or when the pool/STATS settles; null means the pool is full (BUSY). */
-  #answer(type: number, id: number, result: ExecResult, t0: number): void {
+  /**
+   * Writes a reply now, or when the pool/STATS settles; null means the pool is full (BUSY).
+   * @param cost request payload bytes the pending work holds (backpressure counts them)
+   */
+  #answer(type: number, id: number, result: ExecResult, t0: number, cost: number): void {
     if (result === null) {
       this.#sendError(ErrorCode.BUSY, id, 'thread pool queue is full');
       return;
@@ -282,14 +320,18 @@ export class Connection implements RoomMember, Closable {
       return;
     }
     this.#pending++;
+    this.#pendingBytes += cost;
+    if (this.#pendingBytes > WRITE_HIGH_WATER_MARK) this.#checkPressure();
     result.then(
       (payload) => {
         this.#pending--;
+        this.#pendingBytes -= cost;
         this.#reply(type, id, payload, t0);
         this.#afterPending();
       },
       (err: unknown) => {
         this.#pending--;
+        this.#pendingBytes -= cost;
         this.#ctx.logger.error({ err: err instanceof Error ? err.message : String(err), type }, 'request failed');
         // No wire code means "internal failure"; BUSY tells the client to retry later, which is true.
         this.#sendError(ErrorCode.BUSY, id, 'request failed on the server');
@@ -299,6 +341,7 @@ export class Connection implements RoomMember, Closable {
   }
 
   #afterPending(): void {
+    if (this.#paused) this.#checkPressure();
     if (this.#pending !== 0 || this.#ended) return;
     if (this.#byeId !== 0) this.#finishBye();
     else if (this.#ctx.draining) this.#end();
@@ -349,12 +392,7 @@ export class Connection implements RoomMember, Closable {
     const counters = this.#ctx.counters;
     counters.framesOut++;
     counters.bytesOut += HEADER_SIZE + n;
-    if (!this.#paused && socket.writableLength > WRITE_HIGH_WATER_MARK) {
-      // 'drain' fires once the queue is empty: write() returned false long before this mark.
-      this.#paused = true;
-      socket.pause();
-      socket.once('drain', this.#resume);
-    }
+    if (!this.#paused && socket.writableLength > WRITE_HIGH_WATER_MARK) this.#checkPressure();
   }
 
   /** Stops serving and sends FIN after the queued replies; destroys if the peer never closes. */
@@ -364,7 +402,10 @@ export class Connection implements RoomMember, Closable {
     this.#ended = true;
     this.#socket.end();
     // Keep reading (and discarding) so the peer's late bytes do not turn our FIN into a RST.
-    if (this.#paused) this.#resume();
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
     this.#lingerTimer = setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();
   }
 
