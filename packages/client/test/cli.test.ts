@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, closedPort, onCleanup, sha256Rounds, startServer } from './helpers.js';
+import { closeAll, closedPort, onCleanup, sha256Rounds, startServer, startUdpPeer } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -116,6 +116,15 @@ describe('sockbench-client interactive, stdin piped', () => {
     expect(r.stderr).toMatch(/error: JOIN is not served over UDP/);
   });
 
+  it('the server going away ends the session with exit 1 and says so', async () => {
+    const server = await startServer();
+    const child = spawnCli(['-p', String(server.port)]);
+    await child.waitFor(/welcome to sockbench/);
+    await server.close();
+    expect(await child.exited).toBe(1);
+    expect(child.stderr()).toMatch(new RegExp(`error: connection to 127\\.0\\.0\\.1:${server.port} closed by the server`));
+  });
+
   it('two CLI processes in one room exchange a message', async () => {
     const { port } = await startServer();
     const ana = spawnCli(['chat', 'lobby', '--name', 'ana', '-p', String(port)]);
@@ -157,6 +166,17 @@ describe('sockbench-client one-shot commands', () => {
     expect(report.rttsMs).toHaveLength(2);
     expect(report.min).toBeLessThanOrEqual(report.max);
     expect(r.stderr).toMatch(/seq=2 time=/);
+  });
+
+  it('ping with no replies: each seq reported lost, 100% loss, exit 1 (as ping(8))', async () => {
+    const peer = await startUdpPeer(); // receives, never answers
+    const r = await runCli(['ping', '-c', '2', '-i', '0', '--udp', '--timeout', '50', '-p', String(peer.port)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('no reply for seq=1 within 50 ms\n');
+    expect(r.stdout).toContain('no reply for seq=2 within 50 ms\n');
+    expect(r.stdout).toContain('2 requests transmitted, 0 received, 100% loss');
+    expect(r.stdout).not.toContain('rtt min/avg/max/mdev');
+    expect(peer.received).toHaveLength(2); // sent once each, no retransmission
   });
 
   it('echo, compute and stats print their replies', async () => {

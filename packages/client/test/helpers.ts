@@ -23,11 +23,13 @@ export async function closeAll(): Promise<void> {
 }
 
 /** Starts a real server (one process, one pool thread) on a free loopback port. */
-export async function startServer(options: ServerOptions = {}): Promise<{ port: number }> {
+export async function startServer(options: ServerOptions = {}): Promise<{ port: number; close: () => Promise<void> }> {
   const server = createServer({ host: '127.0.0.1', port: 0, threads: 1, ...options });
   const addrs = await server.listen();
-  onCleanup(() => server.close());
-  return { port: addrs.tcp.port };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= server.close());
+  onCleanup(close);
+  return { port: addrs.tcp.port, close };
 }
 
 /** A port on 127.0.0.1 with nothing listening on TCP (bound, then closed). */
