@@ -75,7 +75,8 @@ export function renderTable(runs: readonly RunReport[]): string {
     }
     return cells;
   });
-  const lines = [describePlan(first.plan), '', alignTable([header, ...body])];
+  const merged = first.generators > 1 ? `  (${first.generators} reports merged: counts and histograms added, rates summed over the longest duration)` : '';
+  const lines = [describePlan(first.plan) + merged, '', alignTable([header, ...body])];
   for (const r of runs) {
     const codes = Object.entries(r.counters.errorsByCode);
     if (codes.length > 0) lines.push(`${r.plan.transport} errors: ${codes.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
