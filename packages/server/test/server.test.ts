@@ -66,6 +66,19 @@ describe('peer resets', () => {
   });
 });
 
+describe('docs/protocol.md', () => {
+  it('every error code in its table is sent (or, UNSUPPORTED, counted) and asserted by a server test', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('## Error codes'), doc.indexOf('## STATS schema'));
+    const names = [...table.matchAll(/^\|\s*\d+\s*\|\s*([A-Z_]+)\s*\|/gm)].map((m) => m[1]!);
+    expect(names).toHaveLength(9);
+    const tests = ['tcp.test.ts', 'udp.test.ts'].map((f) => readFileSync(new URL(f, import.meta.url), 'utf8')).join('\n');
+    for (const name of names) {
+      expect(tests.includes(`ErrorCode.${name}`) || tests.includes(`'${name}'`), name).toBe(true);
+    }
+  });
+});
+
 describe('README', () => {
   it('documents every flag of the option table', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
