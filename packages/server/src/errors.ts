@@ -32,11 +32,3 @@ export class ListenError extends ServerError {
     this.name = 'ListenError';
   }
 }
-
-/** A cluster worker did not come up (it exited before reporting its addresses). */
-export class WorkerStartError extends ServerError {
-  constructor(message: string) {
-    super('ERR_WORKER_START', message);
-    this.name = 'WorkerStartError';
-  }
-}

@@ -4,8 +4,8 @@
  */
 export { Server, createServer, type ServerAddresses, type ClusterLink } from './server.js';
 export { OPTION_TABLE, DEFAULT_PORT, fillOptions, type ServerOptions, type FilledOptions, type DispatchMode, type OptionSpec } from './options.js';
-export { ServerError, ServerStateError, ListenError, WorkerStartError } from './errors.js';
-export { mergeStats, type ProcessStats, type ServerStatsSnapshot } from './stats/counters.js';
+export { ServerError, ServerStateError, ListenError } from './errors.js';
+export { mergeStats, type ProcessStats, type ServerStatsSnapshot, type Backpressure } from './stats/counters.js';
 export { WRITE_HIGH_WATER_MARK } from './tcp/connection.js';
 export type { RawAddresses, RawReply } from './raw/echo.js';
 export type { Lifecycle, Closable } from './lifecycle.js';

@@ -70,6 +70,19 @@ describe('sockbench-server CLI', () => {
     }
   });
 
+  it('cluster: exits 1 when the workers cannot listen (no respawn loop)', async () => {
+    const blocker: NetServer = createNetServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const p = run(['--workers', '2', '--port', String(port), '--threads', '1']);
+      expect((await p.exited).code).toBe(1);
+      expect(p.lines.some((l) => l.msg === 'cannot start: a worker exited before listening')).toBe(true);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('exits 1 with one log line when the port is taken', async () => {
     const blocker: NetServer = createNetServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

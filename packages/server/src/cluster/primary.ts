@@ -7,7 +7,7 @@
  * - gathers STATS from every worker for the one that asked (the parts are summed there);
  * - serves `/metrics` aggregated over the workers (prom-client AggregatorRegistry) and `/healthz`;
  * - on SIGINT/SIGTERM tells every worker to drain, waits for them (at most the drain timeout plus a
- *   grace), and exits 0.
+ *   grace), and exits 0; if a worker dies before the cluster ever listened, exits 1 instead.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,8 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
   let nextGather = 1;
   let announced = false;
   let shuttingDown = false;
+  /** 0, or 1 once startup failed. */
+  let exitCode = 0;
   let metrics: MetricsHttp | null = null;
   let metricsAddr: ServerAddresses['metrics'];
   const aggregator = new AggregatorRegistry();
@@ -152,7 +154,15 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
       }
       if (shuttingDown) {
         logger.info({ worker: slot.index, code, signal }, 'worker exited');
-        if (slots.every((s) => s.worker === null)) resolveDone(0);
+        if (slots.every((s) => s.worker === null)) resolveDone(exitCode);
+        return;
+      }
+      if (!announced) {
+        // A worker that dies before the cluster ever served (port in use, bad address) would die
+        // again on every respawn: give up, as a one-process server would.
+        logger.fatal({ worker: slot.index, code, signal }, 'cannot start: a worker exited before listening');
+        exitCode = 1;
+        shutdown('startup failure');
         return;
       }
       if (Date.now() - slot.startedAt > RESPAWN_RESET_MS) slot.crashes = 0;
@@ -170,7 +180,7 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
     shuttingDown = true;
     logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown');
     for (const w of live()) sendTo(w, { kind: 'sb:drain' });
-    if (slots.every((s) => s.worker === null)) resolveDone(0);
+    if (slots.every((s) => s.worker === null)) resolveDone(exitCode);
     const killer = setTimeout(() => {
       for (const s of slots) {
         if (s.worker !== null) {
