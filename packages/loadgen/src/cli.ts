@@ -138,7 +138,7 @@ export function buildCli(args: string[]): Argv {
   const outputOptions = toYargs(OUTPUT_OPTIONS);
   return yargs(args)
     .scriptName(NAME)
-    .usage(`${NAME} [run] --port P [options]\n\nLoad generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop (--rate), latency in HdrHistogram (µs), TCP vs UDP.`)
+    .usage(`${NAME} [run] --port P [options]`)
     .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions), handle(runCommand))
     .command(
       'compare',
@@ -172,16 +172,16 @@ export function buildCli(args: string[]): Argv {
           .option('json', OUTPUT_OPTIONS.json),
       handle(reportCommand),
     )
-    .example(`${NAME} --port 7878 -c 50 -d 10s`, 'closed loop, 50 connections, one request in flight each')
-    .example(`${NAME} --port 7878 --transport udp --rate 20000 -d 30s --html udp.html`, 'open loop at 20,000 req/s over UDP')
-    .example(`${NAME} compare --port 7878 -c 16 -d 10s --json both.json --html both.html`, 'TCP then UDP, side by side')
-    .example(`${NAME} merge a.json b.json -o all.json`, 'add reports taken on two machines')
-    .epilogue('Units: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable.')
+    .example(`${NAME} -c 50 -d 10s`, 'closed loop, 50 connections, 1 in flight each')
+    .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
+    .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
+    .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
+    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable.')
     .strict()
     .help()
     .alias('help', 'h')
     .version(toolInfo().version)
-    .wrap(Math.min(110, process.stderr.columns ?? 110))
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
       say(`${NAME}: ${msg.split('\n')[0]} (see --help)`);
