@@ -50,8 +50,11 @@ function startServer() {
   });
   return new Promise((resolve, reject) => {
     let workerPort = null;
+    const tail = [];
     const timer = setTimeout(() => reject(new Error('the server did not log "listening" within 20 s')), 20_000);
     const onLine = (line) => {
+      tail.push(line);
+      if (tail.length > 5) tail.shift();
       let rec;
       try {
         rec = JSON.parse(line);
@@ -72,7 +75,7 @@ function startServer() {
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       if (workerPort !== null) resolve({ child, port: workerPort, raw: null });
-      else reject(new Error(`the server exited before listening (code ${code}, signal ${signal})`));
+      else reject(new Error(`the server exited before listening (code ${code}, signal ${signal}):\n${tail.join('\n')}`));
     });
   });
 }
@@ -106,12 +109,10 @@ say(
   `plan: ECHO ${PLAN.size} B, ${PLAN.connections} connections (UDP: ${PLAN.connections} sockets), closed loop with ${PLAN.pipeline} request in flight each, ` +
     `${PLAN.duration} per transport after ${PLAN.warmup} of warm-up.`,
 );
-say(
-  'why UDP runs the same closed loop as TCP: both then carry the same number of requests in flight, and each sends only as fast as its ' +
-    'replies come back, so requests/s and latency compare like for like (same concurrency, same bytes, same server). ' +
-    `An open-loop UDP run at a chosen rate would measure loss at that rate instead. A datagram with no reply within ${PLAN.timeout} ms ` +
-    'counts as lost and its socket moves on.',
-);
+say('why UDP runs the same closed loop as TCP: both then carry the same number of requests in flight,');
+say('  and each socket sends only as fast as its replies come back, so requests/s and latency compare like');
+say('  for like (same concurrency, same bytes, same server). An open-loop UDP run at a chosen rate would');
+say(`  measure loss at that rate instead. A datagram with no reply within ${PLAN.timeout} ms counts as lost.`);
 
 mkdirSync(join(root, 'reports'), { recursive: true });
 const json = join(root, 'reports/demo.json');
