@@ -2,7 +2,7 @@
  * `sockbench-loadgen`: run (default), compare, merge, report. Human output (progress, tables, notes)
  * goes to stderr; stdout carries only the JSON report, and only with `--json -`.
  *
- * Exit status: 0 done; 1 the run finished but had errors, lost connections or no reply at all (its
+ * Exit status: 0 done; 130 interrupted by Ctrl-C (reports of the time measured are still written); 1 the run finished but had errors, lost connections or no reply at all (its
  * reports are still written), or a generator thread failed; 2 usage (unknown, malformed or conflicting
  * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable.
  */
@@ -13,7 +13,7 @@ import { OUTPUT_OPTIONS, PLAN_OPTIONS, TRANSPORTS, resolveRunOptions, type Optio
 import { Progress } from './progress.js';
 import { mergeReports } from './report/merge.js';
 import { makeReport, readReport, toolInfo, writeOutputs } from './report/output.js';
-import type { Report, RunReport } from './report/schema.js';
+import type { IntervalReport, Report, RunReport } from './report/schema.js';
 import { renderTable } from './report/text.js';
 import { runPlan } from './runner.js';
 
@@ -57,12 +57,42 @@ async function finish(report: Report, targets: { json: string | null; hdrLog: st
   for (const r of failed) {
     say(`${NAME}: ${r.plan.transport} run had ${r.counters.errors} errors, ${r.counters.connectionsLost} lost connections, ${r.counters.completed} completed requests`);
   }
+  if (report.runs.some((r) => r.interrupted === true)) return 130;
   return failed.length > 0 ? 1 : 0;
 }
 
+/**
+ * Ctrl-C: the first ends the current run early (it drains and its reports are written, and `compare`
+ * skips the transports not yet run); a second quits at once.
+ */
+const interrupt = {
+  requested: false,
+  endCurrent: null as (() => void) | null,
+  install(): void {
+    process.once('SIGINT', () => {
+      this.requested = true;
+      process.stderr.write(`\n${NAME}: interrupted: stopping, draining, writing reports (Ctrl-C again to quit)\n`);
+      this.endCurrent?.();
+      process.once('SIGINT', () => process.exit(130));
+    });
+  },
+};
+
 async function runOne(opts: RunOptions, progress: Progress): Promise<RunReport> {
   const { plan } = opts;
-  return runPlan({ plan, token: opts.token }, { onInterval: (iv) => progress.interval(plan, iv) }).finally(() => progress.end());
+  const hooks = {
+    onInterval: (iv: IntervalReport) => progress.interval(plan, iv),
+    onStart: (endNow: () => void) => {
+      interrupt.endCurrent = endNow;
+      if (interrupt.requested) endNow();
+    },
+  };
+  try {
+    return await runPlan({ plan, token: opts.token }, hooks);
+  } finally {
+    interrupt.endCurrent = null;
+    progress.end();
+  }
 }
 
 async function runCommand(argv: Record<string, unknown>): Promise<number> {
@@ -94,6 +124,7 @@ async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   const progress = new Progress(process.stderr, first.quiet);
   const runs: RunReport[] = [];
   for (const opts of plans) {
+    if (interrupt.requested) break;
     if (!first.quiet) say(`${NAME}: ${opts.plan.transport} …`);
     runs.push(await runOne(opts, progress));
   }
@@ -176,7 +207,7 @@ export function buildCli(args: string[]): Argv {
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
-    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable.')
+    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable;\n130 interrupted (the first Ctrl-C stops, drains and still writes the reports).')
     .strict()
     .help()
     .alias('help', 'h')
@@ -189,4 +220,5 @@ export function buildCli(args: string[]): Argv {
     });
 }
 
+interrupt.install();
 await buildCli(hideBin(process.argv)).parseAsync();

@@ -38,6 +38,11 @@ export interface RunInput {
 export interface RunHooks {
   /** Every second: all threads' interval added together. */
   onInterval?(interval: IntervalReport): void;
+  /**
+   * Called once with a function that ends the run early (Ctrl-C): sending stops, requests in flight
+   * drain, and the report covers the time measured so far.
+   */
+  onStart?(endNow: () => void): void;
 }
 
 function revive(f: ThreadFailure, plan: LoadPlan): LoadgenError {
@@ -70,7 +75,7 @@ export function mergeThreadIntervals(index: number, parts: readonly ThreadInterv
 }
 
 /** Builds the run's report from the threads' intervals and final records. */
-export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: readonly ThreadInterval[], finals: readonly ThreadFinal[]): RunReport {
+export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: readonly ThreadInterval[], finals: readonly ThreadFinal[], interrupted = false): RunReport {
   const byIndex = new Map<number, ThreadInterval[]>();
   for (const iv of intervals) byIndex.set(iv.index, [...(byIndex.get(iv.index) ?? []), iv]);
   const merged = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, parts]) => mergeThreadIntervals(i, parts));
@@ -80,8 +85,9 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
   const slipParts = finals.map((f) => f.slip).filter((x): x is string => x !== null);
   const uncorrected = uncorrectedParts.length > 0 ? encodeHistogram(mergeEncoded(uncorrectedParts)) : null;
   const slip = slipParts.length > 0 ? encodeHistogram(mergeEncoded(slipParts)) : null;
-  const durationMs = plan.durationMs ?? Math.max(0, ...finals.map((f) => f.drainEndMs));
-  const sendWindowMs = plan.durationMs ?? Math.max(0, ...finals.map((f) => f.sendEndMs));
+  const lastSend = Math.max(0, ...finals.map((f) => f.sendEndMs));
+  const durationMs = interrupted ? lastSend : (plan.durationMs ?? Math.max(0, ...finals.map((f) => f.drainEndMs)));
+  const sendWindowMs = interrupted ? lastSend : (plan.durationMs ?? lastSend);
   const achievedRate = sendWindowMs > 0 ? (counters.sent * 1000) / sendWindowMs : 0;
   const slipSummary = slip !== null ? summarize(mergeEncoded([slip])) : null;
   const sendSlipUs = slipSummary ? { p50: slipSummary.p50, p99: slipSummary.p99, max: slipSummary.max } : null;
@@ -91,6 +97,7 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
   return {
     plan,
     generators: 1,
+    ...(interrupted ? { interrupted } : {}),
     startedAt: startedAt.toISOString(),
     durationMs,
     counters,
@@ -123,6 +130,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     let closed = 0;
     let startedAt = new Date();
     let settled = false;
+    let interrupted = false;
 
     const fail = (err: Error): void => {
       if (settled) return;
@@ -150,6 +158,11 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
             const startEpochMs = performance.timeOrigin + performance.now() + START_DELAY_MS;
             startedAt = new Date(startEpochMs + plan.warmupMs);
             for (const w of workers) w.postMessage({ kind: 'start', startEpochMs } satisfies ToThread);
+            hooks.onStart?.(() => {
+              if (interrupted || settled) return;
+              interrupted = true;
+              for (const w of workers) w.postMessage({ kind: 'end' } satisfies ToThread);
+            });
           }
           break;
         case 'failed':
@@ -170,7 +183,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
             settled = true;
             for (const w of workers) void w.terminate();
             try {
-              resolvePromise(buildRunReport(plan, startedAt, intervals, finals));
+              resolvePromise(buildRunReport(plan, startedAt, intervals, finals, interrupted));
             } catch (err) {
               rejectPromise(err as Error);
             }

@@ -2,7 +2,7 @@
  * The CLI end to end: `bin/sockbench-loadgen.js` in a child process against the sockbench server
  * (in-process) and test servers, all on 127.0.0.1.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -145,6 +145,30 @@ describe('run, compare, merge, report', () => {
     expect(rep.code).toBe(0);
     expect(rep.stderr).toContain('latency p99.99');
     expect(await readFile(rendered, 'utf8')).toContain('<svg');
+  });
+
+  it('Ctrl-C ends the run early: it drains, writes its report and exits 130', async () => {
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, [BIN, '--port', String(port), '--connections', '2', '--threads', '1', '--duration', '20s', '--warmup', '0', '--json', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // After the first per-second line, as a user would press Ctrl-C.
+        if (/^tcp +1s\/20s/m.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.once('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain('sockbench-loadgen: interrupted: stopping, draining, writing reports');
+    const run = parseReport(await readFile(out, 'utf8'), out).runs[0]!;
+    expect(run.interrupted).toBe(true);
+    expect(run.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(run.durationMs).toBeLessThan(10_000);
+    expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
+    expect(run.counters.completed).toBeGreaterThan(0);
   });
 
   it('merge refuses reports of different plans, saying what differs', async () => {

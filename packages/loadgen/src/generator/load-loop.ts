@@ -274,6 +274,21 @@ export class LoadLoop {
     this.#at(startMs, () => this.#begin());
   }
 
+  /**
+   * Ends the measured window now (Ctrl-C): no new sends; what is in flight drains as at a normal end,
+   * then `done` is called. During the warm-up nothing was measured, so the run ends empty.
+   */
+  endNow(): void {
+    if (this.#phase === Phase.Idle || this.#phase >= Phase.Drain) return;
+    const now = this.#clock();
+    if (this.#phase === Phase.Warmup) {
+      this.#measureStart = now;
+      this.#ivStart = now;
+    }
+    this.#measureEnd = now;
+    this.#endSending();
+  }
+
   /** Stops everything and closes the connections (after `done`, or to abort). */
   async close(): Promise<void> {
     this.#phase = Phase.Done;

@@ -12,7 +12,8 @@ export interface ThreadData {
 }
 
 /** Main → thread. `startEpochMs` is wall-clock ms with sub-ms precision (performance.timeOrigin + now). */
-export type ToThread = { kind: 'start'; startEpochMs: number } | { kind: 'stop' };
+/** `end`: stop sending now, drain, report as usual (Ctrl-C). */
+export type ToThread = { kind: 'start'; startEpochMs: number } | { kind: 'end' };
 
 /** A failure, flattened for postMessage. */
 export interface ThreadFailure {

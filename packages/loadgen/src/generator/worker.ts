@@ -43,8 +43,8 @@ async function closeAndReport(): Promise<void> {
 }
 
 port.on('message', (m: ToThread) => {
-  if (m.kind === 'stop') {
-    void closeAndReport();
+  if (m.kind === 'end') {
+    loop.endNow();
     return;
   }
   // The main thread's start time, moved onto this thread's clock (each thread has its own timeOrigin).

@@ -78,6 +78,7 @@ export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] 
   return {
     plan: { ...first.plan, threads: runs.reduce((n, r) => n + r.plan.threads, 0) },
     generators,
+    ...(runs.some((r) => r.interrupted === true) ? { interrupted: true } : {}),
     startedAt: runs.map((r) => r.startedAt).sort()[0]!,
     durationMs,
     counters,

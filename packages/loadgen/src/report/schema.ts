@@ -72,6 +72,8 @@ export interface RunReport {
   plan: LoadPlan;
   /** How many generator processes' reports were merged into this one (1 for a plain run). */
   generators: number;
+  /** Present and true when the run was ended early (Ctrl-C); `durationMs` is then the time measured. */
+  interrupted?: boolean;
   /** Wall-clock start of measuring, ISO 8601. */
   startedAt: string;
   /** Measured window, ms (with several generators: the longest). */

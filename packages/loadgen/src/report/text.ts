@@ -80,6 +80,7 @@ export function renderTable(runs: readonly RunReport[]): string {
   for (const r of runs) {
     const codes = Object.entries(r.counters.errorsByCode);
     if (codes.length > 0) lines.push(`${r.plan.transport} errors: ${codes.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
+    if (r.interrupted) lines.push(`${r.plan.transport}: interrupted after ${(r.durationMs / 1000).toFixed(1)} s of measuring (Ctrl-C)`);
     if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
   }
   lines.push('');
