@@ -107,6 +107,45 @@ describe('UDP (framed, same port as TCP)', () => {
   });
 });
 
+describe('UDP under load and drain', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('a full pool: the datagram is dropped and counted as BUSY', async () => {
+    const s = createServer({ port: 0, threads: 1, poolQueue: 0, maxIterations: 5_000_000 });
+    servers.push(s);
+    const port = (await s.listen()).udp.port;
+    const u = await peer();
+    await u.send(encodeFrame(MessageType.COMPUTE, 1, encodeCompute(200_000, Buffer.alloc(32))), port);
+    await waitFor(async () => (await s.stats()).udp.in === 1);
+    await u.send(encodeFrame(MessageType.COMPUTE, 2, encodeCompute(1, Buffer.alloc(32))), port);
+    await waitFor(async () => (await s.stats()).errors.BUSY === 1);
+    await waitFor(() => u.received.length === 1, 20_000, 'the first COMPUTE reply');
+    expect(u.received[0]!.readUInt32BE(8)).toBe(1);
+    const st = await s.stats();
+    expect(st.udp).toEqual({ in: 2, out: 1, dropped: 1 });
+  });
+
+  it('while draining: work received before is answered, new datagrams dropped as SHUTTING_DOWN', async () => {
+    const s = createServer({ port: 0, threads: 1, maxIterations: 5_000_000 });
+    servers.push(s);
+    const port = (await s.listen()).udp.port;
+    const u = await peer();
+    const data = Buffer.alloc(32, 7);
+    await u.send(encodeFrame(MessageType.COMPUTE, 1, encodeCompute(200_000, data)), port);
+    await waitFor(async () => (await s.stats()).udp.in === 1);
+    const closing = s.close();
+    await u.send(encodeFrame(MessageType.PING, 2), port);
+    await waitFor(async () => (await s.stats()).errors.SHUTTING_DOWN === 1);
+    await closing;
+    // close() resolved after the reply was handed to the kernel; loopback delivers it.
+    await waitFor(() => u.received.length === 1, 5_000, 'the COMPUTE reply');
+    expect(u.received[0]!.equals(encodeFrame(MessageType.COMPUTE, 1, sha256n(data, 200_000), Flags.RESPONSE))).toBe(true);
+  });
+});
+
 describe('UDP with a token', () => {
   const servers: Server[] = [];
   afterEach(async () => {

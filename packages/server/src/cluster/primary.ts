@@ -29,6 +29,14 @@ export const RESPAWN_BASE_MS = 100;
 export const RESPAWN_MAX_MS = 5_000;
 /** A worker up this long is considered healthy again: its backoff resets, ms. */
 export const RESPAWN_RESET_MS = 10_000;
+/**
+ * Delay before respawning a slot whose worker died after `crashes` quick crashes in a row:
+ * 100 ms, 200 ms, 400 ms, … capped at 5 s, ms.
+ */
+export function respawnDelayMs(crashes: number): number {
+  return Math.min(RESPAWN_BASE_MS * 2 ** crashes, RESPAWN_MAX_MS);
+}
+
 /** How long the primary waits for every worker's part of a STATS gathering, ms. */
 const GATHER_TIMEOUT_MS = 2_000;
 /** Beyond the drain timeout, how long workers get to exit before they are killed, ms. */
@@ -166,7 +174,7 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
         return;
       }
       if (Date.now() - slot.startedAt > RESPAWN_RESET_MS) slot.crashes = 0;
-      const delay = Math.min(RESPAWN_BASE_MS * 2 ** slot.crashes, RESPAWN_MAX_MS);
+      const delay = respawnDelayMs(slot.crashes);
       slot.crashes++;
       logger.warn({ worker: slot.index, workerPid: w.process.pid, code, signal, respawnInMs: delay }, 'worker down');
       setTimeout(() => {

@@ -34,10 +34,18 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   readonly #maxPayload: number;
   /** False when a token is set without `udpWithToken`: every datagram is dropped as UNAUTHORIZED. */
   readonly #serving: boolean;
+  /** Pool work in flight. */
   #pending = 0;
+  /** send() calls not yet completed: close() waits for them, or the last replies would be lost. */
+  #sending = 0;
   #bound = false;
   #closing = false;
   #idle: (() => void) | null = null;
+  readonly #onSent = (err: Error | null): void => {
+    this.#sending--;
+    if (err !== null) this.#ctx.counters.countSocketError((err as NodeJS.ErrnoException).code ?? 'UNKNOWN');
+    this.#maybeIdle();
+  };
 
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
@@ -69,7 +77,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   async close(): Promise<void> {
     if (!this.#bound || this.#closing) return;
     this.#closing = true;
-    if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#pending > 0 || this.#sending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
@@ -133,13 +141,22 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   #settle(then: () => void): void {
     this.#pending--;
     then();
-    if (this.#pending === 0 && this.#idle !== null) this.#idle();
+    this.#maybeIdle();
+  }
+
+  #maybeIdle(): void {
+    if (this.#pending === 0 && this.#sending === 0 && this.#idle !== null) {
+      const idle = this.#idle;
+      this.#idle = null;
+      idle();
+    }
   }
 
   #send(type: number, id: number, payload: Uint8Array, rinfo: RemoteInfo, t0: number): void {
     const header = Buffer.allocUnsafe(HEADER_SIZE);
     writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
-    this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address);
+    this.#sending++;
+    this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address, this.#onSent);
     const c = this.#ctx.counters;
     c.udpOut++;
     c.serviceTimes.record(type, (performance.now() - t0) * 1000);
