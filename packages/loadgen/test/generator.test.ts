@@ -103,6 +103,26 @@ describe('against the sockbench server', () => {
   });
 });
 
+describe('open-loop schedules', () => {
+  it('connections fire phase-shifted, across threads too, never together', async () => {
+    // 200 req/s over 4 sockets on 2 threads: each socket every 20 ms, socket i shifted by 5·i ms, so
+    // the server should see one datagram every ~5 ms, from a different socket each time.
+    const s = await plainUdpEcho();
+    extra.push(s);
+    const r = await run({ port: s.port, transport: 'raw-udp', size: 16, rate: 200, connections: 4, threads: 2, duration: '1s' });
+    expectSound(r);
+    expect(r.counters.sent).toBe(200);
+    const measured = s.arrivals.slice(-200); // the probes came first
+    expect(new Set(measured.map((a) => a.from)).size).toBe(4);
+    const gaps = measured.slice(1).map((a, i) => a.atMs - measured[i]!.atMs).sort((x, y) => x - y);
+    const median = gaps[Math.floor(gaps.length / 2)]!;
+    expect(median).toBeGreaterThan(3);
+    expect(median).toBeLessThan(7);
+    const sameSocketInARow = measured.slice(1).filter((a, i) => a.from === measured[i]!.from).length;
+    expect(sameSocketInARow).toBeLessThan(20);
+  });
+});
+
 describe('coordinated omission', () => {
   it('a server that stalls for 200 ms shows in the corrected p99 and not in the uncorrected one', async () => {
     // 200 req/s on one connection for 2 s: 400 requests. The stall at the 150th holds its reply for
