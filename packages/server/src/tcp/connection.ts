@@ -372,6 +372,8 @@ export class Connection implements RoomMember, Closable {
 
   #writeFrame(type: number, flags: number, id: number, payload: Uint8Array): void {
     const socket = this.#socket;
+    // Reset by the peer, 'close' not emitted yet: a write now would only raise ERR_STREAM_DESTROYED.
+    if (socket.destroyed) return;
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
