@@ -34,6 +34,8 @@ interface Series {
   name: string;
   color: string;
   points: [number, number][];
+  /** Drawn dashed (open loop: the uncorrected service time beside the corrected latency). */
+  dashed?: boolean;
 }
 
 function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
@@ -55,10 +57,11 @@ function frame(title: string, xTicks: [number, string][], yTicks: [number, strin
   parts.push(`<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>`);
   series.forEach((s, i) => {
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"><title>${esc(s.name)}</title></polyline>`);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts}"><title>${esc(s.name)}</title></polyline>`);
     const lx = M.left + 12;
     const ly = M.top + 14 + i * 16;
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"/>`);
+    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`);
     parts.push(`<text x="${lx + 24}" y="${ly}" dominant-baseline="middle" font-size="12">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
@@ -86,11 +89,25 @@ export function latencyChart(report: Report): string {
   for (let k = 0; k <= maxX; k++) xTicks.push([k, k === 0 ? '0%' : `${(100 - 100 / Math.pow(10, k)).toFixed(Math.max(0, k - 2))}%`]);
   const yTicks: [number, string][] = [];
   for (let d = minDec; d <= maxDec; d++) yTicks.push([Math.pow(10, d), formatUs(Math.pow(10, d))]);
-  const series: Series[] = curves.map(({ run, points }, i) => ({
-    name: `${run.plan.transport}${run.results.uncorrectedUs ? ' (corrected)' : ''}: p50 ${formatUs(run.results.latencyUs.p50)}, p99 ${formatUs(run.results.latencyUs.p99)}, max ${formatUs(run.results.latencyUs.max)}`,
-    color: COLORS[i % COLORS.length]!,
-    points: points.map((p) => [toX(p.percentile), p.valueUs]),
-  }));
+  const series: Series[] = [];
+  curves.forEach(({ run, points }, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const l = run.results.latencyUs;
+    series.push({
+      name: `${run.plan.transport}${run.results.uncorrectedUs ? ' (corrected)' : ''}: p50 ${formatUs(l.p50)}, p99 ${formatUs(l.p99)}, max ${formatUs(l.max)}`,
+      color,
+      points: points.map((p) => [toX(p.percentile), p.valueUs]),
+    });
+    const u = run.results.uncorrectedUs;
+    if (u !== null && run.histograms.uncorrected !== null) {
+      series.push({
+        name: `${run.plan.transport} uncorrected: p50 ${formatUs(u.p50)}, p99 ${formatUs(u.p99)}, max ${formatUs(u.max)}`,
+        color,
+        dashed: true,
+        points: percentileCurve(decodeHistogram(run.histograms.uncorrected)).map((p) => [toX(p.percentile), p.valueUs]),
+      });
+    }
+  });
   return frame('Latency by percentile', xTicks, yTicks, 'percentile (log scale of 1/(1−p), as HdrHistogram plots it)', 'latency (log scale)', series, sx, sy);
 }
 

@@ -131,4 +131,16 @@ describe('HTML report', () => {
     // Every http URL in it is an XML namespace, never something fetched.
     for (const url of html.match(/https?:\/\/[^"' ]+/g) ?? []) expect(url).toBe('http://www.w3.org/2000/svg');
   });
+
+  it('draws the uncorrected service time dashed beside the corrected latency of an open-loop run', () => {
+    const run = syntheticRun(planOf({ rate: 100 }), [[lat(100, 100)]]);
+    const h = createHistogram();
+    for (const v of lat(100, 50)) h.recordValue(v);
+    run.histograms.uncorrected = encodeHistogram(h);
+    run.results.uncorrectedUs = summarize(h);
+    const html = renderHtml(makeReport([run]));
+    expect(html.match(/<polyline [^>]*stroke-dasharray/g)).toHaveLength(1);
+    expect(html).toContain('tcp uncorrected: p50');
+    expect(html).toContain('tcp (corrected): p50');
+  });
 });
