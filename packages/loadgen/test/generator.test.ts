@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from '@sockbench/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TargetUnreachable } from '../src/errors.js';
+import { TargetUnreachable, UsageError } from '../src/errors.js';
 import { decodeHistogram, encodeHistogram } from '../src/histogram.js';
 import { resolveRunOptions, type RunArgs } from '../src/options.js';
 import { mergeReports } from '../src/report/merge.js';
@@ -195,6 +195,18 @@ describe('failures', () => {
     expect(c.connectionsLost).toBe(3);
     expect(c.errors).toBeGreaterThan(0);
     expect(Object.keys(c.errorsByCode).every((k) => /^E[A-Z]+$|^CONNECTION_CLOSED$/.test(k))).toBe(true);
+  });
+
+  it("a size over the server's own limit (its WELCOME maxPayload) is a usage error before any load", async () => {
+    const small = createServer({ host: '127.0.0.1', port: 0, threads: 1, maxPayload: 1000 });
+    const p = (await small.listen()).tcp.port;
+    try {
+      const err = await run({ port: p, size: 2000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe("--size 2000 makes a 2000-byte payload, over the server's limit of 1000 bytes (its --max-payload)");
+    } finally {
+      await small.close();
+    }
   });
 
   it('an unreachable TCP target names host:port and the OS error', async () => {
