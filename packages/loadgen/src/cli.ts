@@ -36,7 +36,7 @@ function toYargs(table: Record<string, OptionSpec>): Record<string, Options> {
 }
 
 /** True when a run should make the process exit non-zero (its reports are still written). */
-export function runFailed(run: RunReport): boolean {
+function runFailed(run: RunReport): boolean {
   return run.counters.errors > 0 || run.counters.connectionsLost > 0 || run.counters.completed === 0;
 }
 
@@ -103,7 +103,7 @@ async function runCommand(argv: Record<string, unknown>): Promise<number> {
 }
 
 /** Parses `--transports` (`tcp,udp`). @throws UsageError naming a bad entry */
-export function parseTransports(text: unknown): Transport[] {
+function parseTransports(text: unknown): Transport[] {
   const list = String(text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (list.length < 2) throw new UsageError(`--transports needs at least two of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(text)}`);
   for (const t of list) {
@@ -163,8 +163,8 @@ function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
   };
 }
 
-/** Builds the yargs parser (exported for tests of `--help`). */
-export function buildCli(args: string[]): Argv {
+/** Builds the yargs parser: the commands, the option tables (which also generate `--help`), usage errors. */
+function buildCli(args: string[]): Argv {
   const planOptions = toYargs(PLAN_OPTIONS);
   const outputOptions = toYargs(OUTPUT_OPTIONS);
   return yargs(args)
