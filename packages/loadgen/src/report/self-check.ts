@@ -47,8 +47,9 @@ export function judge(input: JudgeInput): { generatorBound: boolean; verdict: st
       verdict: `target-bound: sent ${Math.round(input.achievedRate)} of ${Math.round(input.intendedRate!)} req/s intended while generator threads were at most ${busyPct}% busy (sends waited on replies or TCP backpressure)`,
     };
   }
+  const rate = input.intendedRate !== null ? `sent ${Math.round(input.achievedRate)} of ${Math.round(input.intendedRate)} req/s intended, ` : '';
   return {
     generatorBound: false,
-    verdict: `generator kept up: threads at most ${busyPct}% busy, event-loop delay p99 ${worstDelay.toFixed(1)} ms${slip}`,
+    verdict: `generator kept up: ${rate}threads at most ${busyPct}% busy, event-loop delay p99 ${worstDelay.toFixed(1)} ms${slip}`,
   };
 }
