@@ -50,6 +50,7 @@ function rows(runs: readonly RunReport[]): Row[] {
     { label: 'errors', value: (r) => r.counters.errors, show: formatInt, ratio: false },
     { label: 'timeouts (lost)', value: (r) => r.counters.timeouts, show: formatInt, ratio: false },
     { label: 'loss', value: (r) => r.results.lossPercent, show: formatPercent, ratio: false },
+    { label: 'late (after timeout)', value: (r) => r.counters.late, show: formatInt, ratio: false },
     { label: 'reordered', value: (r) => r.counters.reordered, show: formatInt, ratio: false },
     { label: 'duplicates', value: (r) => r.counters.duplicates, show: formatInt, ratio: false },
   );
