@@ -7,5 +7,6 @@ export { OPTION_TABLE, DEFAULT_PORT, fillOptions, type ServerOptions, type Fille
 export { ServerError, ServerStateError, ListenError } from './errors.js';
 export { mergeStats, type ProcessStats, type ServerStatsSnapshot, type Backpressure } from './stats/counters.js';
 export { WRITE_HIGH_WATER_MARK } from './tcp/connection.js';
-export type { RawAddresses, RawReply } from './raw/echo.js';
+export type { RawAddresses } from './raw/echo.js';
+export { RAW_MODE_NAMES, type RawMode, type RawModeName } from './raw/modes.js';
 export type { Lifecycle, Closable } from './lifecycle.js';

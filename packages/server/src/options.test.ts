@@ -7,6 +7,7 @@ describe('fillOptions', () => {
       host: '127.0.0.1',
       port: DEFAULT_PORT,
       rawPort: undefined,
+      rawMode: 'echo',
       threads: 2,
       poolQueue: 1024,
       dispatch: 'inline',
@@ -45,5 +46,12 @@ describe('fillOptions', () => {
   it('throws RangeError for out-of-range numbers and TypeError for non-integers', () => {
     expect(() => fillOptions({ maxConnections: 0 })).toThrow(RangeError);
     expect(() => fillOptions({ maxConnections: Number.NaN })).toThrow(TypeError);
+  });
+});
+
+describe('rawMode', () => {
+  it('accepts echo and sockperf, and names the option and the choices otherwise', () => {
+    expect(fillOptions({ rawMode: 'sockperf' }).rawMode).toBe('sockperf');
+    expect(() => fillOptions({ rawMode: 'iperf' as never })).toThrow('options.rawMode (--raw-mode) must be one of echo, sockperf, got iperf');
   });
 });

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '@sockbench/protocol';
 import type { Logger } from 'pino';
+import { RAW_MODE_NAMES, type RawModeName } from './raw/modes.js';
 
 /** How requests reach their handler: on the event loop, or every request through the thread pool. */
 export type DispatchMode = 'inline' | 'pool';
@@ -18,6 +19,8 @@ export interface ServerOptions {
   port?: number;
   /** Raw echo port (TCP and UDP); undefined = no raw echo. Default undefined. */
   rawPort?: number;
+  /** Reply mode of the raw echo port: `echo` (bytes back unchanged) or `sockperf` (sockperf's server). Default `echo`. */
+  rawMode?: RawModeName;
   /** Worker threads in the COMPUTE pool. Default 2. */
   threads?: number;
   /** Requests that may wait for a pool thread beyond those running; past it, BUSY. Default 1024. */
@@ -49,6 +52,7 @@ export interface FilledOptions {
   host: string;
   port: number;
   rawPort: number | undefined;
+  rawMode: RawModeName;
   threads: number;
   poolQueue: number;
   dispatch: DispatchMode;
@@ -90,6 +94,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', type: 'string', unit: '', default: '127.0.0.1', describe: 'address to bind (TCP, UDP, raw echo); non-loopback serves the network' },
   { key: 'port', flag: 'port', type: 'number', unit: '', default: DEFAULT_PORT, min: 0, max: 65535, describe: 'TCP port of the framed protocol; UDP uses the same number; 0 picks a free one' },
   { key: 'rawPort', flag: 'raw-port', type: 'number', unit: '', default: undefined, min: 0, max: 65535, describe: 'raw echo port, TCP and UDP (bytes back unchanged); off when unset' },
+  { key: 'rawMode', flag: 'raw-mode', type: 'string', unit: '', default: 'echo', choices: RAW_MODE_NAMES, describe: "raw port replies: echo (bytes back unchanged) or sockperf (answer sockperf's client as its server does: messages asking for a reply, CLIENT flag cleared)" },
   { key: 'workers', flag: 'workers', type: 'number', unit: 'processes', default: availableParallelism(), defaultText: `available parallelism (${availableParallelism()} here)`, min: 0, max: 1024, describe: 'cluster worker processes sharing the ports; 0 runs everything in one process' },
   { key: 'threads', flag: 'threads', type: 'number', unit: 'threads per process', default: 2, min: 1, max: 256, describe: 'worker threads of the COMPUTE pool (piscina)' },
   { key: 'poolQueue', flag: 'pool-queue', type: 'number', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, describe: 'requests that may wait for a pool thread; past it the reply is BUSY' },
@@ -142,6 +147,10 @@ export function fillOptions(options: ServerOptions = {}): FilledOptions {
   if (dispatch !== 'inline' && dispatch !== 'pool') {
     throw new RangeError(`options.dispatch (--dispatch) must be one of inline, pool, got ${String(dispatch)}`);
   }
+  const rawModeName = pick(options.rawMode, 'rawMode');
+  if (!(RAW_MODE_NAMES as readonly string[]).includes(rawModeName)) {
+    throw new RangeError(`options.rawMode (--raw-mode) must be one of ${RAW_MODE_NAMES.join(', ')}, got ${String(rawModeName)}`);
+  }
   const token = options.token;
   if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
     throw new TypeError('options.token (--token) must be a non-empty string when set');
@@ -150,6 +159,7 @@ export function fillOptions(options: ServerOptions = {}): FilledOptions {
     host,
     port: checkInt('port', pick(options.port, 'port')),
     rawPort: options.rawPort === undefined ? undefined : checkInt('rawPort', options.rawPort),
+    rawMode: rawModeName,
     threads: checkInt('threads', pick(options.threads, 'threads')),
     poolQueue: checkInt('poolQueue', pick(options.poolQueue, 'poolQueue')),
     dispatch,

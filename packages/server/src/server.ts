@@ -15,6 +15,7 @@ import { createProcessRegistry } from './metrics/registry.js';
 import { fillOptions, type FilledOptions, type ServerOptions } from './options.js';
 import { ThreadPool } from './pool/thread-pool.js';
 import { RawEcho, type RawAddresses } from './raw/echo.js';
+import { rawMode } from './raw/modes.js';
 import { Counters, mergeStats, type ProcessStats, type ServerStatsSnapshot } from './stats/counters.js';
 import { TcpListener } from './tcp/listener.js';
 import { UdpEndpoint } from './udp/endpoint.js';
@@ -128,7 +129,7 @@ export class Server {
       const udp = await this.#udp.listen();
       const addrs: ServerAddresses = { tcp, udp };
       if (o.rawPort !== undefined) {
-        this.#raw = new RawEcho(o.host, o.rawPort, this.#counters, this.#logger);
+        this.#raw = new RawEcho(o.host, o.rawPort, this.#counters, this.#logger, rawMode(o.rawMode));
         addrs.raw = await this.#raw.listen();
       }
       if (o.metricsPort !== undefined) {

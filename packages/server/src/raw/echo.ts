@@ -1,7 +1,7 @@
 /**
  * Raw echo on `--raw-port`, TCP and UDP: every byte back unchanged, no framing (the classic echo
- * server that netcat, plain socket clients and standard benchmark tools talk to). The reply passes
- * through one {@link RawReply} function so another mode (e.g. sockperf's header) can slot in.
+ * server that netcat, plain socket clients and standard benchmark tools talk to). Replies pass
+ * through a {@link RawMode} (see modes.ts), so `--raw-mode sockperf` answers the sockperf client.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createNetServer, isIPv6, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -9,12 +9,7 @@ import type { Logger } from 'pino';
 import type { Counters } from '../stats/counters.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
-
-/** Turns received bytes into the bytes sent back; may reuse `data`. */
-export type RawReply = (data: Buffer) => Buffer;
-
-/** The plain echo: bytes back unchanged. */
-export const echoUnchanged: RawReply = (data) => data;
+import { rawMode, type RawMode } from './modes.js';
 
 /** Bound addresses of the raw echo. */
 export interface RawAddresses {
@@ -26,7 +21,7 @@ export interface RawAddresses {
 export class RawEcho implements Lifecycle<RawAddresses> {
   readonly #host: string;
   readonly #port: number;
-  readonly #reply: RawReply;
+  readonly #mode: RawMode;
   readonly #counters: Counters;
   readonly #logger: Logger;
   readonly #tcp: NetServer;
@@ -34,15 +29,18 @@ export class RawEcho implements Lifecycle<RawAddresses> {
   readonly #sockets = new Set<Socket>();
   #listening = false;
 
-  constructor(host: string, port: number, counters: Counters, logger: Logger, reply: RawReply = echoUnchanged) {
+  constructor(host: string, port: number, counters: Counters, logger: Logger, mode: RawMode = rawMode('echo')) {
     this.#host = host;
     this.#port = port;
-    this.#reply = reply;
+    this.#mode = mode;
     this.#counters = counters;
     this.#logger = logger;
     this.#tcp = createNetServer({ noDelay: true }, (s) => this.#accept(s));
     this.#udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    this.#udp.on('message', (msg, rinfo) => this.#udp.send(this.#reply(msg), rinfo.port, rinfo.address));
+    this.#udp.on('message', (msg, rinfo) => {
+      const reply = mode.datagramReply(msg);
+      if (reply !== null) this.#udp.send(reply, rinfo.port, rinfo.address);
+    });
     this.#udp.on('error', (err: NodeJS.ErrnoException) => counters.countSocketError(err.code ?? 'UNKNOWN'));
   }
 
@@ -86,8 +84,10 @@ export class RawEcho implements Lifecycle<RawAddresses> {
       this.#logger.debug({ err: err.message }, 'raw echo connection error');
     });
     // Same backpressure rule as the framed listener: stop reading while the peer does not read.
+    const replier = this.#mode.createStreamReplier();
     socket.on('data', (chunk: Buffer) => {
-      if (!socket.write(this.#reply(chunk))) {
+      const reply = replier(chunk);
+      if (reply !== null && !socket.write(reply)) {
         socket.pause();
         socket.once('drain', () => socket.resume());
       }
