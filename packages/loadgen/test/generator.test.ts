@@ -209,6 +209,25 @@ describe('failures', () => {
     }
   });
 
+  it('--token opens each connection with HELLO; without it a token server is a usage error', async () => {
+    const guarded = createServer({ host: '127.0.0.1', port: 0, threads: 1, token: 's3cret' });
+    const p = (await guarded.listen()).tcp.port;
+    try {
+      const r = await run({ port: p, token: 's3cret', duration: '500ms' });
+      expectSound(r);
+      expect(r.counters.errors).toBe(0);
+      expect(JSON.stringify(makeReport([r]))).not.toContain('s3cret');
+      const err = await run({ port: p }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(`127.0.0.1:${p} requires a token (its WELCOME says auth: true): pass --token`);
+      const wrong = await run({ port: p, token: 'nope' }).catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(UsageError);
+      expect((wrong as Error).message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${p} refused the token: UNAUTHORIZED \\(.+\\)$`));
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('an unreachable TCP target names host:port and the OS error', async () => {
     const p = await freePort();
     const err = await run({ port: p }).catch((e: unknown) => e);
