@@ -1,0 +1,90 @@
+// results.md and results.json from one run.
+import { fmtUs } from './table.mjs';
+
+const esc = (s) => String(s).replaceAll('|', '\\|');
+
+/** The JSON document written to results.json. */
+export function resultsJson(run) {
+  return {
+    schema: 'sockbench.bench.results',
+    version: 1,
+    ...run,
+  };
+}
+
+/** The Markdown of results.md. */
+export function resultsMarkdown(run) {
+  const { machine: m, versions: v } = run;
+  const out = [];
+  const p = (s = '') => out.push(s);
+  p('# sockbench against the reference tools');
+  p();
+  p(
+    `Measured by \`npm run bench\` (tools/bench/run.mjs${run.quick ? ' --quick' : ''}) on ${run.date} in ${run.durationSec.toFixed(0)} s, ` +
+      `everything on 127.0.0.1${run.commit ? `, sockbench at ${run.commit}` : ''}.`,
+  );
+  p();
+  p(
+    `**Machine:** ${m.cpuModel}, ${m.cores} logical cores, ${m.memoryGiB} GiB, ${m.kernel}` +
+      `${m.hypervisor ? ' (a virtual machine)' : ''}. ${run.machineNote}`,
+  );
+  p();
+  p(`**Versions:** ${Object.entries(v).map(([k, x]) => `${k}: ${x}`).join('; ')}.`);
+  p();
+  p('## Results');
+  p();
+  p(
+    'Ratio = sockbench ÷ reference, from the same run, side by side. Latencies are full round trips ' +
+      '(p50 / p99 / p99.9); for latency and memory lower is better, for rates higher is better.',
+  );
+  p();
+  p('| step | sockbench | figure | reference | figure | ratio | target |');
+  p('|---|---|---:|---|---:|---:|---|');
+  for (const r of run.rows) {
+    p(`| ${esc(r.step)} | ${esc(r.measure)} | ${esc(r.sockbench)} | ${esc(r.reference)} | ${esc(r.referenceFigure)} | ${esc(r.ratio)} | ${esc(r.target)} |`);
+  }
+  p();
+  const targets = run.rows.filter((r) => r.target);
+  p(`Targets: ${targets.map((r) => `${r.step} ${r.target.replace(/:.*/, '')} → **${r.met === null ? 'not measured' : r.met ? 'met' : 'missing'}**`).join('; ')}.`);
+  p();
+  if (run.udpSteps?.length) {
+    p('### UDP open-loop steps (sockbench-loadgen → sockbench-server, 64 B ECHO)');
+    p();
+    p('| intended req/s | achieved req/s | loss | p50 | p99 | holds |');
+    p('|---:|---:|---:|---:|---:|---|');
+    for (const s of run.udpSteps) {
+      p(`| ${s.rate.toLocaleString('en-US')} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.lossPercent.toFixed(2)} % | ${fmtUs(s.p50)} | ${fmtUs(s.p99)} | ${s.held ? 'yes' : 'no'} |`);
+    }
+    p();
+  }
+  p('## How it was measured');
+  p();
+  for (const n of run.notes) p(`- ${n}`);
+  p();
+  if (run.skipped.length) {
+    p('## Skipped');
+    p();
+    for (const s of run.skipped) p(`- ${s.what}: ${s.why}`);
+    p();
+  }
+  if (run.errors.length) {
+    p('## Errors');
+    p();
+    for (const e of run.errors) p(`- ${e.what}: ${e.error.split('\n')[0]}`);
+    p();
+  }
+  p('## Commands, in the order they ran');
+  p();
+  p('From the repository root; ports are free ones picked at run time. Servers were stopped (SIGTERM to their process group) after their step.');
+  p();
+  for (const s of run.steps) {
+    p(`### ${s.title}`);
+    p();
+    p('```sh');
+    for (const c of s.commands) p(c);
+    p('```');
+    p();
+  }
+  return out.join('\n');
+}
+

@@ -1,0 +1,143 @@
+// The servers a step measures against, each started on 127.0.0.1 and a free port, each returned as
+// { child, pid, port, cmd } so the step can stop it (proc.stop) in its finally.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, HOST, waitTcp, waitUdpBound } from './net.mjs';
+import { commandLine, start, stop, withNoFile } from './proc.mjs';
+import { ROOT } from './paths.mjs';
+import { waitForBuild } from './build.mjs';
+
+export const SERVER_BIN = 'packages/server/bin/sockbench-server.js';
+export const LOADGEN_BIN = 'packages/loadgen/bin/sockbench-loadgen.js';
+
+/** Waits for `predicate(line)` to hold on one of the child's lines, or rejects on exit / timeout. */
+function waitLine(child, predicate, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`${what}: not ready within ${timeoutMs} ms:\n${child.tail.join('\n')}`)), timeoutMs);
+    const onExit = (code, signal) => done(new Error(`${what}: exited before it was ready (code ${code}, signal ${signal}):\n${child.tail.join('\n')}`));
+    const onLine = (line) => {
+      const v = predicate(line);
+      if (v !== undefined && v !== null && v !== false) done(null, v);
+    };
+    function done(err, v) {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.lineListeners.delete(onLine);
+      if (err) reject(err);
+      else resolve(v);
+    }
+    child.once('exit', onExit);
+    child.lineListeners.add(onLine);
+    for (const l of child.tail) onLine(l);
+  });
+}
+
+function startWithLines(name, cmd, args, opts = {}) {
+  const listeners = new Set();
+  const child = start(name, cmd, args, { ...opts, onLine: (l) => listeners.forEach((f) => f(l)) });
+  child.lineListeners = listeners;
+  return child;
+}
+
+/** Whether this server build has `--raw-mode` with a `sockperf` choice. */
+export function serverHasSockperfMode() {
+  const r = spawnSync(process.execPath, [join(ROOT, SERVER_BIN), '--help'], { encoding: 'utf8', timeout: 10_000 });
+  const help = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return /--raw-mode\b/.test(help) && /sockperf/.test(help.slice(help.indexOf('--raw-mode')));
+}
+
+/**
+ * Starts sockbench-server with `extra` flags (e.g. ['--workers', '1']) on free ports (--port 0
+ * --raw-port 0) and resolves once it logs "listening": the framed port, the raw port, the PID of
+ * the process that owns the sockets (the single process with --workers 0, else the primary).
+ */
+export async function startSockbench(extra, { noFile } = {}) {
+  // --port 0 and --raw-port 0 let the kernel pick, and a picked TCP port can still be taken for UDP
+  // by someone else (the server then exits "cannot start"): try again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSockbenchOnce(extra, { noFile });
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function startSockbenchOnce(extra, { noFile }) {
+  await waitForBuild();
+  const base = [SERVER_BIN, '--host', HOST, '--port', '0', '--raw-port', '0', '--log-level', 'info', ...extra];
+  const shown = commandLine('node', base);
+  const { cmd, args } = noFile ? withNoFile(noFile, process.execPath, base) : { cmd: process.execPath, args: base };
+  const child = startWithLines('sockbench-server', cmd, args, { cwd: ROOT });
+  const ready = await waitLine(
+    child,
+    (line) => {
+      let rec;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        return null;
+      }
+      if (rec.msg !== 'listening' || typeof rec.tcp?.port !== 'number') return null;
+      if (rec.role === 'primary' || rec.role === 'single') return rec;
+      return null;
+    },
+    20_000,
+    'sockbench-server',
+  ).catch(async (err) => {
+    await stop(child);
+    throw err;
+  });
+  return { child, pid: child.pid, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, cmd: shown };
+}
+
+/** sockperf server (UDP, or TCP with tcp=true) on a free port. */
+export async function startSockperf(tcp) {
+  const port = await freePort();
+  const args = ['server', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : [])];
+  const child = startWithLines('sockperf server', 'sockperf', args);
+  try {
+    // Its stdout may be block-buffered into the pipe, so readiness is read from the kernel instead.
+    if (tcp) await waitTcp(port);
+    else await waitUdpBound(port);
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  return { child, pid: child.pid, port, cmd: commandLine('sockperf', args) };
+}
+
+/** redis-server with no persistence on a free port (maxclients raised for the scale step). */
+export async function startRedis({ maxclients, noFile } = {}) {
+  const port = await freePort();
+  const args = ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', HOST, ...(maxclients ? ['--maxclients', String(maxclients)] : [])];
+  const { cmd, args: a } = noFile ? withNoFile(noFile, 'redis-server', args) : { cmd: 'redis-server', args };
+  const child = startWithLines('redis-server', cmd, a);
+  try {
+    await waitLine(child, (l) => /Ready to accept connections/.test(l), 10_000, 'redis-server');
+    await waitTcp(port);
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  return { child, pid: child.pid, port, cmd: commandLine('redis-server', args) };
+}
+
+/** iperf3 server for one test (-1) on a free port. */
+export async function startIperf3() {
+  const port = await freePort();
+  const args = ['-s', '-1', '--forceflush', '-B', HOST, '-p', String(port)];
+  const child = startWithLines('iperf3 server', 'iperf3', args);
+  try {
+    await waitLine(child, (l) => /Server listening/.test(l), 10_000, 'iperf3 server');
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  return { child, pid: child.pid, port, cmd: commandLine('iperf3', args) };
+}
+
+/** Stops a server started above; resolves when it has exited. */
+export async function stopServer(server) {
+  if (server) await stop(server.child);
+}

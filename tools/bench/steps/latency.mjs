@@ -1,0 +1,101 @@
+// Step 1, ping-pong latency: 1 connection, 1 request in flight, 64 B, TCP and UDP. Full round trips
+// (sockperf --full-rtt; loadgen and redis-benchmark measure the round trip anyway).
+import { loadgen, redisBenchmark, sockperfClient } from '../tools-run.mjs';
+import { startRedis, startSockbench, startSockperf, stopServer } from '../servers.mjs';
+
+/** Runs the step; returns { figures, rows } (figures: every measurement, by key). */
+export async function latency(ctx) {
+  const secs = ctx.secs;
+  const figures = {};
+  for (const transport of ['tcp', 'udp']) {
+    const tcp = transport === 'tcp';
+    // The reference: sockperf against its own server.
+    await ctx.measure(figures, `sockperf→sockperf ${transport}`, async () => {
+      const srv = await startSockperf(tcp);
+      try {
+        ctx.command(srv.cmd);
+        return await sockperfClient(ctx, { port: srv.port, tcp, seconds: secs });
+      } finally {
+        await stopServer(srv);
+      }
+    });
+    // sockperf's client against sockbench's raw echo, which must clear sockperf's client flag.
+    if (ctx.sockperfMode) {
+      await ctx.measure(figures, `sockperf→sockbench-raw ${transport}`, async () => {
+        const srv = await startSockbench(['--workers', '1', '--raw-mode', 'sockperf']);
+        try {
+          ctx.command(srv.cmd);
+          return await sockperfClient(ctx, { port: srv.rawPort, tcp, seconds: secs });
+        } finally {
+          await stopServer(srv);
+        }
+      });
+    } else ctx.skip(`sockperf→sockbench-raw ${transport}`, 'server lacks --raw-mode sockperf');
+    // The load generator against the server, framed and raw.
+    await ctx.measure(figures, `loadgen→sockbench ${transport}`, async () => {
+      const srv = await startSockbench(['--workers', '1']);
+      try {
+        ctx.command(srv.cmd);
+        const framed = await loadgen(ctx, lgPlan(transport, srv.port, secs), { timeoutMs: (secs + 20) * 1000 });
+        figures[`loadgen→sockbench-raw ${transport}`] = await loadgen(ctx, lgPlan(`raw-${transport}`, srv.rawPort, secs), {
+          timeoutMs: (secs + 20) * 1000,
+        });
+        return framed;
+      } finally {
+        await stopServer(srv);
+      }
+    });
+  }
+  // redis-benchmark's round trip over TCP, PING with one client and no pipelining.
+  await ctx.measure(figures, 'redis-benchmark→redis tcp', async () => {
+    const srv = await startRedis();
+    try {
+      ctx.command(srv.cmd);
+      return await redisBenchmark(ctx, { port: srv.port, connections: 1, pipeline: 1, requests: ctx.quick ? 20_000 : 200_000, timeoutMs: 60_000 });
+    } finally {
+      await stopServer(srv);
+    }
+  });
+
+  const rows = [];
+  for (const transport of ['tcp', 'udp']) {
+    const ref = figures[`sockperf→sockperf ${transport}`];
+    const T = transport.toUpperCase();
+    const refLabel = `sockperf → sockperf server, ${T}`;
+    rows.push(
+      ctx.latencyRow(`1 ping-pong ${T}`, `sockperf → sockbench-server raw (--raw-mode sockperf), RTT p50/p99/p99.9`, figures[`sockperf→sockbench-raw ${transport}`], refLabel, ref, {
+        skipped: ctx.skipped(`sockperf→sockbench-raw ${transport}`),
+      }),
+      ctx.latencyRow(`1 ping-pong ${T}`, `sockbench-loadgen → sockbench-server (framed, ECHO), RTT p50/p99/p99.9`, figures[`loadgen→sockbench ${transport}`], refLabel, ref, {
+        target: { what: 'p50 ≤ 1.5× sockperf', check: (sb, r) => sb.p50 <= 1.5 * r.p50 },
+      }),
+      ctx.latencyRow(`1 ping-pong ${T}`, `sockbench-loadgen → sockbench-server raw port, RTT p50/p99/p99.9`, figures[`loadgen→sockbench-raw ${transport}`], refLabel, ref),
+    );
+  }
+  rows.push(
+    ctx.latencyRow(
+      '1 ping-pong TCP',
+      'sockbench-loadgen → sockbench-server (framed, ECHO), RTT p50/p99 (redis-benchmark prints no p99.9)',
+      figures['loadgen→sockbench tcp'],
+      'redis-benchmark -c 1 -P 1 PING → redis-server',
+      figures['redis-benchmark→redis tcp'],
+      { noP999: true },
+    ),
+  );
+  return { figures, rows };
+}
+
+function lgPlan(transport, port, secs) {
+  return {
+    port,
+    transport,
+    connections: 1,
+    threads: 1,
+    op: 'echo',
+    size: 64,
+    pipeline: 1,
+    duration: `${secs}s`,
+    warmup: '1s',
+    timeout: 1000,
+  };
+}

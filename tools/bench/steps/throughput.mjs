@@ -1,0 +1,86 @@
+// Step 2, pipelined throughput: 50 connections × 16 requests in flight, ECHO 64 B and 1 KiB, against
+// redis-benchmark PING (ping_mbulk) at the same connections × depth, and iperf3's one TCP stream as
+// the bandwidth ceiling of this machine's loopback.
+import { fmtInt } from '../table.mjs';
+import { iperf3Client, loadgen, redisBenchmark } from '../tools-run.mjs';
+import { startIperf3, startRedis, startSockbench, stopServer } from '../servers.mjs';
+
+export const CONNECTIONS = 50;
+export const DEPTH = 16;
+
+export async function throughput(ctx) {
+  const secs = ctx.secs;
+  const figures = {};
+  await ctx.measure(figures, 'loadgen→sockbench echo 64', async () => {
+    const srv = await startSockbench(['--workers', '1']);
+    try {
+      ctx.command(srv.cmd);
+      const plan = (size) => ({
+        port: srv.port,
+        transport: 'tcp',
+        connections: CONNECTIONS,
+        threads: 2,
+        op: 'echo',
+        size,
+        pipeline: DEPTH,
+        duration: `${secs}s`,
+        warmup: '1s',
+        timeout: 2000,
+      });
+      const small = await loadgen(ctx, plan(64), { timeoutMs: (secs + 25) * 1000 });
+      await ctx.measure(figures, 'loadgen→sockbench echo 1024', () => loadgen(ctx, plan(1024), { timeoutMs: (secs + 25) * 1000 }));
+      return small;
+    } finally {
+      await stopServer(srv);
+    }
+  });
+  await ctx.measure(figures, 'redis-benchmark→redis pipelined', async () => {
+    const srv = await startRedis();
+    try {
+      ctx.command(srv.cmd);
+      return await redisBenchmark(ctx, {
+        port: srv.port,
+        connections: CONNECTIONS,
+        pipeline: DEPTH,
+        requests: ctx.quick ? 500_000 : 4_000_000,
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await stopServer(srv);
+    }
+  });
+  await ctx.measure(figures, 'iperf3 one stream', async () => {
+    const srv = await startIperf3();
+    try {
+      ctx.command(srv.cmd);
+      const r = await iperf3Client(ctx, { port: srv.port, seconds: secs });
+      return { ...r, mbPerSec: r.bitsPerSec / 8 / 1e6 };
+    } finally {
+      await stopServer(srv);
+    }
+  });
+
+  const redisLabel = `redis-benchmark -t ping_mbulk -c ${CONNECTIONS} -P ${DEPTH} → redis-server, PING/s`;
+  const iperfLabel = 'iperf3 → iperf3, 1 TCP stream, MB/s';
+  const mb = (v) => `${v >= 100 ? fmtInt(v) : v.toFixed(1)} MB/s`;
+  const small = figures['loadgen→sockbench echo 64'];
+  const big = figures['loadgen→sockbench echo 1024'];
+  const redis = figures['redis-benchmark→redis pipelined'];
+  const iperf = figures['iperf3 one stream'];
+  const rows = [
+    ctx.valueRow('2 pipelined', `sockbench-loadgen → sockbench-server, ECHO 64 B, ${CONNECTIONS}×${DEPTH}, req/s`, small, redisLabel, redis, {
+      unit: 'req/s',
+      sbKey: 'rps',
+      refKey: 'rps',
+      target: { what: '≥ 0.5× redis', check: (sb, r) => sb.rps >= 0.5 * r.rps },
+    }),
+    ctx.valueRow('2 pipelined', `sockbench-loadgen → sockbench-server, ECHO 1 KiB, ${CONNECTIONS}×${DEPTH}, req/s`, big, redisLabel, redis, {
+      unit: 'req/s',
+      sbKey: 'rps',
+      refKey: 'rps',
+    }),
+    ctx.valueRow('2 pipelined', 'ECHO 64 B, MB/s each way (frames incl. 12 B header)', small, iperfLabel, iperf, { fmt: mb, sbKey: 'mbSent', refKey: 'mbPerSec' }),
+    ctx.valueRow('2 pipelined', 'ECHO 1 KiB, MB/s each way (frames incl. 12 B header)', big, iperfLabel, iperf, { fmt: mb, sbKey: 'mbSent', refKey: 'mbPerSec' }),
+  ];
+  return { figures, rows };
+}
