@@ -59,7 +59,7 @@ describe('against the sockbench server', () => {
     expect(r.selfCheck.threads).toHaveLength(2);
   });
 
-  it('closed loop over UDP: same identity, no loss on loopback at this load', async () => {
+  it('closed loop over UDP: every datagram accounted for, no duplicates', async () => {
     const r = await run({ port, transport: 'udp', connections: 2, pipeline: 1 });
     expectSound(r);
     expect(r.counters.duplicates).toBe(0);
