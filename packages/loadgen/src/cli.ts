@@ -142,7 +142,10 @@ async function mergeCommand(argv: Record<string, unknown>): Promise<number> {
 }
 
 async function reportCommand(argv: Record<string, unknown>): Promise<number> {
-  const report = await readReport(String(argv.file));
+  const files = (argv.files as unknown[]).map(String);
+  const reports = await Promise.all(files.map((f) => readReport(f)));
+  // Several reports are shown side by side (their runs in order), not added: that is `merge`.
+  const report = reports.length === 1 ? reports[0]! : makeReport(reports.flatMap((r) => r.runs));
   await finish(report, { json: (argv.json as string | undefined) ?? null, hdrLog: (argv.hdrLog as string | undefined) ?? null, html: (argv.html as string | undefined) ?? null });
   return 0;
 }
@@ -193,11 +196,11 @@ function buildCli(args: string[]): Argv {
       handle(mergeCommand),
     )
     .command(
-      'report <file>',
-      'render a saved JSON report (table on stderr, and --html / --hdr-log / --json files)',
+      'report <files..>',
+      'render saved JSON reports (table on stderr, and --html / --hdr-log / --json files); several are shown side by side',
       (y) =>
         y
-          .positional('file', { type: 'string', describe: 'a JSON report' })
+          .positional('files', { type: 'string', array: true, describe: 'JSON reports; two or more are compared, run by run, with ratios against the first' })
           .option('html', OUTPUT_OPTIONS.html)
           .option('hdr-log', OUTPUT_OPTIONS['hdr-log'])
           .option('json', OUTPUT_OPTIONS.json),
@@ -207,6 +210,7 @@ function buildCli(args: string[]): Argv {
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
+    .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
     .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable;\n130 interrupted (the first Ctrl-C stops, drains and still writes the reports).')
     .strict()
     .help()

@@ -16,6 +16,7 @@ import type { FromThread, ThreadData, ThreadFailure, ToThread } from './generato
 import { encodeHistogram, mergeEncoded, summarize } from './histogram.js';
 import { threadConnections, type LoadPlan } from './options.js';
 import { deriveResults, type IntervalReport, type RunReport } from './report/schema.js';
+import { addIntervalParts } from './report/intervals.js';
 import { judge } from './report/self-check.js';
 
 /** Root of this package (src/.. under vitest, dist/.. when built). */
@@ -58,20 +59,7 @@ function revive(f: ThreadFailure, plan: LoadPlan): LoadgenError {
 
 /** Adds the threads' parts of one interval. */
 export function mergeThreadIntervals(index: number, parts: readonly ThreadInterval[]): IntervalReport {
-  const h = mergeEncoded(parts.map((p) => p.histogram));
-  const counters = sumCounters(parts.map((p) => p.counters));
-  const startMs = Math.min(...parts.map((p) => p.startMs));
-  const endMs = Math.max(...parts.map((p) => p.endMs));
-  const s = summarize(h);
-  return {
-    index,
-    startMs,
-    endMs,
-    counters,
-    requestsPerSec: endMs > startMs ? (counters.completed * 1000) / (endMs - startMs) : 0,
-    latencyUs: { p50: s.p50, p99: s.p99, max: s.max },
-    histogram: encodeHistogram(h),
-  };
+  return addIntervalParts(index, parts);
 }
 
 /** Builds the run's report from the threads' intervals and final records. */

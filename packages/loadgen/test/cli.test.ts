@@ -147,6 +147,24 @@ describe('run, compare, merge, report', () => {
     expect(await readFile(rendered, 'utf8')).toContain('<svg');
   });
 
+  it('report shows runs of different plans side by side, each with its own plan line', async () => {
+    const closed = join(dir, 'closed.json');
+    const open = join(dir, 'open.json');
+    expect((await cli(['--port', String(port), ...quick2, '--json', closed, '-q'])).code).toBe(0);
+    expect((await cli(['--transport', 'udp', '--port', String(port), ...quick2, '--rate', '200', '--json', open, '-q'])).code).toBe(0);
+    const both = join(dir, 'both.json');
+    const r = await cli(['report', closed, open, '--json', both]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^tcp: .*closed loop, pipeline 1/m);
+    expect(r.stderr).toMatch(/^udp: .*open loop 200 req\/s/m);
+    expect(r.stderr).toContain('udp/tcp');
+    const report = parseReport(await readFile(both, 'utf8'), both);
+    expect(report.runs.map((run) => [run.plan.transport, run.plan.rate])).toEqual([
+      ['tcp', null],
+      ['udp', 200],
+    ]);
+  });
+
   it('Ctrl-C ends the run early: it drains, writes its report and exits 130', async () => {
     const out = join(dir, 'interrupted.json');
     const child = spawn(process.execPath, [BIN, '--port', String(port), '--connections', '2', '--threads', '1', '--duration', '20s', '--warmup', '0', '--json', out], {

@@ -3,11 +3,12 @@
  * into one. Histograms are added bucket by bucket (HdrHistogram's own `add`), so percentiles of the
  * merged report are exactly those of one histogram that had recorded every request.
  */
-import { addCounters, emptyCounters, sumCounters } from '../counters.js';
+import { addCounters, emptyCounters } from '../counters.js';
 import { PlanMismatchError, ReportFormatError } from '../errors.js';
 import { encodeHistogram, mergeEncoded, summarize } from '../histogram.js';
 import type { LoadPlan } from '../options.js';
 import { deriveResults, REPORT_SCHEMA, REPORT_VERSION, type IntervalReport, type Report, type RunReport } from './schema.js';
+import { addIntervalParts } from './intervals.js';
 import { judge } from './self-check.js';
 
 /**
@@ -28,24 +29,7 @@ export function planDifferences(a: LoadPlan, b: LoadPlan): string[] {
 function mergeIntervals(runs: readonly RunReport[]): IntervalReport[] {
   const byIndex = new Map<number, IntervalReport[]>();
   for (const r of runs) for (const iv of r.intervals) byIndex.set(iv.index, [...(byIndex.get(iv.index) ?? []), iv]);
-  return [...byIndex.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([index, ivs]) => {
-      const h = mergeEncoded(ivs.map((iv) => iv.histogram));
-      const counters = sumCounters(ivs.map((iv) => iv.counters));
-      const startMs = Math.min(...ivs.map((iv) => iv.startMs));
-      const endMs = Math.max(...ivs.map((iv) => iv.endMs));
-      const s = summarize(h);
-      return {
-        index,
-        startMs,
-        endMs,
-        counters,
-        requestsPerSec: endMs > startMs ? (counters.completed * 1000) / (endMs - startMs) : 0,
-        latencyUs: { p50: s.p50, p99: s.p99, max: s.max },
-        histogram: encodeHistogram(h),
-      };
-    });
+  return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([index, ivs]) => addIntervalParts(index, ivs));
 }
 
 function mergeOptional(all: readonly (string | null)[]): string | null {

@@ -77,7 +77,11 @@ export function renderTable(runs: readonly RunReport[]): string {
     return cells;
   });
   const merged = first.generators > 1 ? `  (${first.generators} reports merged: counts and histograms added, rates summed over the longest duration)` : '';
-  const lines = [describePlan(first.plan) + merged, '', alignTable([header, ...body])];
+  // Runs of different plans (e.g. TCP closed loop beside UDP open loop, from `report a.json b.json`)
+  // each get their own plan line, so no column is read under another column's plan.
+  const plans = runs.map((r) => describePlan(r.plan));
+  const planLines = plans.every((p) => p === plans[0]) ? [plans[0] + merged] : runs.map((r, i) => `${r.plan.transport}: ${plans[i]}`);
+  const lines = [...planLines, '', alignTable([header, ...body])];
   for (const r of runs) {
     const codes = Object.entries(r.counters.errorsByCode);
     if (codes.length > 0) lines.push(`${r.plan.transport} errors: ${codes.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
