@@ -21,6 +21,8 @@ export default [
             { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client'] },
+            // Workspace scripts (demo, bench, lab) drive every package; nothing depends on them.
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server', 'scope:client', 'scope:loadgen'] },
           ],
         },
       ],
