@@ -122,8 +122,10 @@ loadgen_run() {
   local name=$1; shift
   local rc=0
   ip netns exec "$GEN_NS" node "$LOADGEN_CLI" --host "$SRV_IP" --port "$PORT" --op echo --size "$SIZE" \
-    --connections "$CONNS" --duration "${DURATION}s" --warmup "${WARMUP}s" --json "$TMP/$name.json" "$@" || rc=$?
+    --connections "$CONNS" --duration "${DURATION}s" --warmup "${WARMUP}s" --json "$TMP/$name.json" --quiet "$@" \
+    2>"$TMP/$name.log" || rc=$?
   if [ ! -s "$TMP/$name.json" ] || [ "$rc" -ge 2 ]; then
+    cat "$TMP/$name.log" >&2
     echo "lab: the $name run failed (exit $rc)" >&2
     exit 1
   fi
