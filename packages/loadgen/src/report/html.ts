@@ -16,7 +16,8 @@ import { describePlan, renderTable } from './text.js';
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const W = 760;
 const H = 340;
-const M = { left: 72, right: 20, top: 20, bottom: 44 };
+// Right margin leaves room for the last percentile label (99.9999%), centred on the plot's edge.
+const M = { left: 72, right: 40, top: 20, bottom: 44 };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -55,10 +56,16 @@ function frame(title: string, xTicks: [number, string][], yTicks: [number, strin
   parts.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`);
   parts.push(`<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>`);
-  series.forEach((s, i) => {
+  for (const s of series) {
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts}"><title>${esc(s.name)}</title></polyline>`);
+  }
+  // The legend is drawn over the curves on a translucent box, so no curve hides it or runs through its text.
+  const legendWidth = 34 + 7.2 * Math.max(0, ...series.map((s) => s.name.length));
+  parts.push(`<rect x="${M.left + 6}" y="${M.top + 4}" width="${legendWidth.toFixed(0)}" height="${series.length * 16 + 4}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
+  series.forEach((s, i) => {
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     const lx = M.left + 12;
     const ly = M.top + 14 + i * 16;
     parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`);
@@ -129,6 +136,12 @@ export function throughputChart(report: Report): string {
   return frame('Requests per second', xTicks, yTicks, 'time since measuring started', 'requests/s', series, sx, sy);
 }
 
+/** One plan line when every run shares the plan, else one per run, named by transport (as the table does). */
+function planLines(report: Report): string[] {
+  const plans = report.runs.map((r) => describePlan(r.plan));
+  return plans.every((p) => p === plans[0]) ? [plans[0]!] : report.runs.map((r, i) => `${r.plan.transport}: ${plans[i]!}`);
+}
+
 /** The whole HTML document. */
 export function renderHtml(report: Report): string {
   const title = `sockbench-loadgen: ${report.runs.map((r) => r.plan.transport).join(' vs ')}`;
@@ -145,7 +158,7 @@ h2 { margin-top: 28px; font-size: 16px; }
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p>${esc(describePlan(report.runs[0]!.plan))}<br>report ${esc(report.createdAt)}, ${esc(report.tool.name)} ${esc(report.tool.version)}, Node.js ${esc(report.tool.node)}</p>
+<p>${planLines(report).map(esc).join('<br>')}<br>report ${esc(report.createdAt)}, ${esc(report.tool.name)} ${esc(report.tool.version)}, Node.js ${esc(report.tool.node)}</p>
 <h2>Latency by percentile</h2>
 ${latencyChart(report)}
 <h2>Requests per second</h2>
