@@ -29,6 +29,26 @@ export function withNoFile(n, cmd, args) {
   return { cmd: 'bash', args: ['-c', script, 'bash', cmd, ...args] };
 }
 
+/**
+ * The command to spawn for `cmd args` with optional `noFile` (ulimit -n) and `pin` (taskset -c CPU),
+ * and `shown`, the same as a user would type it (`display` is the name shown for `cmd`).
+ */
+export function wrap(cmd, args, { noFile, pin, display } = {}) {
+  let c = cmd;
+  let a = args;
+  let shown = commandLine(display ?? cmd, args);
+  if (pin !== undefined && pin !== null) {
+    a = ['-c', String(pin), c, ...a];
+    c = 'taskset';
+    shown = `taskset -c ${pin} ${shown}`;
+  }
+  if (noFile) {
+    ({ cmd: c, args: a } = withNoFile(noFile, c, a));
+    shown = `(ulimit -n ${noFile}; ${shown})`;
+  }
+  return { cmd: c, args: a, shown };
+}
+
 function signalGroup(child, signal) {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {

@@ -47,6 +47,31 @@ export function resultsMarkdown(run) {
   const targets = run.rows.filter((r) => r.target);
   p(`Targets: ${targets.map((r) => `${r.step} ${r.target.replace(/:.*/, '')} → **${r.met === null ? 'not measured' : r.met ? 'met' : 'missing'}**`).join('; ')}.`);
   p();
+  const tp = run.figures?.throughput;
+  if (tp) {
+    const lines = [
+      ['sockbench-loadgen → sockbench-server, ECHO 64 B', tp['loadgen→sockbench echo 64']],
+      ['sockbench-loadgen → sockbench-server, ECHO 1 KiB', tp['loadgen→sockbench echo 1024']],
+      ['redis-benchmark → redis-server, PING', tp['redis-benchmark→redis pipelined']],
+    ].filter(([, f]) => f?.cpu);
+    if (lines.length) {
+      p('### Where the CPU went in step 2 (50 × 16 pipelined)');
+      p();
+      p(
+        'Cores used by each side in the middle of its run and CPU time per request, user space + kernel ' +
+          '(utime and stime of every thread, /proc/PID/stat). Client and server share the same 2 cores, so together they cannot use more than 2.',
+      );
+      p();
+      p('| run | req/s | server cores | server µs/req (user + kernel) | client cores | client µs/req (user + kernel) |');
+      p('|---|---:|---:|---:|---:|---:|');
+      const c = (v) => (v === null || v === undefined ? '—' : v.total.toFixed(2));
+      const us = (v) => (v === null || v === undefined ? '—' : `${v.total.toFixed(2)} (${v.user.toFixed(2)} + ${v.sys.toFixed(2)})`);
+      for (const [name, f] of lines) {
+        p(`| ${name} | ${Math.round(f.rps).toLocaleString('en-US')} | ${c(f.cpu.serverCores)} | ${us(f.cpu.serverUsPerRequest)} | ${c(f.cpu.clientCores)} | ${us(f.cpu.clientUsPerRequest)} |`);
+      }
+      p();
+    }
+  }
   if (run.udpSteps?.length) {
     p('### UDP open-loop steps (sockbench-loadgen → sockbench-server, 64 B ECHO)');
     p();

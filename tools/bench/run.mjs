@@ -7,6 +7,7 @@
 //
 // Every process it starts is in its own process group and registered (proc.mjs); each step stops
 // its servers in a finally, and SIGINT/SIGTERM, an uncaught error or the watchdog stop whatever is left.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureBuilt } from './build.mjs';
@@ -31,12 +32,14 @@ const STEPS = [
 ];
 const WATCHDOG_MS = 6 * 60_000; // the issue's bound for the whole run on 2 cores
 
-const USAGE = `usage: node tools/bench/run.mjs [--quick] [--only STEP,…] [--out DIR]
+const USAGE = `usage: node tools/bench/run.mjs [--quick] [--only STEP,…] [--out DIR] [--pin CPU|none]
 
   --quick   1 s per measurement instead of 5 s, 2,000 idle connections instead of 10,000;
             writes to reports/bench-quick/ unless --out is given (for development, not for results)
   --only    run only these steps: ${STEPS.map((s) => s.id).join(', ')}
   --out     folder for results.md and results.json [default: bench/]
+  --pin     CPU that both sides of each ping-pong pair run on (taskset -c), or none
+            [default: the last CPU, when taskset is installed]
 
 Runs on 127.0.0.1 only. Needs sockperf, iperf3, redis-server and redis-benchmark (installed with
 apt-get when missing and running as root) and the built packages (npm run build).`;
@@ -44,7 +47,7 @@ apt-get when missing and running as root) and the built packages (npm run build)
 const say = (line) => process.stderr.write(`bench: ${line}\n`);
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: null, out: null };
+  const opts = { quick: false, only: null, out: null, pin: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') {
@@ -53,6 +56,14 @@ function parseArgs(argv) {
     } else if (a === '--quick') opts.quick = true;
     else if (a === '--only' && argv[i + 1]) opts.only = argv[++i].split(',');
     else if (a === '--out' && argv[i + 1]) opts.out = argv[++i];
+    else if (a === '--pin' && argv[i + 1]) {
+      const v = argv[++i];
+      if (v !== 'none' && !/^\d+$/.test(v)) {
+        process.stderr.write(`bench: --pin must be a CPU number or none, not ${v}\n`);
+        process.exit(2);
+      }
+      opts.pin = v === 'none' ? null : Number(v);
+    }
     else {
       process.stderr.write(`bench: unknown or incomplete argument ${a}\n${USAGE}\n`);
       process.exit(2);
@@ -76,6 +87,11 @@ async function main() {
   const sockperfMode = serverHasSockperfMode();
   if (!sockperfMode) say('sockbench-server has no --raw-mode sockperf: the sockperf → sockbench rows are skipped');
 
+  const cores = machine().cores;
+  const hasTaskset = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+  const pin = opts.pin === undefined ? (hasTaskset ? cores - 1 : null) : opts.pin;
+  if (pin === null) say('ping-pong pairs are not pinned to a CPU (--pin none, or no taskset): expect run-to-run swings on a VM');
+
   const skipped = [];
   const errors = [];
   const stepsOut = [];
@@ -84,6 +100,7 @@ async function main() {
     quick: opts.quick,
     secs: opts.quick ? 1 : 5,
     sockperfMode,
+    pin,
     say,
     command: (line) => current.commands.push(line),
     skip: (what, why) => {
@@ -152,8 +169,11 @@ function NOTES(ctx) {
     'sockperf messages are 64 B including its 14-byte header; sockbench-loadgen sends 64 B payloads (framed: plus the 12-byte sockbench header; raw: exactly 64 B).',
     'sockbench-server runs as one process (`--workers 1`; `--workers 0` for the RSS figure), like sockperf\'s server and redis-server, so no side gets more event loops than the other.',
     `Ping-pong: ${ctx.secs} s measured per run (sockperf adds its own 400 ms warm-up, sockbench-loadgen 1 s); redis-benchmark runs a fixed request count and prints p50/p99 but no p99.9.`,
+    ctx.pin === null
+      ? 'Ping-pong pairs were not pinned to a CPU: on a VM a wake-up that crosses vCPUs costs tens of µs, so these latencies swing from run to run.'
+      : `Ping-pong: client and server of every pair ran on the same CPU (\`taskset -c ${ctx.pin}\`), the reference tools as well as sockbench. Unpinned, sockperf's own TCP p50 on this VM flipped between about 9 µs and 100 µs from run to run (a wake-up that crosses to the other vCPU costs tens of µs); pinned, it is stable. The other steps are not pinned.`,
     'Pipelined: redis-benchmark\'s `ping_mbulk` (PING, no payload) is the C reference for small pipelined request/response at the same 50 connections × 16 in flight; iperf3 one TCP stream is loopback\'s bandwidth ceiling.',
-    'UDP: sockperf under-load at `--mps=max` sends as fast as it can and counts replies; the figure is replies per second (its loss is in results.json). sockbench-loadgen steps its open-loop rate ×1.5 from 20,000 req/s (2 s each) until loss passes 1 % or it falls more than 10 % short of the intended rate, then tries the midpoint; a request without a reply within 200 ms is lost.',
+    'UDP: sockperf under-load at `--mps=max` sends as fast as it can and counts replies; the figure is replies per second (its loss is in results.json). sockbench-loadgen steps its open-loop rate ×1.5 from 5,000 req/s (16 sockets, 2 s each) until loss passes 1 % or it falls more than 10 % short of the intended rate, then tries the midpoint; a request without a reply within 200 ms is lost.',
     'Scale: RSS is VmRSS from /proc/PID/status; per connection = (RSS holding N − RSS before) ÷ N for the servers, and (peak RSS holding N − peak RSS holding 100) ÷ (N − 100) for the load generator and the bare-socket child.',
     'Threads: the server has one process; `--dispatch pool` sends every request through its 2 piscina threads; COMPUTE is 1000 SHA-256 iterations over 32 B.',
   ];

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, HOST, waitTcp, waitUdpBound } from './net.mjs';
-import { commandLine, start, stop, withNoFile } from './proc.mjs';
+import { commandLine, start, stop, wrap } from './proc.mjs';
 import { ROOT } from './paths.mjs';
 import { waitForBuild } from './build.mjs';
 
@@ -48,27 +48,32 @@ export function serverHasSockperfMode() {
 
 /**
  * Starts sockbench-server with `extra` flags (e.g. ['--workers', '1']) on free ports (--port 0
- * --raw-port 0) and resolves once it logs "listening": the framed port, the raw port, the PID of
- * the process that owns the sockets (the single process with --workers 0, else the primary).
+ * --raw-port 0) and resolves once it logs "listening": the framed port, the raw port, `pid` (the
+ * process started: the primary, or the single process with --workers 0) and `workPid` (the process
+ * that owns the sockets: the single process, or the worker when there is exactly one).
  */
-export async function startSockbench(extra, { noFile } = {}) {
+export async function startSockbench(extra, { noFile, pin } = {}) {
   // --port 0 and --raw-port 0 let the kernel pick, and a picked TCP port can still be taken for UDP
   // by someone else (the server then exits "cannot start"): try again, a few times.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startSockbenchOnce(extra, { noFile });
+      return await startSockbenchOnce(extra, { noFile, pin });
     } catch (err) {
       if (attempt >= 3 || !/EADDRINUSE/.test(err.message)) throw err;
     }
   }
 }
 
-async function startSockbenchOnce(extra, { noFile }) {
+async function startSockbenchOnce(extra, { noFile, pin }) {
   await waitForBuild();
   const base = [SERVER_BIN, '--host', HOST, '--port', '0', '--raw-port', '0', '--log-level', 'info', ...extra];
-  const shown = commandLine('node', base);
-  const { cmd, args } = noFile ? withNoFile(noFile, process.execPath, base) : { cmd: process.execPath, args: base };
+  const { cmd, args, shown } = wrap(process.execPath, base, { noFile, pin, display: 'node' });
   const child = startWithLines('sockbench-server', cmd, args, { cwd: ROOT });
+  const workerPids = [];
+  child.lineListeners.add((line) => {
+    const m = /"workerPid":(\d+)[^\n]*"msg":"worker up"/.exec(line);
+    if (m) workerPids.push(Number(m[1]));
+  });
   const ready = await waitLine(
     child,
     (line) => {
@@ -88,14 +93,16 @@ async function startSockbenchOnce(extra, { noFile }) {
     await stop(child);
     throw err;
   });
-  return { child, pid: child.pid, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, cmd: shown };
+  // The process that serves: the single process (--workers 0) or the one worker (--workers 1).
+  const workPid = ready.role === 'single' ? child.pid : workerPids.length === 1 ? workerPids[0] : null;
+  return { child, pid: child.pid, workPid, workerPids, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, cmd: shown };
 }
 
 /** sockperf server (UDP, or TCP with tcp=true) on a free port. */
-export async function startSockperf(tcp) {
+export async function startSockperf(tcp, { pin } = {}) {
   const port = await freePort();
-  const args = ['server', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : [])];
-  const child = startWithLines('sockperf server', 'sockperf', args);
+  const { cmd, args, shown } = wrap('sockperf', ['server', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : [])], { pin });
+  const child = startWithLines('sockperf server', cmd, args);
   try {
     // Its stdout may be block-buffered into the pipe, so readiness is read from the kernel instead.
     if (tcp) await waitTcp(port);
@@ -104,15 +111,15 @@ export async function startSockperf(tcp) {
     await stop(child);
     throw err;
   }
-  return { child, pid: child.pid, port, cmd: commandLine('sockperf', args) };
+  return { child, pid: child.pid, port, cmd: shown };
 }
 
 /** redis-server with no persistence on a free port (maxclients raised for the scale step). */
-export async function startRedis({ maxclients, noFile } = {}) {
+export async function startRedis({ maxclients, noFile, pin } = {}) {
   const port = await freePort();
-  const args = ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', HOST, ...(maxclients ? ['--maxclients', String(maxclients)] : [])];
-  const { cmd, args: a } = noFile ? withNoFile(noFile, 'redis-server', args) : { cmd: 'redis-server', args };
-  const child = startWithLines('redis-server', cmd, a);
+  const base = ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', HOST, ...(maxclients ? ['--maxclients', String(maxclients)] : [])];
+  const { cmd, args, shown } = wrap('redis-server', base, { noFile, pin });
+  const child = startWithLines('redis-server', cmd, args);
   try {
     await waitLine(child, (l) => /Ready to accept connections/.test(l), 10_000, 'redis-server');
     await waitTcp(port);
@@ -120,7 +127,7 @@ export async function startRedis({ maxclients, noFile } = {}) {
     await stop(child);
     throw err;
   }
-  return { child, pid: child.pid, port, cmd: commandLine('redis-server', args) };
+  return { child, pid: child.pid, port, cmd: shown };
 }
 
 /** iperf3 server for one test (-1) on a free port. */

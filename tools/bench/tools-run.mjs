@@ -2,13 +2,13 @@
 // A run that times out or fails throws an Error that names the command and quotes its output's tail.
 import { HOST } from './net.mjs';
 import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf } from './parse.mjs';
-import { commandLine, run } from './proc.mjs';
+import { run, wrap } from './proc.mjs';
 import { ROOT } from './paths.mjs';
 import { waitForBuild } from './build.mjs';
 import { LOADGEN_BIN } from './servers.mjs';
 
-async function bounded(ctx, name, cmd, args, timeoutMs, opts = {}) {
-  const line = commandLine(cmd === process.execPath ? 'node' : cmd, args);
+async function bounded(ctx, name, cmd0, args0, timeoutMs, { pin, ...opts } = {}) {
+  const { cmd, args, shown: line } = wrap(cmd0, args0, { pin });
   ctx.command(line);
   const r = await run(name, cmd, args, { timeoutMs, cwd: ROOT, ...opts });
   if (r.timedOut) throw new Error(`${name}: stopped after ${timeoutMs} ms (timeout): ${line}`);
@@ -21,19 +21,19 @@ function failed(name, r) {
 }
 
 /** sockperf ping-pong (or under-load with `underLoad`) for `seconds`, 64 B, full RTT. */
-export async function sockperfClient(ctx, { port, tcp, seconds, size = 64, underLoad = false }) {
+export async function sockperfClient(ctx, { port, tcp, seconds, size = 64, underLoad = false, pin }) {
   const args = underLoad
     ? ['under-load', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : []), '-m', String(size), '-t', String(seconds), '--mps=max', '--reply-every=1', '--full-rtt']
     : ['ping-pong', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : []), '-m', String(size), '-t', String(seconds), '--full-rtt'];
-  const r = await bounded(ctx, 'sockperf', 'sockperf', args, (seconds + 15) * 1000);
+  const r = await bounded(ctx, 'sockperf', 'sockperf', args, (seconds + 15) * 1000, { pin });
   if (r.code !== 0) throw failed('sockperf', r);
   return { ...parseSockperf(r.stdout + r.stderr), cmd: r.line };
 }
 
 /** redis-benchmark -t ping_mbulk -c C -P P -n N --csv. */
-export async function redisBenchmark(ctx, { port, connections, pipeline, requests, timeoutMs }) {
+export async function redisBenchmark(ctx, { port, connections, pipeline, requests, timeoutMs, onSpawn, pin }) {
   const args = ['-h', HOST, '-p', String(port), '-t', 'ping_mbulk', '-c', String(connections), '-P', String(pipeline), '-n', String(requests), '--csv'];
-  const r = await bounded(ctx, 'redis-benchmark', 'redis-benchmark', args, timeoutMs);
+  const r = await bounded(ctx, 'redis-benchmark', 'redis-benchmark', args, timeoutMs, { onSpawn, pin });
   if (r.code !== 0) throw failed('redis-benchmark', r);
   return { ...parseRedisCsv(r.stdout, 'PING_MBULK'), cmd: r.line };
 }
@@ -51,18 +51,11 @@ export async function iperf3Client(ctx, { port, seconds }) {
  * had errors, e.g. UDP loss counted as timeouts is not an error but lost connections are) still
  * yields the report; other exits throw. `onSpawn` sees the child (the scale step samples its RSS).
  */
-export async function loadgen(ctx, flags, { timeoutMs, onSpawn, noFile } = {}) {
+export async function loadgen(ctx, flags, { timeoutMs, onSpawn, noFile, pin } = {}) {
   const args = [LOADGEN_BIN, '--host', HOST];
   for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, String(v));
   args.push('--json', '-', '--quiet');
-  let cmd = process.execPath;
-  let argv = args;
-  if (noFile) {
-    const script = `ulimit -n ${noFile} 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"; exec "$@"`;
-    cmd = 'bash';
-    argv = ['-c', script, 'bash', process.execPath, ...args];
-  }
-  const shown = `${noFile ? `(ulimit -n ${noFile}; ` : ''}${commandLine('node', args)}${noFile ? ')' : ''}`;
+  const { cmd, args: argv, shown } = wrap(process.execPath, args, { noFile, pin, display: 'node' });
   ctx.command(shown);
   await waitForBuild(ctx.say);
   let r = await run('sockbench-loadgen', cmd, argv, { timeoutMs, cwd: ROOT, onSpawn });

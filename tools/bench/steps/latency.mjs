@@ -1,5 +1,8 @@
 // Step 1, ping-pong latency: 1 connection, 1 request in flight, 64 B, TCP and UDP. Full round trips
-// (sockperf --full-rtt; loadgen and redis-benchmark measure the round trip anyway).
+// (sockperf --full-rtt; loadgen and redis-benchmark measure the round trip anyway). Client and server
+// of every pair are pinned to the same CPU (taskset -c ctx.pin): on a VM, a wake-up that crosses to
+// another vCPU costs tens of µs, and whether the scheduler put a pair on one vCPU or two flipped
+// sockperf's own TCP p50 between 9 µs and 100 µs from one run to the next.
 import { loadgen, redisBenchmark, sockperfClient } from '../tools-run.mjs';
 import { startRedis, startSockbench, startSockperf, stopServer } from '../servers.mjs';
 
@@ -11,10 +14,10 @@ export async function latency(ctx) {
     const tcp = transport === 'tcp';
     // The reference: sockperf against its own server.
     await ctx.measure(figures, `sockperf→sockperf ${transport}`, async () => {
-      const srv = await startSockperf(tcp);
+      const srv = await startSockperf(tcp, { pin: ctx.pin });
       try {
         ctx.command(srv.cmd);
-        return await sockperfClient(ctx, { port: srv.port, tcp, seconds: secs });
+        return await sockperfClient(ctx, { port: srv.port, tcp, seconds: secs, pin: ctx.pin });
       } finally {
         await stopServer(srv);
       }
@@ -22,10 +25,10 @@ export async function latency(ctx) {
     // sockperf's client against sockbench's raw echo, which must clear sockperf's client flag.
     if (ctx.sockperfMode) {
       await ctx.measure(figures, `sockperf→sockbench-raw ${transport}`, async () => {
-        const srv = await startSockbench(['--workers', '1', '--raw-mode', 'sockperf']);
+        const srv = await startSockbench(['--workers', '1', '--raw-mode', 'sockperf'], { pin: ctx.pin });
         try {
           ctx.command(srv.cmd);
-          return await sockperfClient(ctx, { port: srv.rawPort, tcp, seconds: secs });
+          return await sockperfClient(ctx, { port: srv.rawPort, tcp, seconds: secs, pin: ctx.pin });
         } finally {
           await stopServer(srv);
         }
@@ -33,12 +36,13 @@ export async function latency(ctx) {
     } else ctx.skip(`sockperf→sockbench-raw ${transport}`, 'server lacks --raw-mode sockperf');
     // The load generator against the server, framed and raw.
     await ctx.measure(figures, `loadgen→sockbench ${transport}`, async () => {
-      const srv = await startSockbench(['--workers', '1']);
+      const srv = await startSockbench(['--workers', '1'], { pin: ctx.pin });
       try {
         ctx.command(srv.cmd);
-        const framed = await loadgen(ctx, lgPlan(transport, srv.port, secs), { timeoutMs: (secs + 20) * 1000 });
+        const framed = await loadgen(ctx, lgPlan(transport, srv.port, secs), { timeoutMs: (secs + 20) * 1000, pin: ctx.pin });
         figures[`loadgen→sockbench-raw ${transport}`] = await loadgen(ctx, lgPlan(`raw-${transport}`, srv.rawPort, secs), {
           timeoutMs: (secs + 20) * 1000,
+          pin: ctx.pin,
         });
         return framed;
       } finally {
@@ -48,10 +52,10 @@ export async function latency(ctx) {
   }
   // redis-benchmark's round trip over TCP, PING with one client and no pipelining.
   await ctx.measure(figures, 'redis-benchmark→redis tcp', async () => {
-    const srv = await startRedis();
+    const srv = await startRedis({ pin: ctx.pin });
     try {
       ctx.command(srv.cmd);
-      return await redisBenchmark(ctx, { port: srv.port, connections: 1, pipeline: 1, requests: ctx.quick ? 20_000 : 200_000, timeoutMs: 60_000 });
+      return await redisBenchmark(ctx, { port: srv.port, connections: 1, pipeline: 1, requests: ctx.quick ? 20_000 : 200_000, timeoutMs: 60_000, pin: ctx.pin });
     } finally {
       await stopServer(srv);
     }

@@ -57,8 +57,8 @@ export async function scale(ctx) {
   await ctx.measure(figures, 'sockbench-server idle', async () => {
     const srv = await startSockbench(['--workers', '0', '--max-connections', String(count * 2)], { noFile });
     try {
-      ctx.command(`(ulimit -n ${noFile}; ${srv.cmd})`);
-      return await holdAndMeasure(ctx, srv.pid, srv.port, count);
+      ctx.command(srv.cmd);
+      return await holdAndMeasure(ctx, srv.workPid, srv.port, count);
     } finally {
       await stopServer(srv);
     }
@@ -66,7 +66,7 @@ export async function scale(ctx) {
   await ctx.measure(figures, 'redis-server idle', async () => {
     const srv = await startRedis({ maxclients: count + 100, noFile });
     try {
-      ctx.command(`(ulimit -n ${noFile}; ${srv.cmd})`);
+      ctx.command(srv.cmd);
       return await holdAndMeasure(ctx, srv.pid, srv.port, count);
     } finally {
       await stopServer(srv);
@@ -77,7 +77,7 @@ export async function scale(ctx) {
   await ctx.measure(figures, 'sockbench-loadgen', async () => {
     const srv = await startSockbench(['--workers', '1', '--max-connections', String(count * 2)], { noFile });
     try {
-      ctx.command(`(ulimit -n ${noFile}; ${srv.cmd})`);
+      ctx.command(srv.cmd);
       const peak = async (connections) => {
         let max = 0;
         let timer;
@@ -106,7 +106,7 @@ export async function scale(ctx) {
   await ctx.measure(figures, 'bare node sockets', async () => {
     const srv = await startSockbench(['--workers', '0', '--max-connections', String(count * 2)], { noFile });
     try {
-      ctx.command(`(ulimit -n ${noFile}; ${srv.cmd})`);
+      ctx.command(srv.cmd);
       const held = async (n) => {
         const { child, report } = await openIdle(ctx, srv.port, n);
         await stop(child);

@@ -1,12 +1,31 @@
 // Step 2, pipelined throughput: 50 connections × 16 requests in flight, ECHO 64 B and 1 KiB, against
 // redis-benchmark PING (ping_mbulk) at the same connections × depth, and iperf3's one TCP stream as
 // the bandwidth ceiling of this machine's loopback.
+import { cpuSampler } from '../cpu.mjs';
 import { fmtInt } from '../table.mjs';
 import { iperf3Client, loadgen, redisBenchmark } from '../tools-run.mjs';
 import { startIperf3, startRedis, startSockbench, stopServer } from '../servers.mjs';
 
 export const CONNECTIONS = 50;
 export const DEPTH = 16;
+
+/**
+ * Runs `fn(onSpawn)` (a client) while sampling its CPU and the server's; adds `cpu`: cores used by
+ * each in the steady middle of the run and CPU µs per request on each side ({ user, sys, total }).
+ */
+async function withCpu(serverPid, fn) {
+  const sampler = cpuSampler();
+  sampler.add('server', serverPid);
+  let r;
+  let cores;
+  try {
+    r = await fn((child) => sampler.add('client', child.pid));
+  } finally {
+    cores = sampler.stop('client');
+  }
+  const per = (c) => (c === null || !(r.rps > 0) ? null : { user: (c.user * 1e6) / r.rps, sys: (c.sys * 1e6) / r.rps, total: (c.total * 1e6) / r.rps });
+  return { ...r, cpu: { serverCores: cores.server, clientCores: cores.client, serverUsPerRequest: per(cores.server), clientUsPerRequest: per(cores.client) } };
+}
 
 export async function throughput(ctx) {
   const secs = ctx.secs;
@@ -27,8 +46,9 @@ export async function throughput(ctx) {
         warmup: '1s',
         timeout: 2000,
       });
-      const small = await loadgen(ctx, plan(64), { timeoutMs: (secs + 25) * 1000 });
-      await ctx.measure(figures, 'loadgen→sockbench echo 1024', () => loadgen(ctx, plan(1024), { timeoutMs: (secs + 25) * 1000 }));
+      const run = (size) => withCpu(srv.workPid, (onSpawn) => loadgen(ctx, plan(size), { timeoutMs: (secs + 25) * 1000, onSpawn }));
+      const small = await run(64);
+      await ctx.measure(figures, 'loadgen→sockbench echo 1024', () => run(1024));
       return small;
     } finally {
       await stopServer(srv);
@@ -38,13 +58,16 @@ export async function throughput(ctx) {
     const srv = await startRedis();
     try {
       ctx.command(srv.cmd);
-      return await redisBenchmark(ctx, {
-        port: srv.port,
-        connections: CONNECTIONS,
-        pipeline: DEPTH,
-        requests: ctx.quick ? 500_000 : 4_000_000,
-        timeoutMs: 60_000,
-      });
+      return await withCpu(srv.pid, (onSpawn) =>
+        redisBenchmark(ctx, {
+          port: srv.port,
+          connections: CONNECTIONS,
+          pipeline: DEPTH,
+          requests: ctx.quick ? 500_000 : 4_000_000,
+          timeoutMs: 60_000,
+          onSpawn,
+        }),
+      );
     } finally {
       await stopServer(srv);
     }

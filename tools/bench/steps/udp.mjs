@@ -62,7 +62,7 @@ export async function udp(ctx) {
 }
 
 /**
- * Open-loop runs at rising rates (×1.5 from 20,000 req/s), then one bisection between the last rate
+ * Open-loop runs at rising rates (×1.5 from 5,000 req/s), then one bisection between the last rate
  * that held and the first that did not. A rate holds when loss < 1 % and the achieved rate is within
  * 10 % of the intended one (past that the generator, not the server, set the pace).
  */
@@ -93,8 +93,8 @@ async function stepRate(ctx, port) {
   };
   let good = null;
   let badRate = null;
-  const maxSteps = ctx.quick ? 5 : 8;
-  for (let rate = 20_000; steps.length < maxSteps; rate = Math.round(rate * 1.5)) {
+  const maxSteps = ctx.quick ? 6 : 10;
+  for (let rate = 5000; steps.length < maxSteps; rate = Math.round(rate * 1.5)) {
     if (await tryRate(rate)) good = rate;
     else {
       badRate = rate;
@@ -106,6 +106,6 @@ async function stepRate(ctx, port) {
     if (mid > good && mid < badRate && (await tryRate(mid))) good = mid;
   }
   const best = steps.filter((s) => s.held).sort((a, b) => b.rate - a.rate)[0];
-  if (!best) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, note: 'no rate held (not even 20,000 req/s)' };
+  if (!best) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, note: 'no rate held (not even 5,000 req/s)' };
   return { ...best, steps };
 }
