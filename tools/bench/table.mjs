@@ -49,14 +49,15 @@ export function latencyRow(step, measure, sb, refLabel, ref, { target, skipped, 
 }
 
 /**
- * A row of one number each side. `fmt` formats a value (default: integer with `unit`);
- * `lowerIsBetter` only documents the direction.
+ * A row of one number each side. `fmt` formats a value (default: integer with `unit`); `note(m)`
+ * adds a parenthesis after a figure (e.g. its loss); `lowerIsBetter` only documents the direction.
  */
-export function valueRow(step, measure, sb, refLabel, ref, { unit = '', fmt, target, skipped, lowerIsBetter = false, sbKey = 'value', refKey = 'value' } = {}) {
+export function valueRow(step, measure, sb, refLabel, ref, { unit = '', fmt, target, skipped, lowerIsBetter = false, sbKey = 'value', refKey = 'value', note } = {}) {
   const f = fmt ?? ((v) => `${fmtInt(v)}${unit ? ` ${unit}` : ''}`);
+  const withNote = (m, text) => (note && note(m) ? `${text} (${note(m)})` : text);
   const row = { step, measure, reference: refLabel, kind: 'value', lowerIsBetter };
-  row.referenceFigure = bad(ref) ? why(ref) : f(ref[refKey]);
-  row.sockbench = bad(sb) ? why(sb, skipped) : f(sb[sbKey]);
+  row.referenceFigure = bad(ref) ? why(ref) : withNote(ref, f(ref[refKey]));
+  row.sockbench = bad(sb) ? why(sb, skipped) : withNote(sb, f(sb[sbKey]));
   const r = bad(sb) || bad(ref) ? null : ratio(sb[sbKey], ref[refKey]);
   row.ratio = fmtRatio(r);
   row.values = r === null ? null : { sockbench: sb[sbKey], reference: ref[refKey], ratio: r, unit };

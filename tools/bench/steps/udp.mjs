@@ -51,14 +51,20 @@ export async function udp(ctx) {
       sbKey: 'receivedPerSec',
       refKey: 'receivedPerSec',
       skipped: ctx.skipped('sockperf under-load→sockbench-raw'),
+      note: lossNote,
     }),
     ctx.valueRow('3 UDP saturation', `sockbench-loadgen UDP open loop → sockbench-server, highest rate with loss < ${LOSS_LIMIT} %, req/s`, figures['loadgen udp step'], refLabel, ref, {
       unit: 'req/s',
       sbKey: 'rps',
       refKey: 'receivedPerSec',
+      note: lossNote,
     }),
   ];
   return { figures, rows };
+}
+
+function lossNote(m) {
+  return typeof m.lossPercent === 'number' ? `loss ${m.lossPercent.toFixed(m.lossPercent < 10 ? 2 : 0)} %` : null;
 }
 
 /**
