@@ -9,6 +9,7 @@
 // its servers in a finally, and SIGINT/SIGTERM, an uncaught error or the watchdog stop whatever is left.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureBuilt } from './build.mjs';
 import { ROOT, RESULTS_DIR } from './paths.mjs';
@@ -80,6 +81,7 @@ function parseArgs(argv) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
+  const loadBefore = os.loadavg()[0];
   const outDir = opts.out ? join(process.cwd(), opts.out) : opts.quick ? join(ROOT, 'reports/bench-quick') : RESULTS_DIR;
 
   ensureTools(say);
@@ -144,8 +146,8 @@ async function main() {
     commit: gitCommit(ROOT),
     machine: m,
     machineNote:
-      'A shared 2-core VM: other engineers were testing on it during the run, and every client and server ' +
-      'shares the same 2 cores, so absolute figures are noisy and low; the ratios come from one run, side by side.',
+      `A shared ${m.cores}-core VM (other engineers run tests on it; the load average was ${loadBefore.toFixed(2)} just before this run), ` +
+      `and every client and server shares the same ${m.cores} cores, so absolute figures are noisy and low; the ratios come from one run, side by side.`,
     versions: { sockbench: '0.1.0', ...toolVersions() },
     notes: NOTES(ctx),
     rows,
