@@ -1,9 +1,10 @@
 // Protocol codec benchmark (tinybench): frames/s and MB/s for encode and decode at 16 B, 1 KiB and
-// 64 KiB payloads, and decoding one 64 KiB chunk holding many 16-byte frames (pipelined small requests).
+// 64 KiB payloads, decoding one 64 KiB chunk holding many 16-byte frames (pipelined small requests), and
+// a FrameBatch of 16 replies of 64 B encoded into one buffer (what a connection writes per pipelined chunk).
 // Runs on the built package (`npm run bench:protocol` builds it first). Not a test: it asserts nothing.
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { FrameDecoder, MessageType, encodeFrame } from '../dist/index.js';
+import { FrameBatch, FrameDecoder, MessageType, encodeFrame } from '../dist/index.js';
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 1000);
 const bench = new Bench({ time: TIME_MS, warmupTime: 200 });
@@ -34,6 +35,17 @@ for (const [label, size] of [['16 B', 16], ['1 KiB', 1024], ['64 KiB', 64 * 1024
     decoder.push(chunk, noop);
   });
   meta.set(`decode 64 KiB chunk of ${count} × 16 B frames`, { frames: count, bytes: chunk.length });
+}
+
+{
+  const payload = Buffer.alloc(64, 0x63);
+  const batch = new FrameBatch();
+  let id = 1;
+  bench.add('FrameBatch: 16 × 64 B frames into one buffer', () => {
+    for (let i = 0; i < 16; i++) batch.add(MessageType.ECHO, 1, id++ >>> 0 || 1, payload);
+    batch.encode();
+  });
+  meta.set('FrameBatch: 16 × 64 B frames into one buffer', { frames: 16, bytes: 16 * (12 + 64) });
 }
 
 await bench.run();

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD, HEADER_SIZE } from './constants.js';
 import { ProtocolError } from './errors.js';
-import { EMPTY_PAYLOAD, checkHeader, validateMaxPayload, type Frame, type FrameRole, type HeaderLimits } from './frame.js';
+import { EMPTY_PAYLOAD, checkHeader, readU32, validateMaxPayload, type Frame, type FrameRole, type HeaderLimits } from './frame.js';
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -154,6 +154,6 @@ export class FrameDecoder {
   }
 
   #frameFromHeader(buf: Buffer, offset: number, payload: Buffer): Frame {
-    return { type: buf[offset + 5]!, flags: buf.readUInt16BE(offset + 6), id: buf.readUInt32BE(offset + 8), payload };
+    return { type: buf[offset + 5]!, flags: (buf[offset + 6]! << 8) | buf[offset + 7]!, id: readU32(buf, offset + 8), payload };
   }
 }
