@@ -210,6 +210,19 @@ describe('TCP, default server', () => {
     expect(expected.size).toBe(0);
   });
 
+  it('a pipelined burst: replies in request order, each counted once in service time', async () => {
+    const p = await open(port);
+    const before = decodeStats((await p.request(MessageType.STATS, 1)).payload).serviceTimeUs.ECHO?.count ?? 0;
+    p.frames.length = 0;
+    const burst = Buffer.concat(Array.from({ length: 16 }, (_, i) => encodeFrame(MessageType.ECHO, 100 + i, Buffer.from(`e${i}`))));
+    p.socket.write(burst);
+    await p.until(() => p.frames.length === 16, 5_000, '16 replies');
+    expect(p.frames.map((f) => f.id)).toEqual(Array.from({ length: 16 }, (_, i) => 100 + i));
+    expect(p.frames.map((f) => f.payload.toString())).toEqual(Array.from({ length: 16 }, (_, i) => `e${i}`));
+    const after = decodeStats((await p.request(MessageType.STATS, 2)).payload).serviceTimeUs.ECHO!.count;
+    expect(after - before).toBe(16);
+  });
+
   it('random garbage on one connection does not touch another', async () => {
     const good = await open(port);
     for (let round = 0; round < 20; round++) {

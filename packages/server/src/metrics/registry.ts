@@ -82,7 +82,7 @@ export function createProcessRegistry(read: () => ProcessStats): Registry {
   });
   new Gauge({
     name: METRIC_PREFIX + 'service_time_us',
-    help: 'service time per message type, microseconds, from frame decoded to reply handed to the socket',
+    help: 'service time per message type, microseconds, from the chunk carrying the request arriving to the write carrying its reply',
     labelNames: ['type', 'quantile'],
     registers: [registry],
     aggregator: 'max',

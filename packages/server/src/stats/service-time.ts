@@ -1,6 +1,6 @@
 /**
- * Service time per message type: from a frame being decoded to its reply being handed to the
- * socket, in microseconds, one HdrHistogram per type (hdr-histogram-js, 3 significant digits).
+ * Service time per message type: from the chunk (TCP) or datagram (UDP) carrying a request arriving
+ * to its reply being handed to the socket, in microseconds, one HdrHistogram per type (hdr-histogram-js, 3 significant digits).
  * Histograms cross process boundaries as compressed base64 (HdrHistogram's own encoding), so the
  * primary can merge them exactly.
  */
@@ -25,13 +25,18 @@ export class ServiceTimes {
 
   /** Records one service time, µs (fractions rounded; clamped to 1..60 s). */
   record(type: number, micros: number): void {
+    this.recordMany(type, micros, 1);
+  }
+
+  /** Records `count` replies of one type that took the same time, µs (as {@link record}). */
+  recordMany(type: number, micros: number, count: number): void {
     let h = this.#byType[type];
     if (h === undefined) {
       h = newServiceHistogram();
       this.#byType[type] = h;
     }
     const v = micros < 1 ? 1 : micros > MAX_SERVICE_TIME_US ? MAX_SERVICE_TIME_US : Math.round(micros);
-    h.recordValue(v);
+    h.recordValueWithCount(v, count);
   }
 
   /** Every non-empty histogram, encoded for IPC. */
