@@ -10,7 +10,7 @@ export interface ChannelHandlers {
   /**
    * Every decoded frame (replies and pushes), with its receive time: `performance.now()` in ms
    * (sub-µs resolution), taken once per TCP chunk / UDP datagram before decoding. `frame.payload` may be
-   * a view into the received chunk. Frames consumed while opening (the WELCOME push, the HELLO reply)
+   * a view into the received chunk (with {@link ChannelOptions.reuseReadBuffer}, valid only during the call). Frames consumed while opening (the WELCOME push, the HELLO reply)
    * are not passed here.
    */
   onFrame(frame: Frame, receivedAtMs: number): void;
@@ -30,6 +30,13 @@ export interface ChannelOptions {
   connectTimeoutMs?: number;
   /** TCP only: sent as HELLO (with id 1) right after the WELCOME; the channel opens once it is answered. */
   hello?: Hello;
+  /**
+   * TCP only: read every chunk into one 64 KiB buffer the channel keeps (Node's `onread`) instead of
+   * a new buffer per read. Saves an allocation and its garbage per read, but a `frame.payload` handed
+   * to `onFrame` is then valid only until `onFrame` returns: copy what you keep. Default false. The
+   * load generator sets it; {@link Client} does not (it hands payloads to promises).
+   */
+  reuseReadBuffer?: boolean;
 }
 
 /** One open connection (TCP) or connected socket (UDP) that carries frames. */

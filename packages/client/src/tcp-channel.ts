@@ -1,20 +1,23 @@
 /**
  * A TCP {@link FrameChannel}: one `net.Socket`, one {@link FrameDecoder}, writes batched per tick.
  *
- * Write batching: the first `send()` in a tick corks the socket and schedules one `uncork()` on
- * `process.nextTick`, so every frame sent in that tick leaves in one `writev` (one syscall, usually
- * one TCP segment for small frames) instead of one write per frame.
+ * Write batching: `send()` queues the frame in a {@link FrameBatch}; the first `send()` in a tick
+ * schedules one flush on `process.nextTick`, which encodes every frame sent in that tick into one
+ * buffer and writes it: one buffer, one stream write and one syscall (usually one TCP segment for
+ * small frames) per tick instead of one of each per frame.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   DEFAULT_MAX_PAYLOAD,
+  EMPTY_PAYLOAD,
+  Flags,
+  FrameBatch,
   FrameDecoder,
   MessageType,
   ProtocolError,
   decodeError,
   decodeWelcome,
-  encodeFrame,
   encodeHello,
   validateMaxPayload,
   type Frame,
@@ -22,6 +25,9 @@ import {
 } from '@sockbench/protocol';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError, ServerError, UnexpectedFrameError } from './errors.js';
+
+/** Size of the buffer a channel with `reuseReadBuffer` reads into, bytes (libuv's own read size). */
+const READ_BUFFER_SIZE = 64 * 1024;
 
 /** How long `close()` waits for the server to close its side after our FIN before destroying, ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -34,7 +40,8 @@ class TcpChannel implements FrameChannel {
   readonly #handlers: ChannelHandlers;
   /** While opening, frames go to the opener instead of `handlers.onFrame`. */
   #route: ((frame: Frame, at: number) => void) | null = null;
-  #corked = false;
+  readonly #batch = new FrameBatch();
+  #flushScheduled = false;
   #closed = false;
   #error: Error | undefined;
   #drain: (() => void) | null = null;
@@ -44,12 +51,24 @@ class TcpChannel implements FrameChannel {
     if (this.#route !== null) this.#route(frame, this.#rxAt);
     else this.#handlers.onFrame(frame, this.#rxAt);
   };
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#socket.uncork();
+  /** True after `send()` returned false, until the caller has been told to go on. */
+  #owesDrain = false;
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const out = this.#batch.encode();
+    const socket = this.#socket;
+    if (out === null || socket.destroyed || socket.writableEnded) return;
+    // A write the kernel takes whole returns true and is followed by no 'drain': then the caller,
+    // told "false" by send(), hears it here.
+    if (socket.write(out) && this.#owesDrain) this.#emitDrain();
+  };
+  readonly #emitDrain = (): void => {
+    this.#owesDrain = false;
+    this.#drain?.();
   };
 
-  constructor(socket: net.Socket, maxPayload: number, handlers: ChannelHandlers) {
+  /** @param ownData false when the socket delivers chunks through `onread` (which calls {@link receive}) */
+  constructor(socket: net.Socket, maxPayload: number, handlers: ChannelHandlers, ownData = true) {
     this.#socket = socket;
     this.#handlers = handlers;
     this.#decoder = new FrameDecoder({ maxPayload, expect: 'replies' });
@@ -63,36 +82,47 @@ class TcpChannel implements FrameChannel {
     socket.on('error', (err) => {
       this.#error ??= err;
     });
-    socket.on('drain', () => this.#drain?.());
-    socket.on('data', (chunk: Buffer) => {
-      this.#rxAt = performance.now();
-      try {
-        this.#decoder.push(chunk, this.#onDecoded);
-      } catch (err) {
-        // A malformed frame from the server (bad version, too large, reserved flags): the stream can
-        // no longer be trusted, so the connection ends with that error.
-        socket.destroy(err as Error);
-      }
-    });
+    socket.on('drain', this.#emitDrain);
+    if (ownData) socket.on('data', this.receive);
   }
 
+  /** Decodes one received chunk. */
+  readonly receive = (chunk: Buffer): void => {
+    this.#rxAt = performance.now();
+    try {
+      this.#decoder.push(chunk, this.#onDecoded);
+    } catch (err) {
+      // A malformed frame from the server (bad version, too large, reserved flags): the stream can
+      // no longer be trusted, so the connection ends with that error.
+      this.#socket.destroy(err as Error);
+    }
+  };
+
   get pendingBytes(): number {
-    return this.#socket.writableLength;
+    return this.#socket.writableLength + this.#batch.byteLength;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  send(type: number, id: number, payload?: Uint8Array): boolean {
-    const bytes = encodeFrame(type, id, payload);
-    if (this.#closed || this.#socket.destroyed || this.#socket.writableEnded) return false;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
+  send(type: number, id: number, payload: Uint8Array = EMPTY_PAYLOAD): boolean {
+    if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+      throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
     }
-    return this.#socket.write(bytes);
+    this.#batch.add(type, Flags.NONE, id, payload);
+    const socket = this.#socket;
+    if (this.#closed || socket.destroyed || socket.writableEnded) {
+      this.#batch.encode(); // nothing will carry them: drop
+      return false;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(this.#flush);
+    }
+    if (socket.writableLength + this.#batch.byteLength < socket.writableHighWaterMark) return true;
+    this.#owesDrain = true;
+    return false;
   }
 
   onDrain(cb: () => void): void {
@@ -110,7 +140,7 @@ class TcpChannel implements FrameChannel {
 
   close(): Promise<void> {
     if (!this.#closed && !this.#socket.destroyed) {
-      if (this.#corked) this.#uncork();
+      this.#flush();
       this.#socket.end();
       const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
       timer.unref();
@@ -152,8 +182,22 @@ export function openTcpChannel(
         }
       },
     };
-    const socket = net.connect({ host, port, noDelay: true });
-    const channel = new TcpChannel(socket, maxPayload, opening);
+    const reuse = opts.reuseReadBuffer === true;
+    const socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      ...(reuse && {
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+          callback: (nread: number, buf: Uint8Array): boolean => {
+            channel.receive((buf as Buffer).subarray(0, nread));
+            return true;
+          },
+        },
+      }),
+    });
+    const channel = new TcpChannel(socket, maxPayload, opening, !reuse);
     const timer = setTimeout(() => {
       fail(new ConnectError(host, port, 'ETIMEDOUT', `no WELCOME within ${timeoutMs} ms`));
     }, timeoutMs);

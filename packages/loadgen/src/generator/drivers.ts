@@ -112,7 +112,8 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
         sink.closed((err as NodeJS.ErrnoException | undefined)?.code ?? CONNECTION_CLOSED);
       },
     };
-    const opts = { host: plan.host, port: plan.port, connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
+    // reuseReadBuffer: onFrame reads each reply's header fields and never keeps a payload.
+    const opts = { host: plan.host, port: plan.port, connectTimeoutMs: CONNECT_TIMEOUT_MS, reuseReadBuffer: true, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
     let channel: FrameChannel;
     try {
       if (plan.transport === 'tcp') {

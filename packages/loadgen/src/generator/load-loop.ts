@@ -400,13 +400,14 @@ export class LoadLoop {
     if (this.#openLoop) return;
     const p = this.#phase;
     if (p !== Phase.Warmup && p !== Phase.Measure) return;
+    // One clock read for the whole top-up: these requests leave together, in one write.
+    const now = this.#clock();
+    const measured = p === Phase.Measure;
     while (!c.dead && !c.blocked && c.inflight < this.#maxInflight) {
-      const measured = this.#phase === Phase.Measure;
       if (measured && c.quota <= 0) {
         this.#checkAllFinished();
         return;
       }
-      const now = this.#clock();
       if (!this.#send(c, now, now, measured)) return;
     }
   }
