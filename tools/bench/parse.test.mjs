@@ -1,6 +1,6 @@
-// node --test tools/bench/: the parsers against outputs captured from the tools on this machine.
+// Part of npm test (vitest, tools project): the parsers against outputs captured from the tools on this machine.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf } from './parse.mjs';
 
 // sockperf 3.7 ping-pong --full-rtt, colour codes included, as it prints them.

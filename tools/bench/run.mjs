@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ensureBuilt } from './build.mjs';
 import { ROOT, RESULTS_DIR } from './paths.mjs';
 import { killAllSync, running, stopAll } from './proc.mjs';
@@ -82,7 +82,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const loadBefore = os.loadavg()[0];
-  const outDir = opts.out ? join(process.cwd(), opts.out) : opts.quick ? join(ROOT, 'reports/bench-quick') : RESULTS_DIR;
+  const outDir = opts.out ? resolve(process.cwd(), opts.out) : opts.quick ? join(ROOT, 'reports/bench-quick') : RESULTS_DIR;
 
   ensureTools(say);
   ensureBuilt(say);
@@ -174,7 +174,7 @@ function NOTES(ctx) {
     ctx.pin === null
       ? 'Ping-pong pairs were not pinned to a CPU: on a VM a wake-up that crosses vCPUs costs tens of µs, so these latencies swing from run to run.'
       : `Ping-pong: client and server of every pair ran on the same CPU (\`taskset -c ${ctx.pin}\`), the reference tools as well as sockbench. Unpinned, sockperf's own TCP p50 on this VM flipped between about 9 µs and 100 µs from run to run (a wake-up that crosses to the other vCPU costs tens of µs); pinned, it is stable. The other steps are not pinned.`,
-    'Pipelined: redis-benchmark\'s `ping_mbulk` (PING, no payload) is the C reference for small pipelined request/response at the same 50 connections × 16 in flight; iperf3 one TCP stream is loopback\'s bandwidth ceiling.',
+    'Pipelined: redis-benchmark\'s `ping_mbulk` (PING, no payload) is the C reference for small pipelined request/response at the same 50 connections × 16 in flight; iperf3 one TCP stream is loopback\'s bandwidth ceiling. Both generators run one thread (sockbench-loadgen `--threads 1`, redis-benchmark\'s default): on 2 cores a second generator thread only takes CPU from the server.',
     'UDP: sockperf under-load at `--mps=max` sends as fast as it can and counts replies; the figure is replies per second (its loss is in results.json). sockbench-loadgen steps its open-loop rate ×1.5 from 5,000 req/s (16 sockets, 2 s each) until loss passes 1 % or it falls more than 10 % short of the intended rate, then tries the midpoint; a request without a reply within 200 ms is lost.',
     'Scale: RSS is VmRSS from /proc/PID/status; per connection = (RSS holding N − RSS before) ÷ N for the servers, and (peak RSS holding N − peak RSS holding 100) ÷ (N − 100) for the load generator and the bare-socket child.',
     'Threads: the server has one process; `--dispatch pool` sends every request through its 2 piscina threads; COMPUTE is 1000 SHA-256 iterations over 32 B.',

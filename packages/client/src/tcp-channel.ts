@@ -1,10 +1,11 @@
 /**
  * A TCP {@link FrameChannel}: one `net.Socket`, one {@link FrameDecoder}, writes batched per tick.
  *
- * Write batching: `send()` queues the frame in a {@link FrameBatch}; the first `send()` in a tick
- * schedules one flush on `process.nextTick`, which encodes every frame sent in that tick into one
- * buffer and writes it: one buffer, one stream write and one syscall (usually one TCP segment for
- * small frames) per tick instead of one of each per frame.
+ * Write batching: `send()` queues the frame in a {@link FrameBatch}; the batch is encoded into one
+ * buffer and written once: right after the received chunk is decoded for sends made from `onFrame`
+ * (a closed loop answering replies with requests), else on `process.nextTick` after the first send of
+ * a tick. One buffer, one stream write and one syscall (usually one TCP segment for small frames) per
+ * chunk or tick instead of one of each per frame.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +43,8 @@ class TcpChannel implements FrameChannel {
   #route: ((frame: Frame, at: number) => void) | null = null;
   readonly #batch = new FrameBatch();
   #flushScheduled = false;
+  /** True while a chunk is being decoded: sends from onFrame are flushed when it is done. */
+  #decoding = false;
   #closed = false;
   #error: Error | undefined;
   #drain: (() => void) | null = null;
@@ -53,8 +56,11 @@ class TcpChannel implements FrameChannel {
   };
   /** True after `send()` returned false, until the caller has been told to go on. */
   #owesDrain = false;
-  readonly #flush = (): void => {
+  readonly #flushTick = (): void => {
     this.#flushScheduled = false;
+    this.#flush();
+  };
+  readonly #flush = (): void => {
     const out = this.#batch.encode();
     const socket = this.#socket;
     if (out === null || socket.destroyed || socket.writableEnded) return;
@@ -89,13 +95,17 @@ class TcpChannel implements FrameChannel {
   /** Decodes one received chunk. */
   readonly receive = (chunk: Buffer): void => {
     this.#rxAt = performance.now();
+    this.#decoding = true;
     try {
       this.#decoder.push(chunk, this.#onDecoded);
     } catch (err) {
       // A malformed frame from the server (bad version, too large, reserved flags): the stream can
       // no longer be trusted, so the connection ends with that error.
       this.#socket.destroy(err as Error);
+    } finally {
+      this.#decoding = false;
     }
+    this.#flush();
   };
 
   get pendingBytes(): number {
@@ -116,9 +126,9 @@ class TcpChannel implements FrameChannel {
       this.#batch.encode(); // nothing will carry them: drop
       return false;
     }
-    if (!this.#flushScheduled) {
+    if (!this.#decoding && !this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(this.#flush);
+      process.nextTick(this.#flushTick);
     }
     if (socket.writableLength + this.#batch.byteLength < socket.writableHighWaterMark) return true;
     this.#owesDrain = true;

@@ -2,9 +2,9 @@
  * One accepted TCP connection of the framed protocol: decode → dispatch → encode → write.
  *
  * - Frames come from {@link FrameDecoder.push} as views into the socket chunk. Replies are queued
- *   in a {@link FrameBatch} and the first reply of a tick schedules one flush on `process.nextTick`,
- *   which encodes the whole batch into one buffer and writes it: a chunk of 16 pipelined requests
- *   costs one buffer and one `write`, not 16. Replies above {@link COPY_LIMIT} flush the batch, then
+ *   in a {@link FrameBatch}, encoded into one buffer and written once: right after the chunk is
+ *   decoded for replies made while decoding it, else on `process.nextTick` (pool results, CHAT
+ *   pushes). A chunk of 16 pipelined requests costs one buffer and one `write`, not 16. Replies above {@link COPY_LIMIT} flush the batch, then
  *   go out as header + the payload view (no copy).
  * - Service time: every frame of a chunk is stamped with the chunk's arrival ('data' event) and
  *   recorded when the flush carrying its reply hands it to the socket, so one clock read per chunk
@@ -86,6 +86,8 @@ export class Connection implements RoomMember, Closable {
   #closed = false;
   readonly #batch = new FrameBatch();
   #flushScheduled = false;
+  /** True while a chunk is being decoded: its replies are flushed when it is done, no tick needed. */
+  #decoding = false;
   /** Service-time runs waiting for the flush that carries their replies: type, t0 (ms), count. */
   readonly #runTypes: number[] = [];
   readonly #runT0: number[] = [];
@@ -201,13 +203,17 @@ export class Connection implements RoomMember, Closable {
     if (this.#ignoring) return;
     this.#chunkAt = performance.now();
     const before = this.#frames;
+    this.#decoding = true;
     try {
       this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.#fatal(err.code, err.id, err.message);
       return;
+    } finally {
+      this.#decoding = false;
     }
+    this.#flush();
     if (this.#frames !== before && this.#idleTimer !== null) this.#idleTimer.refresh();
   }
 
@@ -398,7 +404,7 @@ export class Connection implements RoomMember, Closable {
     const n = payload.length;
     if (n <= COPY_LIMIT) {
       this.#batch.add(type, flags, id, payload);
-      if (!this.#flushScheduled) {
+      if (!this.#decoding && !this.#flushScheduled) {
         this.#flushScheduled = true;
         process.nextTick(this.#flushTick);
       }
