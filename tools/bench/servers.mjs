@@ -9,6 +9,7 @@ import { waitForBuild } from './build.mjs';
 
 export const SERVER_BIN = 'packages/server/bin/sockbench-server.js';
 export const LOADGEN_BIN = 'packages/loadgen/bin/sockbench-loadgen.js';
+export const NODE_ECHO = 'tools/bench/node-echo.mjs';
 
 /** Waits for `predicate(line)` to hold on one of the child's lines, or rejects on exit / timeout. */
 function waitLine(child, predicate, timeoutMs, what) {
@@ -105,6 +106,21 @@ export async function startSockperf(tcp, { pin } = {}) {
   const child = startWithLines('sockperf server', cmd, args);
   try {
     // Its stdout may be block-buffered into the pipe, so readiness is read from the kernel instead.
+    if (tcp) await waitTcp(port);
+    else await waitUdpBound(port);
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  return { child, pid: child.pid, port, cmd: shown };
+}
+
+/** The bare Node echo server of node-echo.mjs (UDP, or TCP with tcp=true) on a free port. */
+export async function startNodeEcho(tcp, { pin } = {}) {
+  const port = await freePort();
+  const { cmd, args, shown } = wrap(process.execPath, [NODE_ECHO, 'server', tcp ? 'tcp' : 'udp', String(port)], { pin, display: 'node' });
+  const child = startWithLines('node-echo server', cmd, args, { cwd: ROOT });
+  try {
     if (tcp) await waitTcp(port);
     else await waitUdpBound(port);
   } catch (err) {

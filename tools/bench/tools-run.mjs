@@ -5,7 +5,7 @@ import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf } from './parse
 import { run, wrap } from './proc.mjs';
 import { ROOT } from './paths.mjs';
 import { waitForBuild } from './build.mjs';
-import { LOADGEN_BIN } from './servers.mjs';
+import { LOADGEN_BIN, NODE_ECHO } from './servers.mjs';
 
 async function bounded(ctx, name, cmd0, args0, timeoutMs, { pin, ...opts } = {}) {
   const { cmd, args, shown: line } = wrap(cmd0, args0, { pin });
@@ -28,6 +28,20 @@ export async function sockperfClient(ctx, { port, tcp, seconds, size = 64, under
   const r = await bounded(ctx, 'sockperf', 'sockperf', args, (seconds + 15) * 1000, { pin });
   if (r.code !== 0) throw failed('sockperf', r);
   return { ...parseSockperf(r.stdout + r.stderr), cmd: r.line };
+}
+
+/** node-echo.mjs client: 1 s warm-up, `seconds` of 64-byte ping-pong; { p50, p99, p999, max, count } in µs. */
+export async function nodeEchoClient(ctx, { port, tcp, seconds, pin }) {
+  const r = await bounded(ctx, 'node-echo', process.execPath, [NODE_ECHO, 'client', tcp ? 'tcp' : 'udp', String(port), String(seconds)], (seconds + 15) * 1000, { pin });
+  if (r.code !== 0) throw failed('node-echo', r);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let out;
+  try {
+    out = JSON.parse(line);
+  } catch {
+    throw failed('node-echo', r);
+  }
+  return { ...out, cmd: r.line };
 }
 
 /** redis-benchmark -t ping_mbulk -c C -P P -n N --csv. */

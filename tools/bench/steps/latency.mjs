@@ -3,8 +3,8 @@
 // of every pair are pinned to the same CPU (taskset -c ctx.pin): on a VM, a wake-up that crosses to
 // another vCPU costs tens of µs, and whether the scheduler put a pair on one vCPU or two flipped
 // sockperf's own TCP p50 between 9 µs and 100 µs from one run to the next.
-import { loadgen, redisBenchmark, sockperfClient } from '../tools-run.mjs';
-import { startRedis, startSockbench, startSockperf, stopServer } from '../servers.mjs';
+import { loadgen, nodeEchoClient, redisBenchmark, sockperfClient } from '../tools-run.mjs';
+import { startNodeEcho, startRedis, startSockbench, startSockperf, stopServer } from '../servers.mjs';
 
 /** Runs the step; returns { figures, rows } (figures: every measurement, by key). */
 export async function latency(ctx) {
@@ -34,6 +34,16 @@ export async function latency(ctx) {
         }
       });
     } else ctx.skip(`sockperf→sockbench-raw ${transport}`, 'server lacks --raw-mode sockperf');
+    // Node's own floor: the smallest Node echo pair (node-echo.mjs), no sockbench code at all.
+    await ctx.measure(figures, `node-echo ${transport}`, async () => {
+      const srv = await startNodeEcho(tcp, { pin: ctx.pin });
+      try {
+        ctx.command(srv.cmd);
+        return await nodeEchoClient(ctx, { port: srv.port, tcp, seconds: secs, pin: ctx.pin });
+      } finally {
+        await stopServer(srv);
+      }
+    });
     // The load generator against the server, framed and raw.
     await ctx.measure(figures, `loadgen→sockbench ${transport}`, async () => {
       const srv = await startSockbench(['--workers', '1'], { pin: ctx.pin });
@@ -74,6 +84,14 @@ export async function latency(ctx) {
         target: { what: 'p50 ≤ 1.5× sockperf', check: (sb, r) => sb.p50 <= 1.5 * r.p50 },
       }),
       ctx.latencyRow(`1 ping-pong ${T}`, `sockbench-loadgen → sockbench-server raw port, RTT p50/p99/p99.9`, figures[`loadgen→sockbench-raw ${transport}`], refLabel, ref),
+      ctx.latencyRow(`1 ping-pong ${T}`, `bare Node echo pair (node-echo.mjs: ${transport === 'tcp' ? 'net.Socket' : 'dgram'}, no framing), RTT p50/p99/p99.9`, figures[`node-echo ${transport}`], refLabel, ref),
+      ctx.latencyRow(
+        `1 ping-pong ${T}`,
+        `sockbench-loadgen → sockbench-server (framed, ECHO), RTT p50/p99/p99.9`,
+        figures[`loadgen→sockbench ${transport}`],
+        `bare Node echo pair (node-echo.mjs), the Node floor`,
+        figures[`node-echo ${transport}`],
+      ),
     );
   }
   rows.push(
