@@ -29,7 +29,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { countError, emptyCounters, type Counters } from '../counters.js';
 import { TargetUnreachable } from '../errors.js';
-import { createHistogram, encodeHistogram, recordClamped, type Histogram } from '../histogram.js';
+import { HIGHEST_US, createHistogram, encodeHistogram, recordClamped, type Histogram } from '../histogram.js';
 import { shareOf, type LoadPlan } from '../options.js';
 import { type Driver, type DriverFactory, type ReplySink } from './drivers.js';
 
@@ -183,6 +183,12 @@ export class LoadLoop {
   #ivStart = 0;
   #iv: Counters = emptyCounters();
   #ivHist: Histogram = createHistogram();
+  /**
+   * Run-length cache in front of #ivHist: equal latencies in a row (the replies of one chunk to the
+   * requests of one top-up are all equal) go in with one recordValueWithCount. Value in whole µs.
+   */
+  #runValue = -1;
+  #runCount = 0;
   readonly #uncorrected: Histogram | null;
   readonly #slip: Histogram | null;
   #timers = new Set<NodeJS.Timeout>();
@@ -339,7 +345,15 @@ export class LoadLoop {
     });
   }
 
+  /** Records the cached run of equal latencies. */
+  #flushRun(): void {
+    if (this.#runCount > 0) this.#ivHist.recordValueWithCount(this.#runValue, this.#runCount);
+    this.#runValue = -1;
+    this.#runCount = 0;
+  }
+
   #emitInterval(endAt: number): void {
+    this.#flushRun();
     const iv: ThreadInterval = {
       thread: this.#thread,
       index: this.#ivIndex,
@@ -533,7 +547,14 @@ export class LoadLoop {
       } else {
         iv.completed++;
         iv.bytesReceived += bytes;
-        iv.clamped += recordClamped(this.#ivHist, (at - c.sched[slot]!) * 1000);
+        const us = (at - c.sched[slot]!) * 1000;
+        const v = us > 0 ? Math.round(us) : 0;
+        if (v === this.#runValue) this.#runCount++;
+        else if (v <= HIGHEST_US) {
+          this.#flushRun();
+          this.#runValue = v;
+          this.#runCount = 1;
+        } else iv.clamped += recordClamped(this.#ivHist, us);
         if (this.#uncorrected !== null) recordClamped(this.#uncorrected, (at - c.sentAt[slot]!) * 1000);
       }
     }

@@ -34,6 +34,7 @@ import {
   decodeRoom,
   decodeSay,
   encodeError,
+  encodeFrame,
   encodeStats,
   isFatalError,
   writeHeader,
@@ -147,7 +148,11 @@ export class Connection implements RoomMember, Closable {
     socket.on('drain', this.#checkPressure);
     const idle = ctx.options.idleTimeoutMs;
     this.#idleTimer = idle > 0 ? setTimeout(() => this.#onIdle(), idle).unref() : null;
-    this.#writeFrame(MessageType.WELCOME, Flags.NONE, 0, ctx.welcome);
+    // Written on its own, not through the batch: a connection that never sends a request (10,000
+    // idle ones, say) then never grows the batch's arrays.
+    socket.write(encodeFrame(MessageType.WELCOME, 0, ctx.welcome));
+    ctx.counters.framesOut++;
+    ctx.counters.bytesOut += HEADER_SIZE + ctx.welcome.length;
   }
 
   /** Resolves when the socket has closed. */
