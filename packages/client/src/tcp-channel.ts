@@ -20,6 +20,7 @@ import {
   decodeError,
   decodeWelcome,
   encodeHello,
+  validateId,
   validateMaxPayload,
   type Frame,
   type Welcome,
@@ -59,14 +60,6 @@ class TcpChannel implements FrameChannel {
   readonly #flushTick = (): void => {
     this.#flushScheduled = false;
     this.#flush();
-  };
-  readonly #flush = (): void => {
-    const out = this.#batch.encode();
-    const socket = this.#socket;
-    if (out === null || socket.destroyed || socket.writableEnded) return;
-    // A write the kernel takes whole returns true and is followed by no 'drain': then the caller,
-    // told "false" by send(), hears it here.
-    if (socket.write(out) && this.#owesDrain) this.#emitDrain();
   };
   readonly #emitDrain = (): void => {
     this.#owesDrain = false;
@@ -108,6 +101,16 @@ class TcpChannel implements FrameChannel {
     this.#flush();
   };
 
+  /** Writes the queued frames as one buffer. */
+  #flush(): void {
+    const out = this.#batch.encode();
+    const socket = this.#socket;
+    if (out === null || socket.destroyed || socket.writableEnded) return;
+    // A write the kernel takes whole returns true and is followed by no 'drain': then the caller,
+    // told "false" by send(), hears it here.
+    if (socket.write(out) && this.#owesDrain) this.#emitDrain();
+  }
+
   get pendingBytes(): number {
     return this.#socket.writableLength + this.#batch.byteLength;
   }
@@ -117,13 +120,11 @@ class TcpChannel implements FrameChannel {
   }
 
   send(type: number, id: number, payload: Uint8Array = EMPTY_PAYLOAD): boolean {
-    if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
-      throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
-    }
-    this.#batch.add(type, Flags.NONE, id, payload);
+    // Checked even on a closed channel, so a bad argument always throws.
+    this.#batch.add(type, Flags.NONE, validateId(id), payload);
     const socket = this.#socket;
     if (this.#closed || socket.destroyed || socket.writableEnded) {
-      this.#batch.encode(); // nothing will carry them: drop
+      this.#batch.clear(); // nothing will carry them
       return false;
     }
     if (!this.#decoding && !this.#flushScheduled) {

@@ -73,6 +73,17 @@ describe('FrameBatch', () => {
     expect(out.subarray(HEADER_SIZE).toString()).toBe('abcd');
   });
 
+  it('clear() drops what is queued: the next encode() holds only frames added after it', () => {
+    const batch = new FrameBatch();
+    batch.add(MessageType.ECHO, Flags.RESPONSE, 1, Buffer.from('gone'));
+    batch.clear();
+    expect(batch.count).toBe(0);
+    expect(batch.byteLength).toBe(0);
+    expect(batch.encode()).toBeNull();
+    batch.add(MessageType.PING, Flags.RESPONSE, 2, Buffer.alloc(0));
+    expect(batch.encode()).toEqual(encodeFrame(MessageType.PING, 2, undefined, Flags.RESPONSE));
+  });
+
   it('refuses a payload over 16 MiB with RangeError, leaving the batch as it was', () => {
     const batch = new FrameBatch();
     batch.add(MessageType.PING, Flags.NONE, 1, Buffer.alloc(0));

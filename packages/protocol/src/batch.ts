@@ -52,6 +52,13 @@ export class FrameBatch {
     this.#bytes += HEADER_SIZE + n;
   }
 
+  /** Drops every queued frame (a closed socket will carry none of them). */
+  clear(): void {
+    this.#payloads.fill(EMPTY_PAYLOAD, 0, this.#count);
+    this.#count = 0;
+    this.#bytes = 0;
+  }
+
   /**
    * Encodes every queued frame, in the order added, into one new buffer of {@link byteLength}
    * bytes and empties the batch. Returns null when nothing is queued.

@@ -88,9 +88,7 @@ export function encodeFrame(type: number, id: number, payload: Uint8Array = EMPT
   if (payload.length > MAX_PAYLOAD_LIMIT) {
     throw new RangeError(`payload of ${payload.length} bytes is over the protocol limit of ${MAX_PAYLOAD_LIMIT} bytes`);
   }
-  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
-    throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
-  }
+  validateId(id);
   const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
   writeHeader(out, 0, type, flags, id, payload.length);
   out.set(payload, HEADER_SIZE);
@@ -121,6 +119,17 @@ export function checkHeader(buf: Buffer, offset: number, limits: HeaderLimits): 
     if (id === 0) throw new BadFrameError('request id 0 is reserved for pushes', id);
   }
   return length;
+}
+
+/**
+ * Validates a frame id (a u32; 0 is a push).
+ * @throws RangeError naming the value when `id` is not an integer in 0..4294967295
+ */
+export function validateId(id: number): number {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+    throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
+  }
+  return id;
 }
 
 /**
