@@ -384,6 +384,17 @@ describe('TCP limits', () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
+  it('a pool reply over 16 KiB (written apart from the batch) is counted in service time at once', async () => {
+    const port = await start({ dispatch: 'pool' });
+    const p = await open(port);
+    // STATS from another connection, so nothing more happens on p after its reply.
+    const watcher = await open(port);
+    const big = await p.request(MessageType.ECHO, 1, Buffer.alloc(64 * 1024, 0x62));
+    expect(big.payload.length).toBe(64 * 1024);
+    const s = decodeStats((await watcher.request(MessageType.STATS, 1)).payload);
+    expect(s.serviceTimeUs.ECHO?.count).toBe(1);
+  });
+
   it('BUSY (not fatal) when the pool queue is full', async () => {
     const port = await start({ poolQueue: 0, maxIterations: 5_000_000 });
     const p = await open(port);

@@ -4,8 +4,8 @@
  * - Frames come from {@link FrameDecoder.push} as views into the socket chunk. Replies are queued
  *   in a {@link FrameBatch}, encoded into one buffer and written once: right after the chunk is
  *   decoded for replies made while decoding it, else on `process.nextTick` (pool results, CHAT
- *   pushes). A chunk of 16 pipelined requests costs one buffer and one `write`, not 16. Replies above {@link COPY_LIMIT} flush the batch, then
- *   go out as header + the payload view (no copy).
+ *   pushes). A chunk of 16 pipelined requests costs one buffer and one `write`, not 16. Replies
+ *   above {@link COPY_LIMIT} flush the batch, then go out as header + the payload view (no copy).
  * - Service time: every frame of a chunk is stamped with the chunk's arrival ('data' event) and
  *   recorded when the flush carrying its reply hands it to the socket, so one clock read per chunk
  *   and one per flush, and runs of same-type replies recorded in one histogram call.
@@ -163,9 +163,10 @@ export class Connection implements RoomMember, Closable {
   /** Pushes one CHAT frame (id 0); closes the connection when it is a slow consumer. */
   pushChat(payload: Buffer): void {
     if (this.#ended) return;
-    if (this.#socket.writableLength + this.#batch.byteLength > this.#slowConsumerLimit) {
+    const queued = this.pendingWriteBytes;
+    if (queued > this.#slowConsumerLimit) {
       this.#ctx.counters.slowConsumersClosed++;
-      this.#ctx.logger.warn({ peer: this.#name, queuedBytes: this.#socket.writableLength }, 'closing slow consumer');
+      this.#ctx.logger.warn({ peer: this.#name, queuedBytes: queued }, 'closing slow consumer');
       this.#ended = true;
       this.#ignoring = true;
       this.#socket.destroy();
@@ -378,16 +379,18 @@ export class Connection implements RoomMember, Closable {
 
   #reply(type: number, id: number, payload: Uint8Array, t0: number): void {
     if (this.#ended) return;
-    this.#writeFrame(type, Flags.RESPONSE, id, payload);
+    // Queued before the write, so the flush that hands this reply to the socket records it (a
+    // reply over COPY_LIMIT flushes at once, before its own write).
     const r = this.#runs - 1;
     if (r >= 0 && this.#runTypes[r] === type && this.#runT0[r] === t0) {
       this.#runCounts[r]!++;
-      return;
+    } else {
+      this.#runTypes[r + 1] = type;
+      this.#runT0[r + 1] = t0;
+      this.#runCounts[r + 1] = 1;
+      this.#runs = r + 2;
     }
-    this.#runTypes[r + 1] = type;
-    this.#runT0[r + 1] = t0;
-    this.#runCounts[r + 1] = 1;
-    this.#runs = r + 2;
+    this.#writeFrame(type, Flags.RESPONSE, id, payload);
   }
 
   #sendError(code: ErrorCode, id: number, message: string): void {
