@@ -19,6 +19,7 @@ describe('fillOptions', () => {
       token: undefined,
       udpWithToken: false,
       metricsPort: undefined,
+      udpRecvBuffer: undefined,
     });
   });
 
@@ -39,6 +40,7 @@ describe('fillOptions', () => {
     [{ dispatch: 'threads' as 'pool' }, /options\.dispatch \(--dispatch\) must be one of inline, pool, got threads/],
     [{ host: '' }, /options\.host \(--host\) must be a non-empty address/],
     [{ token: '' }, /options\.token \(--token\) must be a non-empty string/],
+    [{ udpRecvBuffer: 100 }, /options\.udpRecvBuffer \(--udp-recv-buffer\) must be an integer in 4096\.\.1073741824 bytes, got 100/],
   ])('rejects %j', (bad, message) => {
     expect(() => fillOptions(bad)).toThrow(message);
   });

@@ -43,6 +43,11 @@ export interface ServerOptions {
   udpWithToken?: boolean;
   /** Port for Prometheus `/metrics` and `/healthz` (HTTP); undefined = none. Default undefined. */
   metricsPort?: number;
+  /**
+   * Receive buffer (SO_RCVBUF) asked for the framed UDP socket, bytes; undefined = the OS default.
+   * Linux caps it at `net.core.rmem_max` and reports twice what it grants (socket(7)).
+   */
+  udpRecvBuffer?: number;
   /** A pino logger; default silent (the in-process API stays quiet in tests). */
   logger?: Logger;
 }
@@ -64,6 +69,7 @@ export interface FilledOptions {
   token: string | undefined;
   udpWithToken: boolean;
   metricsPort: number | undefined;
+  udpRecvBuffer: number | undefined;
 }
 
 /** Default TCP/UDP port of the framed protocol. */
@@ -107,6 +113,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   { key: 'token', flag: 'token', type: 'string', unit: '', default: undefined, describe: 'shared secret: the first TCP request must be HELLO with it (env SOCKBENCH_TOKEN); off when unset' },
   { key: 'udpWithToken', flag: 'udp-with-token', type: 'boolean', unit: '', default: false, describe: 'serve UDP although --token is set (UDP carries no token)' },
   { key: 'metricsPort', flag: 'metrics-port', type: 'number', unit: '', default: undefined, min: 0, max: 65535, describe: 'HTTP port for Prometheus /metrics and /healthz; off when unset' },
+  { key: 'udpRecvBuffer', flag: 'udp-recv-buffer', type: 'number', unit: 'bytes', default: undefined, min: 4096, max: 1 << 30, describe: 'SO_RCVBUF of the framed UDP socket: datagrams that arrive while it is full are lost; capped by net.core.rmem_max; OS default when unset' },
 ];
 
 function spec(key: OptionSpec['key']): OptionSpec {
@@ -171,6 +178,7 @@ export function fillOptions(options: ServerOptions = {}): FilledOptions {
     token,
     udpWithToken: Boolean(pick(options.udpWithToken, 'udpWithToken')),
     metricsPort: options.metricsPort === undefined ? undefined : checkInt('metricsPort', options.metricsPort),
+    udpRecvBuffer: options.udpRecvBuffer === undefined ? undefined : checkInt('udpRecvBuffer', options.udpRecvBuffer),
   };
 }
 

@@ -140,8 +140,17 @@ export class Server {
         addrs.metrics = await this.#metrics.listen();
       }
       this.#addresses = addrs;
+      const udpRecvBufferBytes = this.#udp.recvBufferBytes;
+      // Linux grants at most net.core.rmem_max and reports double what it granted (socket(7)).
+      const expected = o.udpRecvBuffer === undefined ? 0 : process.platform === 'linux' ? 2 * o.udpRecvBuffer : o.udpRecvBuffer;
+      if (udpRecvBufferBytes < expected) {
+        this.#logger.warn(
+          { askedBytes: o.udpRecvBuffer, reportedBytes: udpRecvBufferBytes },
+          'UDP receive buffer smaller than asked: raise net.core.rmem_max (sysctl) to get it',
+        );
+      }
       this.#logger.info(
-        { tcp: addrs.tcp, udp: addrs.udp, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch },
+        { tcp: addrs.tcp, udp: addrs.udp, udpRecvBufferBytes, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch },
         'listening',
       );
       return addrs;

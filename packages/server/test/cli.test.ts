@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, decodeWelcome, encodeHello } from '@sockbench/protocol';
@@ -35,6 +36,7 @@ describe('sockbench-server CLI', () => {
     [['--workers', '-1'], 'sockbench-server: options.workers (--workers) must be an integer in 0..1024 processes, got -1'],
     [['--bogus'], 'sockbench-server: Unknown argument: bogus'],
     [['--port'], 'sockbench-server: Not enough arguments following: port'],
+    [['--udp-recv-buffer', '100'], 'sockbench-server: options.udpRecvBuffer (--udp-recv-buffer) must be an integer in 4096..1073741824 bytes, got 100'],
   ])('bad flags %j: exit 2 with one line naming the flag', async (args, line) => {
     const p = run(args);
     expect((await p.exited).code).toBe(2);
@@ -55,6 +57,40 @@ describe('sockbench-server CLI', () => {
     p.child.kill('SIGTERM');
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(p.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['listening', 'shutdown', 'closed', 'exit']));
+  });
+
+  it('--udp-recv-buffer: the UDP socket gets it, as the kernel reports it, in the listening line', async () => {
+    const asked = 65_536;
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1', '--udp-recv-buffer', String(asked)]);
+    try {
+      const { line } = await p.listening(false);
+      // Linux (socket(7)): grants min(asked, net.core.rmem_max) and reports double that.
+      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+      expect(line.udpRecvBufferBytes).toBe(2 * Math.min(asked, rmemMax));
+    } finally {
+      await p.kill();
+    }
+  });
+
+  it('--udp-recv-buffer over net.core.rmem_max: what the kernel granted, and a warning that says how to get more', async () => {
+    const asked = 1 << 30;
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1', '--udp-recv-buffer', String(asked)]);
+    try {
+      const { line } = await p.listening(false);
+      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+      expect(line.udpRecvBufferBytes).toBe(2 * Math.min(asked, rmemMax));
+      const warn = p.lines.find((l) => l.level === 40 && l.msg !== undefined && String(l.msg).startsWith('UDP receive buffer'));
+      expect(warn === undefined).toBe(rmemMax >= asked);
+      if (warn !== undefined) {
+        expect(warn).toMatchObject({
+          askedBytes: asked,
+          reportedBytes: 2 * rmemMax,
+          msg: 'UDP receive buffer smaller than asked: raise net.core.rmem_max (sysctl) to get it',
+        });
+      }
+    } finally {
+      await p.kill();
+    }
   });
 
   it('takes the token from SOCKBENCH_TOKEN', async () => {

@@ -40,6 +40,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   #sending = 0;
   #bound = false;
   #closing = false;
+  #recvBufferBytes = 0;
   #idle: (() => void) | null = null;
   readonly #onSent = (err: Error | null): void => {
     this.#sending--;
@@ -68,9 +69,20 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
       this.#socket.bind({ address: host, port: this.#port }, () => {
         this.#socket.off('error', onError);
         this.#bound = true;
+        const asked = this.#ctx.options.udpRecvBuffer;
+        if (asked !== undefined) this.#socket.setRecvBufferSize(asked);
+        this.#recvBufferBytes = this.#socket.getRecvBufferSize();
         resolve(this.#socket.address());
       });
     });
+  }
+
+  /**
+   * The socket's receive buffer as the kernel reports it (SO_RCVBUF), bytes; 0 before `listen()`.
+   * Linux reports twice the size granted, and grants at most `net.core.rmem_max` (socket(7)).
+   */
+  get recvBufferBytes(): number {
+    return this.#recvBufferBytes;
   }
 
   /** Stops answering new datagrams, waits for pool work in flight, closes the socket. */
