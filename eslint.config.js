@@ -3,6 +3,11 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+/** The boundary rule with these dependency constraints (a later config's rule replaces the earlier one whole). */
+function boundaries(depConstraints) {
+  return ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }];
+}
+
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', 'reports/**', 'bench/**', '.nx/**'] },
   ...nx.configs['flat/base'],
@@ -11,21 +16,14 @@ export default [
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:protocol'] },
-            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol'] },
-            { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client'] },
-            // Workspace scripts (demo, bench, lab) drive every package; nothing depends on them.
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server', 'scope:client', 'scope:loadgen'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries([
+        { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
+        { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:protocol'] },
+        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol'] },
+        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client'] },
+        // Workspace scripts (demo, bench, lab) drive every package; nothing depends on them.
+        { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server', 'scope:client', 'scope:loadgen'] },
+      ]),
     },
   },
   {
@@ -33,17 +31,10 @@ export default [
     // dependency (devDependencies), never one of their shipped modules.
     files: ['packages/client/test/**', 'packages/loadgen/test/**', 'packages/client/src/**/*.test.ts', 'packages/loadgen/src/**/*.test.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server'] },
-            { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client', 'scope:server'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries([
+        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server'] },
+        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client', 'scope:server'] },
+      ]),
     },
   },
   {

@@ -99,13 +99,15 @@ async function startSockbenchOnce(extra, { noFile, pin }) {
   return { child, pid: child.pid, workPid, workerPids, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, cmd: shown };
 }
 
-/** sockperf server (UDP, or TCP with tcp=true) on a free port. */
-export async function startSockperf(tcp, { pin } = {}) {
+/**
+ * Starts `argsFor(port)` on a free port and resolves once the kernel shows it listening (TCP) or
+ * bound (UDP): a server's stdout may be block-buffered into the pipe, so it is not waited on.
+ */
+async function startOnFreePort(name, cmd0, argsFor, tcp, { pin, display, cwd } = {}) {
   const port = await freePort();
-  const { cmd, args, shown } = wrap('sockperf', ['server', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : [])], { pin });
-  const child = startWithLines('sockperf server', cmd, args);
+  const { cmd, args, shown } = wrap(cmd0, argsFor(port), { pin, display });
+  const child = startWithLines(name, cmd, args, cwd ? { cwd } : {});
   try {
-    // Its stdout may be block-buffered into the pipe, so readiness is read from the kernel instead.
     if (tcp) await waitTcp(port);
     else await waitUdpBound(port);
   } catch (err) {
@@ -115,19 +117,18 @@ export async function startSockperf(tcp, { pin } = {}) {
   return { child, pid: child.pid, port, cmd: shown };
 }
 
+/** sockperf server (UDP, or TCP with tcp=true) on a free port. */
+export function startSockperf(tcp, { pin } = {}) {
+  return startOnFreePort('sockperf server', 'sockperf', (port) => ['server', '-i', HOST, '-p', String(port), ...(tcp ? ['--tcp'] : [])], tcp, { pin });
+}
+
 /** The bare Node echo server of node-echo.mjs (UDP, or TCP with tcp=true) on a free port. */
-export async function startNodeEcho(tcp, { pin } = {}) {
-  const port = await freePort();
-  const { cmd, args, shown } = wrap(process.execPath, [NODE_ECHO, 'server', tcp ? 'tcp' : 'udp', String(port)], { pin, display: 'node' });
-  const child = startWithLines('node-echo server', cmd, args, { cwd: ROOT });
-  try {
-    if (tcp) await waitTcp(port);
-    else await waitUdpBound(port);
-  } catch (err) {
-    await stop(child);
-    throw err;
-  }
-  return { child, pid: child.pid, port, cmd: shown };
+export function startNodeEcho(tcp, { pin } = {}) {
+  return startOnFreePort('node-echo server', process.execPath, (port) => [NODE_ECHO, 'server', tcp ? 'tcp' : 'udp', String(port)], tcp, {
+    pin,
+    display: 'node',
+    cwd: ROOT,
+  });
 }
 
 /** redis-server with no persistence on a free port (maxclients raised for the scale step). */

@@ -197,7 +197,6 @@ export class Server {
 
   /** This process's numbers (histograms encoded), as the cluster primary sums them. */
   processStats(): ProcessStats {
-    const c = this.#counters;
     let paused = 0;
     let pendingWriteBytes = 0;
     let pendingWorkBytes = 0;
@@ -206,18 +205,8 @@ export class Server {
       pendingWriteBytes += conn.pendingWriteBytes;
       pendingWorkBytes += conn.pendingWorkBytes;
     }
-    return {
-      startedAt: c.startedAt,
-      connections: { current: c.connectionsCurrent, total: c.connectionsTotal },
-      frames: { in: c.framesIn, out: c.framesOut },
-      bytes: { in: c.bytesIn, out: c.bytesOut },
-      errors: { ...c.errors },
-      udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
-      pool: this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 },
-      socketErrors: { ...c.socketErrors },
-      backpressure: { paused, pendingWriteBytes, pendingWorkBytes, slowConsumersClosed: c.slowConsumersClosed },
-      serviceTimes: c.serviceTimes.encode(),
-    };
+    const pool = this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 };
+    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes });
   }
 
   /** The STATS reply: this process's numbers, or every process's summed when in a cluster. */

@@ -17,6 +17,17 @@ afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.kill()));
 });
 
+/** Runs `fn` with a TCP port on 127.0.0.1 that another listener already holds. */
+async function withTakenPort(fn: (port: number) => Promise<void>): Promise<void> {
+  const blocker: NetServer = createNetServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  try {
+    await fn((blocker.address() as { port: number }).port);
+  } finally {
+    blocker.close();
+  }
+}
+
 describe('sockbench-server CLI', () => {
   it('--help lists every flag with its default and exits 0', async () => {
     const p = run(['--help']);
@@ -59,24 +70,14 @@ describe('sockbench-server CLI', () => {
     expect(p.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['listening', 'shutdown', 'closed', 'exit']));
   });
 
-  it('--udp-recv-buffer: the UDP socket gets it, as the kernel reports it, in the listening line', async () => {
-    const asked = 65_536;
+  it.each([
+    ['under', 65_536],
+    ['over', 1 << 30],
+  ])('--udp-recv-buffer %s net.core.rmem_max: what the kernel granted in the listening line, a warning when capped', async (_, asked) => {
     const p = run(['--workers', '0', '--port', '0', '--threads', '1', '--udp-recv-buffer', String(asked)]);
     try {
       const { line } = await p.listening(false);
       // Linux (socket(7)): grants min(asked, net.core.rmem_max) and reports double that.
-      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
-      expect(line.udpRecvBufferBytes).toBe(2 * Math.min(asked, rmemMax));
-    } finally {
-      await p.kill();
-    }
-  });
-
-  it('--udp-recv-buffer over net.core.rmem_max: what the kernel granted, and a warning that says how to get more', async () => {
-    const asked = 1 << 30;
-    const p = run(['--workers', '0', '--port', '0', '--threads', '1', '--udp-recv-buffer', String(asked)]);
-    try {
-      const { line } = await p.listening(false);
       const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
       expect(line.udpRecvBufferBytes).toBe(2 * Math.min(asked, rmemMax));
       const warn = p.lines.find((l) => l.level === 40 && l.msg !== undefined && String(l.msg).startsWith('UDP receive buffer'));
@@ -107,30 +108,20 @@ describe('sockbench-server CLI', () => {
   });
 
   it('cluster: exits 1 when the workers cannot listen (no respawn loop)', async () => {
-    const blocker: NetServer = createNetServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    try {
-      const port = (blocker.address() as { port: number }).port;
+    await withTakenPort(async (port) => {
       const p = run(['--workers', '2', '--port', String(port), '--threads', '1']);
       expect((await p.exited).code).toBe(1);
       expect(p.lines.some((l) => l.msg === 'cannot start: a worker exited before listening')).toBe(true);
-    } finally {
-      blocker.close();
-    }
+    });
   });
 
   it('exits 1 with one log line when the port is taken', async () => {
-    const blocker: NetServer = createNetServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    try {
-      const port = (blocker.address() as { port: number }).port;
+    await withTakenPort(async (port) => {
       const p = run(['--workers', '0', '--port', String(port), '--threads', '1']);
       expect((await p.exited).code).toBe(1);
       const fatal = p.lines.find((l) => l.msg === 'cannot start');
       expect(String(fatal?.err)).toContain(`cannot listen for TCP on 127.0.0.1:${port}`);
-    } finally {
-      blocker.close();
-    }
+    });
   });
 });
 

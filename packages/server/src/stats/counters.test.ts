@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, MessageType } from '@sockbench/protocol';
 import { Counters, mergeStats, type ProcessStats } from './counters.js';
 
+/** A process's stats through Counters.snapshot, with a pool and live backpressure figures of its own. */
 function processStats(c: Counters): ProcessStats {
-  return {
-    startedAt: c.startedAt,
-    connections: { current: c.connectionsCurrent, total: c.connectionsTotal },
-    frames: { in: c.framesIn, out: c.framesOut },
-    bytes: { in: c.bytesIn, out: c.bytesOut },
-    errors: { ...c.errors },
-    udp: { in: c.udpIn, out: c.udpOut, dropped: c.udpDropped },
-    pool: { threads: 2, queued: 1, completed: 5 },
-    socketErrors: { ...c.socketErrors },
-    backpressure: { paused: 0, pendingWriteBytes: 10, pendingWorkBytes: 3, slowConsumersClosed: 1 },
-    serviceTimes: c.serviceTimes.encode(),
-  };
+  c.slowConsumersClosed = 1;
+  return c.snapshot({ threads: 2, queued: 1, completed: 5 }, { paused: 0, pendingWriteBytes: 10, pendingWorkBytes: 3 });
 }
 
 describe('mergeStats', () => {

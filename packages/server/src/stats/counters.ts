@@ -5,21 +5,16 @@
 import { errorCodeName, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
 import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from './service-time.js';
 
-/** One process's numbers, as they travel over IPC to be summed (histograms encoded). */
-export interface ProcessStats {
+/**
+ * One process's numbers, as they travel over IPC to be summed: the STATS counters of
+ * {@link ServerStatsSnapshot}, plus when the process started and its service-time histograms
+ * (encoded) instead of their summaries.
+ */
+export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'udp' | 'pool' | 'socketErrors' | 'backpressure'> & {
+  /** Date.now() when the process started, ms. */
   startedAt: number;
-  connections: { current: number; total: number };
-  frames: { in: number; out: number };
-  bytes: { in: number; out: number };
-  errors: Record<string, number>;
-  udp: { in: number; out: number; dropped: number };
-  pool: { threads: number; queued: number; completed: number };
-  /** Added field (protocol allows it): socket errors by OS code, e.g. ECONNRESET. */
-  socketErrors: Record<string, number>;
-  /** Added field: connections paused for backpressure, bytes queued for writing and on the pool now, slow consumers closed so far. */
-  backpressure: Backpressure;
   serviceTimes: EncodedServiceTimes;
-}
+};
 
 /** Backpressure numbers (an added STATS field). */
 export interface Backpressure {
@@ -35,7 +30,9 @@ export interface Backpressure {
 
 /** STATS reply with this server's added fields (protocol: "Fields may be added"). */
 export interface ServerStatsSnapshot extends StatsSnapshot {
+  /** Socket errors by OS code, e.g. ECONNRESET. */
   socketErrors: Record<string, number>;
+  /** Connections paused for backpressure, bytes queued for writing and on the pool now, slow consumers closed so far. */
   backpressure: Backpressure;
 }
 
@@ -65,6 +62,25 @@ export class Counters {
   /** Counts one socket error by its OS code (ECONNRESET, EPIPE, …). */
   countSocketError(code: string): void {
     this.socketErrors[code] = (this.socketErrors[code] ?? 0) + 1;
+  }
+
+  /**
+   * These counters as {@link ProcessStats}. The pool's numbers and the live backpressure figures
+   * belong to the pool and the connections, so the caller passes them in.
+   */
+  snapshot(pool: ProcessStats['pool'], live: Omit<Backpressure, 'slowConsumersClosed'>): ProcessStats {
+    return {
+      startedAt: this.startedAt,
+      connections: { current: this.connectionsCurrent, total: this.connectionsTotal },
+      frames: { in: this.framesIn, out: this.framesOut },
+      bytes: { in: this.bytesIn, out: this.bytesOut },
+      errors: { ...this.errors },
+      udp: { in: this.udpIn, out: this.udpOut, dropped: this.udpDropped },
+      pool,
+      socketErrors: { ...this.socketErrors },
+      backpressure: { ...live, slowConsumersClosed: this.slowConsumersClosed },
+      serviceTimes: this.serviceTimes.encode(),
+    };
   }
 }
 
