@@ -8,7 +8,7 @@ function codeOf(fn: () => unknown): ErrorCode {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ProtocolError) return err.code;
+    if (err instanceof ProtocolError) return err.errorCode;
     throw err;
   }
   throw new Error('expected a ProtocolError');

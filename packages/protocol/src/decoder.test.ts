@@ -114,7 +114,7 @@ describe('FrameDecoder', () => {
     for (const [name, bytes, code] of cases) {
       it(`${name} → ${ErrorCode[code]}`, () => {
         const err = errorOf(() => new FrameDecoder().decode(bytes));
-        expect(err.code).toBe(code);
+        expect(err.errorCode).toBe(code);
         expect(err.id).toBe(bytes.readUInt32BE(8));
       });
     }
@@ -123,7 +123,7 @@ describe('FrameDecoder', () => {
       const decoder = new FrameDecoder({ maxPayload: 5 });
       const [f] = decoder.decode(encodeFrame(MessageType.ECHO, 1, Buffer.from('12345')));
       expect(f!.payload.toString()).toBe('12345');
-      expect(errorOf(() => new FrameDecoder({ maxPayload: 5 }).decode(header({ length: 6 }))).code).toBe(
+      expect(errorOf(() => new FrameDecoder({ maxPayload: 5 }).decode(header({ length: 6 }))).errorCode).toBe(
         ErrorCode.FRAME_TOO_LARGE,
       );
     });
@@ -135,7 +135,7 @@ describe('FrameDecoder', () => {
         [Flags.RESPONSE, 5],
         [0, 0],
       ]);
-      expect(errorOf(() => new FrameDecoder({ expect: 'replies' }).decode(header({ flags: 3 }))).code).toBe(
+      expect(errorOf(() => new FrameDecoder({ expect: 'replies' }).decode(header({ flags: 3 }))).errorCode).toBe(
         ErrorCode.BAD_FRAME,
       );
     });
@@ -147,12 +147,12 @@ describe('FrameDecoder', () => {
     for (let i = 0; i < HEADER_SIZE - 1; i++) oneByOne.push(h.subarray(i, i + 1), () => undefined);
     expect(oneByOne.bufferedBytes).toBe(11);
     const err = errorOf(() => oneByOne.push(h.subarray(11), () => undefined));
-    expect(err.code).toBe(ErrorCode.FRAME_TOO_LARGE);
+    expect(err.errorCode).toBe(ErrorCode.FRAME_TOO_LARGE);
     expect(oneByOne.bufferedBytes).toBeLessThanOrEqual(HEADER_SIZE);
 
     const withGarbage = new FrameDecoder();
     const err2 = errorOf(() => withGarbage.decode(Buffer.concat([h, Buffer.alloc(64 * 1024, 0xaa)])));
-    expect(err2.code).toBe(ErrorCode.FRAME_TOO_LARGE);
+    expect(err2.errorCode).toBe(ErrorCode.FRAME_TOO_LARGE);
     expect(withGarbage.bufferedBytes).toBe(0);
   });
 
@@ -162,7 +162,7 @@ describe('FrameDecoder', () => {
     const out: Frame[] = [];
     const err = errorOf(() => decoder.push(Buffer.concat([good, header({ version: 3 })]), (f) => out.push(f)));
     expect(out.map((f) => f.id)).toEqual([1]);
-    expect(err.code).toBe(ErrorCode.BAD_FRAME);
+    expect(err.errorCode).toBe(ErrorCode.BAD_FRAME);
     expect(decoder.error).toBe(err);
     expect(errorOf(() => decoder.decode(good))).toBe(err);
   });

@@ -1,29 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, FATAL_ERROR_CODES, isFatalError } from './constants.js';
-import { BadPayloadError, ProtocolError, protocolErrorFor } from './errors.js';
+import { ErrorCode } from './constants.js';
+import { BadFrameError, BadPayloadError, FrameTooLargeError, ProtocolError, ProtocolErrorCodes } from './errors.js';
 
 describe('errors', () => {
-  it('maps every code to a subclass carrying that code', () => {
-    for (const code of Object.values(ErrorCode).filter((v): v is ErrorCode => typeof v === 'number')) {
-      const err = protocolErrorFor(code, 'msg', 12);
+  const cases = [
+    [BadFrameError, ErrorCode.BAD_FRAME, ProtocolErrorCodes.BAD_FRAME],
+    [FrameTooLargeError, ErrorCode.FRAME_TOO_LARGE, ProtocolErrorCodes.FRAME_TOO_LARGE],
+    [BadPayloadError, ErrorCode.BAD_PAYLOAD, ProtocolErrorCodes.BAD_PAYLOAD],
+  ] as const;
+
+  for (const [Ctor, errorCode, code] of cases) {
+    it(`${Ctor.name}: stable code ${code}, wire code ${ErrorCode[errorCode]}, the request id`, () => {
+      const err = new Ctor('msg', 12);
       expect(err).toBeInstanceOf(ProtocolError);
-      expect(err.constructor).not.toBe(ProtocolError);
-      expect(err.code).toBe(code);
-      expect(err.codeName).toBe(ErrorCode[code]);
-      expect(err.id).toBe(12);
-      expect(err.message).toBe('msg');
+      expect(err).toBeInstanceOf(Error);
+      expect([err.name, err.code, err.errorCode, err.codeName, err.id, err.message]).toEqual([
+        Ctor.name,
+        code,
+        errorCode,
+        ErrorCode[errorCode],
+        12,
+        'msg',
+      ]);
+      expect(new Ctor().id).toBe(0);
+    });
+  }
+
+  it('has one class per stable code, each code SOCKBENCH_ + the wire name it carries', () => {
+    expect(cases.map(([, , code]) => code).sort()).toEqual(Object.values(ProtocolErrorCodes).sort());
+    for (const [Ctor] of cases) {
+      const err = new Ctor();
+      expect(err.code).toBe(`SOCKBENCH_${err.codeName}`);
     }
-  });
-
-  it('gives a plain ProtocolError for a code this version does not know', () => {
-    const err = protocolErrorFor(99, 'future');
-    expect(err.constructor).toBe(ProtocolError);
-    expect(err.codeName).toBe('UNKNOWN');
-  });
-
-  it('names the always-fatal codes of the table', () => {
-    expect([...FATAL_ERROR_CODES].sort()).toEqual([ErrorCode.BAD_FRAME, ErrorCode.FRAME_TOO_LARGE, ErrorCode.UNAUTHORIZED]);
-    expect(isFatalError(ErrorCode.BAD_PAYLOAD)).toBe(false);
-    expect(new BadPayloadError().name).toBe('BadPayloadError');
   });
 });

@@ -29,11 +29,11 @@ const roomArb = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 16 })
   .filter((s) => !/\p{Cc}/u.test(s) && Buffer.byteLength(s) >= 1 && Buffer.byteLength(s) <= 64);
 
-function rejection(fn: () => unknown): { code: ErrorCode; message: string } {
+function rejection(fn: () => unknown): { errorCode: ErrorCode; message: string } {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ProtocolError) return { code: err.code, message: err.message };
+    if (err instanceof ProtocolError) return { errorCode: err.errorCode, message: err.message };
     throw err;
   }
   throw new Error('expected a ProtocolError');
@@ -164,14 +164,14 @@ describe('payload validation → BAD_PAYLOAD with the request id', () => {
   for (const [name, fn, message] of bad) {
     it(name, () => {
       const r = rejection(fn);
-      expect(r.code).toBe(ErrorCode.BAD_PAYLOAD);
+      expect(r.errorCode).toBe(ErrorCode.BAD_PAYLOAD);
       expect(r.message).toMatch(message);
     });
   }
 
   it('encoders refuse what decoders would refuse', () => {
-    expect(rejection(() => encodeRoom('')).code).toBe(ErrorCode.BAD_PAYLOAD);
-    expect(rejection(() => encodeSay('room', 'x'.repeat(4097))).code).toBe(ErrorCode.BAD_PAYLOAD);
+    expect(rejection(() => encodeRoom('')).errorCode).toBe(ErrorCode.BAD_PAYLOAD);
+    expect(rejection(() => encodeSay('room', 'x'.repeat(4097))).errorCode).toBe(ErrorCode.BAD_PAYLOAD);
     expect(() => encodeCompute(-1, Buffer.alloc(0))).toThrow(RangeError);
   });
 });

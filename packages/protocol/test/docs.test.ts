@@ -1,23 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, MessageType } from '../src/constants.js';
+import { ErrorCode, FATAL_ERROR_CODES, MessageType } from '../src/constants.js';
+import * as errors from '../src/errors.js';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../docs/protocol.md', import.meta.url)), 'utf8');
+const read = (path: string): string => readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
+const doc = read('../../../docs/protocol.md');
+const readme = read('../README.md');
 
-/** Rows of the markdown table under `heading`: the first two cells of each. */
-function tableRows(heading: string): Array<[string, string]> {
-  const start = doc.indexOf(heading);
-  expect(start, `heading ${heading} in docs/protocol.md`).toBeGreaterThanOrEqual(0);
-  const rows: Array<[string, string]> = [];
+/** Rows of the first markdown table under `heading` in `text`, header and rule rows left out: every cell of each. */
+function tableRows(text: string, heading: string): string[][] {
+  const start = text.indexOf(heading);
+  expect(start, `heading ${heading}`).toBeGreaterThanOrEqual(0);
+  const rows: string[][] = [];
   let inTable = false;
-  for (const line of doc.slice(start).split('\n').slice(1)) {
+  for (const line of text.slice(start).split('\n').slice(1)) {
     if (line.startsWith('|')) {
-      inTable = true;
-      const cells = line.split('|').map((c) => c.trim());
-      if (cells[1] && !/^-+$/.test(cells[1]) && cells[1] !== 'type' && cells[1] !== 'code') {
-        rows.push([cells[1], cells[2] ?? '']);
-      }
+      const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+      if (inTable && !/^-+$/.test(cells[0] ?? '')) rows.push(cells);
+      inTable = true; // the first row is the header
     } else if (inTable) break;
   }
   return rows;
@@ -28,14 +29,39 @@ const enumPairs = (e: Record<string, string | number>): Array<[string, number]> 
 
 describe('docs/protocol.md and the enums agree', () => {
   it('every message type in the doc exists in MessageType, and back', () => {
-    const documented = tableRows('## Message types').map(([hex, name]) => [name, Number.parseInt(hex, 16)]);
+    const documented = tableRows(doc, '## Message types').map(([hex, name]) => [name, Number.parseInt(hex!, 16)]);
     expect(documented.length).toBeGreaterThanOrEqual(12);
     expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(enumPairs(MessageType)));
   });
 
   it('every error code in the doc exists in ErrorCode, and back', () => {
-    const documented = tableRows('## Error codes').map(([code, name]) => [name, Number.parseInt(code, 10)]);
+    const documented = tableRows(doc, '## Error codes').map(([code, name]) => [name, Number.parseInt(code!, 10)]);
     expect(documented.length).toBeGreaterThanOrEqual(9);
     expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(enumPairs(ErrorCode)));
+  });
+
+  it('the codes the doc calls fatal are FATAL_ERROR_CODES', () => {
+    const rows = tableRows(doc, '## Error codes');
+    // Each "fatal" cell opens with yes, no or never; only a plain yes is fatal for every occurrence
+    // (BUSY's "no for a full pool queue; yes when …" is decided per case by the server).
+    for (const [, name, fatal] of rows) expect(fatal, name).toMatch(/^(yes|no|never)\b/);
+    const documented = rows.filter(([, , fatal]) => /^yes\b/.test(fatal!)).map(([code]) => Number.parseInt(code!, 10));
+    expect(documented.length).toBeGreaterThan(0);
+    expect(documented.sort()).toEqual([...FATAL_ERROR_CODES].sort());
+  });
+});
+
+describe('README and src/errors.ts agree (fastify test/internals/errors.test.js)', () => {
+  const rows = tableRows(readme, '## Errors').map((cells) => cells.map((c) => c.replaceAll('`', '')));
+
+  it('the Errors table lists every stable code, and only those', () => {
+    expect(rows.map(([, code]) => code).sort()).toEqual(Object.values(errors.ProtocolErrorCodes).sort());
+  });
+
+  it('the Errors table lists every error class but the base, and only those', () => {
+    const classes = Object.entries(errors)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof errors.ProtocolError)
+      .map(([name]) => name);
+    expect(rows.map(([name]) => name).sort()).toEqual(classes.sort());
   });
 });

@@ -214,7 +214,7 @@ export class Connection implements RoomMember, Closable {
       this.#decoder.push(chunk, this.#onFrame);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.#fatal(err.code, err.id, err.message);
+      this.#fatal(err.errorCode, err.id, err.message);
       return;
     } finally {
       this.#decoding = false;
@@ -300,8 +300,8 @@ export class Connection implements RoomMember, Closable {
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.#sendError(err.code, id, err.message);
-      if (isFatalError(err.code)) this.#end();
+      this.#sendError(err.errorCode, id, err.message);
+      if (isFatalError(err.errorCode)) this.#end();
     }
   }
 

@@ -134,7 +134,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      return this.#drop(err.code);
+      return this.#drop(err.errorCode);
     }
     if (result === null) return this.#drop(ErrorCode.BUSY);
     if (!(result instanceof Promise)) {
