@@ -4,7 +4,7 @@
  */
 export { Server, createServer, type ServerAddresses, type ClusterLink } from './server.js';
 export { OPTION_TABLE, DEFAULT_PORT, fillOptions, type ServerOptions, type FilledOptions, type DispatchMode, type OptionSpec } from './options.js';
-export { ServerError, ServerStateError, ListenError } from './errors.js';
+export { SockbenchServerError, SockbenchServerErrorCodes, ServerStateError, ListenError, type SockbenchServerErrorCode } from './errors.js';
 export { mergeStats, type ProcessStats, type ServerStatsSnapshot, type Backpressure } from './stats/counters.js';
 export { WRITE_HIGH_WATER_MARK } from './tcp/connection.js';
 export type { RawAddresses } from './raw/echo.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, encodeFrame } from '@sockbench/protocol';
-import { OPTION_TABLE, ServerStateError, createServer, type Server } from '../src/index.js';
+import { ListenError, OPTION_TABLE, ServerStateError, createServer, type Server } from '../src/index.js';
 import { Peer, waitFor } from './helpers.js';
 
 const servers: Server[] = [];
@@ -24,6 +24,14 @@ describe('Server lifecycle', () => {
     await expect(s.listen()).rejects.toBeInstanceOf(ServerStateError);
     await Promise.all([s.close(), s.close()]);
     await expect(s.listen()).rejects.toThrow(/listen\(\) on a server that is closed/);
+  });
+
+  it('listen() on a taken port rejects with ListenError: stable code, OS code apart, OS error as cause', async () => {
+    const { port } = (await start().listen()).tcp;
+    const err = (await start({ port }).listen().catch((e: unknown) => e)) as ListenError;
+    expect(err).toBeInstanceOf(ListenError);
+    expect([err.code, err.osCode, (err.cause as NodeJS.ErrnoException).code]).toEqual(['SOCKBENCH_LISTEN', 'EADDRINUSE', 'EADDRINUSE']);
+    expect(err.message).toContain(`cannot listen for TCP on 127.0.0.1:${port}`);
   });
 
   it('rejects bad options at construction, naming the option', () => {
