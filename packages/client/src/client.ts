@@ -28,7 +28,7 @@ import { HELLO_ID, type ChannelHandlers, type FrameChannel } from './channel.js'
 import {
   ClientError,
   ConnectionClosedError,
-  ServerError,
+  ErrorReply,
   TimeoutError,
   UnexpectedFrameError,
   UnsupportedOnUdpError,
@@ -47,7 +47,7 @@ export interface ClientEvents {
   chat: [chat: Chat];
   /**
    * Something the server sent that no request was waiting for: an ERROR push (id 0) as a
-   * {@link ServerError}, or an {@link UnexpectedFrameError} (reply with an unknown id, unknown push).
+   * {@link ErrorReply}, or an {@link UnexpectedFrameError} (reply with an unknown id, unknown push).
    * Emitted only while an `error` listener is attached, so a stray frame never crashes the process.
    */
   error: [err: ClientError];
@@ -155,7 +155,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * Sends one request of any type and resolves with its raw reply (the building block of the typed
    * methods; also how to send a type this client has no method for).
    * @param timeoutMs overrides `options.timeoutMs` for this request (0 = none, TCP only)
-   * @throws (rejects) ServerError, TimeoutError, ConnectionClosedError, UnsupportedOnUdpError,
+   * @throws (rejects) ErrorReply, TimeoutError, ConnectionClosedError, UnsupportedOnUdpError,
    *   UnexpectedFrameError (reply of the wrong type); RangeError when the frame cannot fit a datagram
    */
   request(type: number, payload?: Uint8Array, timeoutMs: number = this.options.timeoutMs): Promise<Reply> {
@@ -204,7 +204,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * COMPUTE: the server applies SHA-256 `iterations` times to `data` (on its thread pool) and replies
    * with the 32-byte digest. Over UDP `data` must be at least 32 bytes (the server never amplifies).
    * @throws (rejects) RangeError: iterations not a u32, or under 32 data bytes over UDP;
-   *   ServerError BAD_PAYLOAD: iterations 0 or over the server's cap; BUSY: pool queue full
+   *   ErrorReply BAD_PAYLOAD: iterations 0 or over the server's cap; BUSY: pool queue full
    */
   async compute(iterations: number, data: Uint8Array | string): Promise<Buffer> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -231,7 +231,7 @@ export class Client extends EventEmitter<ClientEvents> {
     await this.request(MessageType.JOIN, encodeRoom(room));
   }
 
-  /** LEAVE a room. @throws (rejects) ServerError NOT_IN_ROOM when not joined */
+  /** LEAVE a room. @throws (rejects) ErrorReply NOT_IN_ROOM when not joined */
   async leave(room: string): Promise<void> {
     if (this.transport === 'udp') throw new UnsupportedOnUdpError(MessageType.LEAVE);
     await this.request(MessageType.LEAVE, encodeRoom(room));
@@ -239,7 +239,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * SAY `text` (at most 4096 bytes of UTF-8) to `room`; every other member gets a CHAT push.
-   * @throws (rejects) ServerError NOT_IN_ROOM when not joined; BadPayloadError for a bad name or long text
+   * @throws (rejects) ErrorReply NOT_IN_ROOM when not joined; BadPayloadError for a bad name or long text
    */
   async say(room: string, text: string): Promise<void> {
     if (this.transport === 'udp') throw new UnsupportedOnUdpError(MessageType.SAY);
@@ -294,7 +294,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if ((frame.flags & Flags.RESPONSE) === 0) {
       pending.reject(new UnexpectedFrameError(frame.type, id, `frame with id ${id} lacks the RESPONSE flag`));
     } else if (frame.type === MessageType.ERROR) {
-      pending.reject(this.#serverError(frame));
+      pending.reject(this.#errorReply(frame));
     } else if (frame.type !== pending.type) {
       pending.reject(
         new UnexpectedFrameError(
@@ -315,7 +315,7 @@ export class Client extends EventEmitter<ClientEvents> {
           this.emit('chat', decodeChat(frame.payload));
           return;
         case MessageType.ERROR:
-          this.#emitError(this.#serverError(frame));
+          this.#emitError(this.#errorReply(frame));
           return;
         default:
           this.#emitError(new UnexpectedFrameError(frame.type, 0, `unexpected push of type ${messageTypeName(frame.type)} (0x${frame.type.toString(16)})`));
@@ -325,10 +325,10 @@ export class Client extends EventEmitter<ClientEvents> {
     }
   }
 
-  #serverError(frame: Frame): ClientError {
+  #errorReply(frame: Frame): ClientError {
     try {
       const { code, message } = decodeError(frame.payload, frame.id);
-      return new ServerError(code, message, frame.id);
+      return new ErrorReply(code, message, frame.id);
     } catch (err) {
       return new UnexpectedFrameError(frame.type, frame.id, (err as Error).message, { cause: err });
     }
@@ -360,7 +360,7 @@ export class Client extends EventEmitter<ClientEvents> {
  * Connects to a sockbench server. Over TCP it resolves once the WELCOME push arrived (with `token` or
  * `name`, after the HELLO exchange); over UDP once the socket is connected (nothing is exchanged).
  * @throws (rejects) TypeError / RangeError for bad options (naming option, value and range);
- *   ConnectError (refused, unreachable, timed out; `code` is the OS code); ServerError (BUSY instead of
+ *   ConnectError (refused, unreachable, timed out; `osCode` is the OS code); ErrorReply (BUSY instead of
  *   WELCOME, UNAUTHORIZED after HELLO)
  */
 export function connect(options: ConnectOptions = {}): Promise<Client> {

@@ -1,25 +1,32 @@
 /**
- * Every error the client library throws or rejects with, in one place (undici's `lib/core/errors.js`
- * style): a base {@link ClientError} with a stable string `code`, one subclass per failure. Arguments
- * that are wrong before anything is sent throw the standard `TypeError` / `RangeError` instead.
+ * Every error the client library and its CLI throw or reject with, in one place (undici's
+ * `lib/core/errors.js` layout): a base {@link ClientError} with a stable string `code`
+ * (`SOCKBENCH_<NAME>`, unique across the sockbench packages), one subclass per failure. An OS error
+ * stays apart as `osCode` and `cause`; a wire error code is `errorCode`. Arguments that are wrong
+ * before anything is sent throw the standard `TypeError` / `RangeError` instead.
  */
 import { ErrorCode, errorCodeName, messageTypeName } from '@sockbench/protocol';
 
-/** Stable codes of the client's own failures (a {@link ConnectError} carries the OS code instead). */
+/** Stable codes of this package's errors (README, "Errors"). */
 export const ClientErrorCodes = {
-  SERVER_ERROR: 'SOCKBENCH_SERVER_ERROR',
+  CONNECT: 'SOCKBENCH_CONNECT',
+  ERROR_REPLY: 'SOCKBENCH_ERROR_REPLY',
   TIMEOUT: 'SOCKBENCH_TIMEOUT',
   CONNECTION_CLOSED: 'SOCKBENCH_CONNECTION_CLOSED',
   UNSUPPORTED_ON_UDP: 'SOCKBENCH_UNSUPPORTED_ON_UDP',
   UNEXPECTED_FRAME: 'SOCKBENCH_UNEXPECTED_FRAME',
+  USAGE: 'SOCKBENCH_CLIENT_USAGE',
 } as const;
+
+/** One of {@link ClientErrorCodes}' values. */
+export type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];
 
 /** Base of every error of `@sockbench/client`; `code` is stable across versions, `message` is not. */
 export class ClientError extends Error {
-  /** Stable code: one of {@link ClientErrorCodes}, or an OS error code on a {@link ConnectError}. */
-  readonly code: string;
+  /** Stable code: one of {@link ClientErrorCodes}. */
+  readonly code: ClientErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ClientError';
     this.code = code;
@@ -28,15 +35,20 @@ export class ClientError extends Error {
 
 /**
  * The connection could not be made: refused, unreachable, timed out, or closed before the WELCOME.
- * `code` is the OS error code (`'ECONNREFUSED'`, `'ETIMEDOUT'`, `'ENOTFOUND'`, …); the CLI exits 3 on it.
+ * `osCode` is the OS error code (`'ECONNREFUSED'`, `'ETIMEDOUT'`, `'ENOTFOUND'`, `'ECONNRESET'` when
+ * closed before the WELCOME, `'EPROTO'` for a malformed frame then), `cause` the error behind it if
+ * any; the CLI exits 3 on it.
  */
 export class ConnectError extends ClientError {
+  /** The OS error code, e.g. `'ECONNREFUSED'`. */
+  readonly osCode: string;
   readonly host: string;
   readonly port: number;
 
-  constructor(host: string, port: number, code: string, detail?: string, options?: { cause?: unknown }) {
-    super(code, `cannot connect to ${formatHostPort(host, port)}: ${code}${detail ? ` (${detail})` : ''}`, options);
+  constructor(host: string, port: number, osCode: string, detail?: string, options?: { cause?: unknown }) {
+    super(ClientErrorCodes.CONNECT, `cannot connect to ${formatHostPort(host, port)}: ${osCode}${detail ? ` (${detail})` : ''}`, options);
     this.name = 'ConnectError';
+    this.osCode = osCode;
     this.host = host;
     this.port = port;
   }
@@ -46,15 +58,15 @@ export class ConnectError extends ClientError {
  * The server answered with an ERROR frame (docs/protocol.md, "Error codes"): `errorCode` is the
  * protocol code, `message` the server's text. Also emitted as an `error` event for an ERROR push (id 0).
  */
-export class ServerError extends ClientError {
+export class ErrorReply extends ClientError {
   /** The protocol error code of the ERROR reply. */
   readonly errorCode: ErrorCode;
   /** Id of the request it answers; 0 for a push. */
   readonly id: number;
 
   constructor(errorCode: ErrorCode, message: string, id = 0) {
-    super(ClientErrorCodes.SERVER_ERROR, message);
-    this.name = 'ServerError';
+    super(ClientErrorCodes.ERROR_REPLY, message);
+    this.name = 'ErrorReply';
     this.errorCode = errorCode;
     this.id = id;
   }
@@ -129,6 +141,14 @@ export class UnexpectedFrameError extends ClientError {
     this.name = 'UnexpectedFrameError';
     this.type = type;
     this.id = id;
+  }
+}
+
+/** A command-line mistake of `sockbench-client` found after parsing (the CLI exits 2). */
+export class UsageError extends ClientError {
+  constructor(message: string) {
+    super(ClientErrorCodes.USAGE, message);
+    this.name = 'UsageError';
   }
 }
 

@@ -8,11 +8,12 @@ export {
   ClientErrorCodes,
   ConnectError,
   ConnectionClosedError,
-  ServerError,
+  ErrorReply,
   TimeoutError,
   UnexpectedFrameError,
   UnsupportedOnUdpError,
   formatHostPort,
+  type ClientErrorCode,
 } from './errors.js';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -26,7 +26,7 @@ import {
   type Welcome,
 } from '@sockbench/protocol';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
-import { ConnectError, ServerError, UnexpectedFrameError } from './errors.js';
+import { ConnectError, ErrorReply, UnexpectedFrameError } from './errors.js';
 
 /** Size of the buffer a channel with `reuseReadBuffer` reads into, bytes (libuv's own read size). */
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -165,8 +165,8 @@ class TcpChannel implements FrameChannel {
  * Opens a TCP channel: connects, waits for the WELCOME push and, with `opts.hello`, sends HELLO (id 1)
  * and waits for its reply. Frames after that go to `handlers.onFrame`.
  * @returns the channel, with the WELCOME (or the HELLO reply, which is a WELCOME payload) as `welcome`
- * @throws (rejects) ConnectError: the OS refused or timed out (`connectTimeoutMs`, code `ETIMEDOUT`) or
- *   the connection closed before the WELCOME; ServerError: the server refused with an ERROR frame
+ * @throws (rejects) ConnectError: the OS refused or timed out (`connectTimeoutMs`, osCode `ETIMEDOUT`) or
+ *   the connection closed before the WELCOME; ErrorReply: the server refused with an ERROR frame
  *   (BUSY instead of WELCOME, UNAUTHORIZED after HELLO); RangeError: bad `maxPayload`
  */
 export function openTcpChannel(
@@ -231,7 +231,7 @@ export function openTcpChannel(
       try {
         if (frame.type === MessageType.ERROR) {
           const { code, message } = decodeError(frame.payload, frame.id);
-          fail(new ServerError(code, message, frame.id));
+          fail(new ErrorReply(code, message, frame.id));
         } else if (frame.id === 0 && frame.type === MessageType.WELCOME && channel.welcome === undefined) {
           channel.welcome = decodeWelcome(frame.payload);
           if (opts.hello === undefined) open();

@@ -215,7 +215,7 @@ describe('openTcpChannel', () => {
     const port = await closedPort();
     const err = (await openTcpChannel({ host: '127.0.0.1', port }, recorder()).catch((e: unknown) => e)) as ConnectError;
     expect(err).toBeInstanceOf(ConnectError);
-    expect([err.code, err.host, err.port]).toEqual(['ECONNREFUSED', '127.0.0.1', port]);
+    expect([err.osCode, err.host, err.port]).toEqual(['ECONNREFUSED', '127.0.0.1', port]);
   });
 
   it('rejects with RangeError for a maxPayload over 16 MiB', async () => {

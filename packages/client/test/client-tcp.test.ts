@@ -6,7 +6,7 @@ import {
   ClientError,
   ConnectError,
   ConnectionClosedError,
-  ServerError,
+  ErrorReply,
   TimeoutError,
   UnexpectedFrameError,
   connect,
@@ -87,7 +87,7 @@ describe('Client over TCP against the real server', () => {
     await ana.ping();
     expect(anaChats).toEqual([]);
     await bob.leave('lobby');
-    const err = await rejection(bob.say('lobby', 'still here?'), ServerError);
+    const err = await rejection(bob.say('lobby', 'still here?'), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.NOT_IN_ROOM);
   });
 
@@ -129,7 +129,7 @@ describe('Client over TCP against the real server', () => {
     const ok = await client(port, { token: 's3cret', name: 'ana' });
     expect(ok.welcome?.auth).toBe(true);
     expect((await ok.echo('in')).toString()).toBe('in');
-    const err = await rejection(connect({ port, token: 'wrong' }), ServerError);
+    const err = await rejection(connect({ port, token: 'wrong' }), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.UNAUTHORIZED);
     expect(err.codeName).toBe('UNAUTHORIZED');
   });
@@ -138,31 +138,31 @@ describe('Client over TCP against the real server', () => {
     const { port } = await startServer({ token: 's3cret' });
     const c = await client(port);
     const closed = once(c, 'close');
-    const err = await rejection(c.ping(), ServerError);
+    const err = await rejection(c.ping(), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.UNAUTHORIZED);
     await closed;
   });
 });
 
 describe('typed errors', () => {
-  it('ServerError NOT_IN_ROOM for LEAVE and SAY outside the room', async () => {
+  it('ErrorReply NOT_IN_ROOM for LEAVE and SAY outside the room', async () => {
     const { port } = await startServer();
     const c = await client(port);
     for (const request of [() => c.leave('nowhere'), () => c.say('nowhere', 'hi')]) {
-      const err = await rejection(request(), ServerError);
+      const err = await rejection(request(), ErrorReply);
       expect(err).toBeInstanceOf(ClientError);
-      expect(err.code).toBe('SOCKBENCH_SERVER_ERROR');
+      expect(err.code).toBe('SOCKBENCH_ERROR_REPLY');
       expect(err.errorCode).toBe(ErrorCode.NOT_IN_ROOM);
       expect(err.id).toBeGreaterThan(0);
     }
     expect(await c.ping()).toBeGreaterThan(0); // not fatal
   });
 
-  it('ServerError BAD_PAYLOAD for COMPUTE iterations 0 and over the server cap', async () => {
+  it('ErrorReply BAD_PAYLOAD for COMPUTE iterations 0 and over the server cap', async () => {
     const { port } = await startServer({ maxIterations: 10 });
     const c = await client(port);
-    expect((await rejection(c.compute(0, 'x'), ServerError)).errorCode).toBe(ErrorCode.BAD_PAYLOAD);
-    const over = await rejection(c.compute(11, 'x'), ServerError);
+    expect((await rejection(c.compute(0, 'x'), ErrorReply)).errorCode).toBe(ErrorCode.BAD_PAYLOAD);
+    const over = await rejection(c.compute(11, 'x'), ErrorReply);
     expect(over.errorCode).toBe(ErrorCode.BAD_PAYLOAD);
     expect(over.message).toMatch(/10/);
     expect((await c.compute(10, 'x')).length).toBe(32);
@@ -174,32 +174,32 @@ describe('typed errors', () => {
     await rejection(c.join('a\nb'), BadPayloadError);
     await rejection(c.join('x'.repeat(65)), BadPayloadError);
     expect(c.pendingRequests).toBe(0);
-    const err = await rejection(c.request(MessageType.JOIN, Buffer.from('a\nb')), ServerError);
+    const err = await rejection(c.request(MessageType.JOIN, Buffer.from('a\nb')), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.BAD_PAYLOAD);
   });
 
-  it('ServerError UNKNOWN_TYPE for a server-only type and an unknown one', async () => {
+  it('ErrorReply UNKNOWN_TYPE for a server-only type and an unknown one', async () => {
     const { port } = await startServer();
     const c = await client(port);
-    expect((await rejection(c.request(MessageType.CHAT), ServerError)).errorCode).toBe(ErrorCode.UNKNOWN_TYPE);
-    expect((await rejection(c.request(0x55), ServerError)).errorCode).toBe(ErrorCode.UNKNOWN_TYPE);
+    expect((await rejection(c.request(MessageType.CHAT), ErrorReply)).errorCode).toBe(ErrorCode.UNKNOWN_TYPE);
+    expect((await rejection(c.request(0x55), ErrorReply)).errorCode).toBe(ErrorCode.UNKNOWN_TYPE);
     expect(await c.ping()).toBeGreaterThan(0);
   });
 
-  it('ServerError FRAME_TOO_LARGE for a payload over the server maxPayload, then the connection closes', async () => {
+  it('ErrorReply FRAME_TOO_LARGE for a payload over the server maxPayload, then the connection closes', async () => {
     const { port } = await startServer({ maxPayload: 1024 });
     const c = await client(port);
     expect(c.welcome?.maxPayload).toBe(1024);
     const closed = once(c, 'close');
-    const err = await rejection(c.echo(Buffer.alloc(2000)), ServerError);
+    const err = await rejection(c.echo(Buffer.alloc(2000)), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.FRAME_TOO_LARGE);
     await closed;
   });
 
-  it('ServerError BUSY when the connection limit is reached (sent instead of WELCOME)', async () => {
+  it('ErrorReply BUSY when the connection limit is reached (sent instead of WELCOME)', async () => {
     const { port } = await startServer({ maxConnections: 1 });
     await client(port);
-    const err = await rejection(connect({ port }), ServerError);
+    const err = await rejection(connect({ port }), ErrorReply);
     expect(err.errorCode).toBe(ErrorCode.BUSY);
     expect(err.id).toBe(0);
   });
@@ -240,7 +240,7 @@ describe('typed errors', () => {
   it('ConnectError ECONNREFUSED names host and port', async () => {
     const port = await closedPort();
     const err = await rejection(connect({ port }), ConnectError);
-    expect(err.code).toBe('ECONNREFUSED');
+    expect([err.code, err.osCode]).toEqual(['SOCKBENCH_CONNECT', 'ECONNREFUSED']);
     expect(err.host).toBe('127.0.0.1');
     expect(err.port).toBe(port);
     expect(err.message).toBe(`cannot connect to 127.0.0.1:${port}: ECONNREFUSED`);
@@ -249,13 +249,13 @@ describe('typed errors', () => {
   it('ConnectError ETIMEDOUT when no WELCOME comes within connectTimeoutMs', async () => {
     const peer = await startTcpPeer(() => undefined, false); // accepts, never sends a WELCOME
     const err = await rejection(connect({ port: peer.port, connectTimeoutMs: 50 }), ConnectError);
-    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.osCode).toBe('ETIMEDOUT');
   });
 
   it('ConnectError ECONNRESET when the connection closes before the WELCOME', async () => {
     const peer = await startTcpPeer((s) => s.end(), false);
     const err = await rejection(connect({ port: peer.port }), ConnectError);
-    expect(err.code).toBe('ECONNRESET');
+    expect(err.osCode).toBe('ECONNRESET');
     expect(err.message).toMatch(/closed before the WELCOME/);
   });
 
@@ -324,8 +324,8 @@ describe('pipelining and ids', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0]).toBeInstanceOf(UnexpectedFrameError);
     expect((errors[0] as UnexpectedFrameError).id).toBe(999);
-    expect(errors[1]).toBeInstanceOf(ServerError);
-    expect((errors[1] as ServerError).errorCode).toBe(ErrorCode.SHUTTING_DOWN);
+    expect(errors[1]).toBeInstanceOf(ErrorReply);
+    expect((errors[1] as ErrorReply).errorCode).toBe(ErrorCode.SHUTTING_DOWN);
     expect(errors[1]!.message).toBe('draining');
     expect(c.closed).toBe(false);
   });

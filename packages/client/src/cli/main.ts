@@ -7,7 +7,8 @@ import yargs, { type Argv, type Options as YargsOption } from 'yargs';
 import { connect, type Client } from '../client.js';
 import { CONNECT_OPTION_TABLE, type ConnectOptions } from '../options.js';
 import { computeCommand, echoCommand, pingCommand, statsCommand } from './commands.js';
-import { ExitCode, UsageError, type ExitCodeValue } from './exit-codes.js';
+import { UsageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { runSession } from './interactive.js';
 import { describeFailure } from './report.js';
 
