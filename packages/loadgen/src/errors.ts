@@ -1,24 +1,39 @@
 /**
- * Errors of the load generator. Each has a stable string `code` and the process exit status the CLI
- * uses for it (undici's layout: one base class, one subclass per failure).
+ * Errors of the load generator, in one place (undici's `lib/core/errors.js` layout): a base
+ * {@link LoadgenError}, one subclass per failure, each with a stable string `code`
+ * (`SOCKBENCH_<NAME>`, unique across the sockbench packages) and the process exit status the CLI
+ * uses for it. An OS error stays apart as `osCode`, a wire error code as `errorCode`.
  *
- * | class              | code                    | exit |
- * |--------------------|-------------------------|------|
- * | UsageError         | LOADGEN_USAGE           | 2    |
- * | TargetUnreachable  | LOADGEN_UNREACHABLE     | 3    |
- * | PlanMismatchError  | LOADGEN_PLAN_MISMATCH   | 2    |
- * | ReportFormatError  | LOADGEN_REPORT_FORMAT   | 2    |
- * | GeneratorError     | LOADGEN_GENERATOR       | 1    |
+ * | class              | code                      | exit |
+ * |--------------------|---------------------------|------|
+ * | UsageError         | SOCKBENCH_LOADGEN_USAGE   | 2    |
+ * | TargetUnreachable  | SOCKBENCH_UNREACHABLE     | 3    |
+ * | PlanMismatchError  | SOCKBENCH_PLAN_MISMATCH   | 2    |
+ * | ReportFormatError  | SOCKBENCH_REPORT_FORMAT   | 2    |
+ * | GeneratorError     | SOCKBENCH_GENERATOR       | 1    |
  */
+import { errorCodeName, type ErrorCode } from '@sockbench/protocol';
 
-/** Base class: `code` is stable across versions; `exitCode` is what the CLI exits with. */
+/** Stable codes of this package's errors (README, "Errors"). */
+export const LoadgenErrorCodes = {
+  USAGE: 'SOCKBENCH_LOADGEN_USAGE',
+  UNREACHABLE: 'SOCKBENCH_UNREACHABLE',
+  PLAN_MISMATCH: 'SOCKBENCH_PLAN_MISMATCH',
+  REPORT_FORMAT: 'SOCKBENCH_REPORT_FORMAT',
+  GENERATOR: 'SOCKBENCH_GENERATOR',
+} as const;
+
+/** One of {@link LoadgenErrorCodes}' values. */
+export type LoadgenErrorCode = (typeof LoadgenErrorCodes)[keyof typeof LoadgenErrorCodes];
+
+/** Base class: `code` is stable across versions, `message` is not; `exitCode` is what the CLI exits with. */
 export class LoadgenError extends Error {
-  /** Stable machine-readable code, e.g. `LOADGEN_USAGE`. */
-  readonly code: string;
+  /** Stable machine-readable code: one of {@link LoadgenErrorCodes}. */
+  readonly code: LoadgenErrorCode;
   /** Process exit status the CLI uses for this error. */
   readonly exitCode: number;
 
-  constructor(message: string, code: string, exitCode: number, options?: { cause?: unknown }) {
+  constructor(message: string, code: LoadgenErrorCode, exitCode: number, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -29,20 +44,29 @@ export class LoadgenError extends Error {
 /** A flag or option is unknown, malformed, out of range, or conflicts with another (exit 2). */
 export class UsageError extends LoadgenError {
   constructor(message: string) {
-    super(message, 'LOADGEN_USAGE', 2);
+    super(message, LoadgenErrorCodes.USAGE, 2);
   }
 }
 
-/** The target could not be reached before the run started (exit 3). */
+/**
+ * The target could not be reached before the run started (exit 3). `reason` is an OS error code
+ * (`'ECONNREFUSED'`, `'ETIMEDOUT'`, …; kept as `osCode`) or the wire code of the ERROR the server
+ * refused the connection with (BUSY at its connection limit, SHUTTING_DOWN; kept as `errorCode`).
+ * The message names host:port and the reason either way.
+ */
 export class TargetUnreachable extends LoadgenError {
-  /** OS error code (`ECONNREFUSED`, `ETIMEDOUT`, …) or `UNKNOWN`. */
-  readonly osCode: string;
+  /** OS error code (`ECONNREFUSED`, `ETIMEDOUT`, …), `UNKNOWN` when a thread lost it; undefined for a refusal by ERROR. */
+  readonly osCode: string | undefined;
+  /** The wire code of the ERROR the server refused with; undefined for an OS failure. */
+  readonly errorCode: ErrorCode | undefined;
   readonly host: string;
   readonly port: number;
 
-  constructor(host: string, port: number, osCode: string, detail: string) {
-    super(`cannot connect to ${host}:${port}: ${osCode}${detail && detail !== osCode ? ` (${detail})` : ''}`, 'LOADGEN_UNREACHABLE', 3);
-    this.osCode = osCode;
+  constructor(host: string, port: number, reason: string | ErrorCode, detail: string, options?: { cause?: unknown }) {
+    const shown = typeof reason === 'string' ? reason : errorCodeName(reason);
+    super(`cannot connect to ${host}:${port}: ${shown}${detail && detail !== shown ? ` (${detail})` : ''}`, LoadgenErrorCodes.UNREACHABLE, 3, options);
+    this.osCode = typeof reason === 'string' ? reason : undefined;
+    this.errorCode = typeof reason === 'string' ? undefined : reason;
     this.host = host;
     this.port = port;
   }
@@ -54,7 +78,7 @@ export class PlanMismatchError extends LoadgenError {
   readonly differences: readonly string[];
 
   constructor(what: string, differences: readonly string[]) {
-    super(`cannot merge ${what}: plans differ in ${differences.join('; ')}`, 'LOADGEN_PLAN_MISMATCH', 2);
+    super(`cannot merge ${what}: plans differ in ${differences.join('; ')}`, LoadgenErrorCodes.PLAN_MISMATCH, 2);
     this.differences = differences;
   }
 }
@@ -62,13 +86,13 @@ export class PlanMismatchError extends LoadgenError {
 /** A file given as a report is not a sockbench load-generator report of a known version (exit 2). */
 export class ReportFormatError extends LoadgenError {
   constructor(message: string) {
-    super(message, 'LOADGEN_REPORT_FORMAT', 2);
+    super(message, LoadgenErrorCodes.REPORT_FORMAT, 2);
   }
 }
 
 /** A generator thread failed (crashed, or sent something it should not have) (exit 1). */
 export class GeneratorError extends LoadgenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'LOADGEN_GENERATOR', 1, options);
+    super(message, LoadgenErrorCodes.GENERATOR, 1, options);
   }
 }

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sumCounters } from './counters.js';
-import { GeneratorError, LoadgenError, TargetUnreachable, UsageError } from './errors.js';
+import { GeneratorError, LoadgenError, LoadgenErrorCodes, TargetUnreachable, UsageError } from './errors.js';
 import type { ThreadFinal, ThreadInterval } from './generator/load-loop.js';
 import type { FromThread, ThreadData, ThreadFailure, ToThread } from './generator/messages.js';
 import { encodeHistogram, mergeEncoded, summarize } from './histogram.js';
@@ -47,13 +47,13 @@ export interface RunHooks {
 }
 
 function revive(f: ThreadFailure, plan: LoadPlan): LoadgenError {
-  if (f.code === 'LOADGEN_UNREACHABLE') {
-    const e = new TargetUnreachable(f.host ?? plan.host, f.port ?? plan.port, f.osCode ?? 'UNKNOWN', '');
+  if (f.code === LoadgenErrorCodes.UNREACHABLE) {
+    const e = new TargetUnreachable(f.host ?? plan.host, f.port ?? plan.port, f.errorCode ?? f.osCode ?? 'UNKNOWN', '');
     // Keep the thread's full message (it names the OS error's detail).
     Object.defineProperty(e, 'message', { value: f.message });
     return e;
   }
-  if (f.code === 'LOADGEN_USAGE') return new UsageError(f.message);
+  if (f.code === LoadgenErrorCodes.USAGE) return new UsageError(f.message);
   return new GeneratorError(`generator thread failed: ${f.name}: ${f.message}`);
 }
 

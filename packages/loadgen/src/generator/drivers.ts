@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectError, ServerError, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import { ConnectError, ErrorReply, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
 import {
   HEADER_SIZE,
   MessageType,
@@ -58,11 +58,11 @@ export const CONNECTION_CLOSED = 'CONNECTION_CLOSED';
 function unreachable(err: unknown, plan: LoadPlan): Error {
   // The server answered the opening with an ERROR: a wrong token is the user's to fix (usage); any
   // other refusal (BUSY at its connection limit, SHUTTING_DOWN) leaves the target unusable.
-  if (err instanceof ServerError) {
+  if (err instanceof ErrorReply) {
     if (err.codeName === 'UNAUTHORIZED') return new UsageError(`${plan.host}:${plan.port} refused the token: UNAUTHORIZED (${err.message})`);
-    return new TargetUnreachable(plan.host, plan.port, err.codeName, err.message);
+    return new TargetUnreachable(plan.host, plan.port, err.errorCode, err.message);
   }
-  if (err instanceof ConnectError) return new TargetUnreachable(plan.host, plan.port, err.code, (err.cause as Error | undefined)?.message ?? '');
+  if (err instanceof ConnectError) return new TargetUnreachable(plan.host, plan.port, err.osCode, (err.cause as Error | undefined)?.message ?? '');
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code === 'string') return new TargetUnreachable(plan.host, plan.port, e.code, e.message);
   return err instanceof Error ? err : new Error(String(err));

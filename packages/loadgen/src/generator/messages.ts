@@ -1,4 +1,5 @@
 /** Messages between the main thread and a generator thread (structured-clone safe, no classes). */
+import type { ErrorCode } from '@sockbench/protocol';
 import type { LoadPlan } from '../options.js';
 import type { ThreadFinal, ThreadInterval } from './load-loop.js';
 
@@ -19,8 +20,12 @@ export type ToThread = { kind: 'start'; startEpochMs: number } | { kind: 'end' }
 export interface ThreadFailure {
   name: string;
   message: string;
+  /** The stable code of a LoadgenError (`SOCKBENCH_…`). */
   code?: string;
+  /** TargetUnreachable's OS code (`ECONNREFUSED`, …). */
   osCode?: string;
+  /** TargetUnreachable's wire code, when the server refused the connection by ERROR (BUSY, …). */
+  errorCode?: ErrorCode;
   host?: string;
   port?: number;
   exitCode?: number;

@@ -23,7 +23,8 @@ function flatten(err: unknown): ThreadFailure {
     out.exitCode = e.exitCode;
   }
   if (e instanceof TargetUnreachable) {
-    out.osCode = e.osCode;
+    if (e.osCode !== undefined) out.osCode = e.osCode;
+    if (e.errorCode !== undefined) out.errorCode = e.errorCode;
     out.host = e.host;
     out.port = e.port;
   }
