@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, FATAL_ERROR_CODES, MessageType } from '../src/constants.js';
+import { ErrorCode, FATAL_ERROR_CODES, MessageType, isFatalError } from '../src/constants.js';
 import * as errors from '../src/errors.js';
 
 const read = (path: string): string => readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
@@ -48,6 +48,7 @@ describe('docs/protocol.md and the enums agree', () => {
     const documented = rows.filter(([, , fatal]) => /^yes\b/.test(fatal!)).map(([code]) => Number.parseInt(code!, 10));
     expect(documented.length).toBeGreaterThan(0);
     expect(documented.sort()).toEqual([...FATAL_ERROR_CODES].sort());
+    for (const [code, name, fatal] of rows) expect(isFatalError(Number.parseInt(code!, 10)), name).toBe(/^yes\b/.test(fatal!));
   });
 });
 
