@@ -1,43 +1,21 @@
 /**
- * The promise-based client: one {@link FrameChannel} (TCP or UDP) plus a map of pending requests by id.
- * Every reply and push comes through the channel's single decode path; this layer only matches ids,
- * runs per-request timers and turns payloads into typed values.
+ * The promise-based client: a thin public class over named parts. One {@link FrameChannel} (TCP or UDP,
+ * opened by client-channel.ts) carries every frame through its single decode path; the requests in
+ * flight live in {@link PendingRequests} (ids, timeouts, settling from replies, reply checks in
+ * reply-check.ts); pushes go through pushes.ts; UDP's limits are udp-requests.ts; typed values come
+ * from reply-payloads.ts.
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import {
-  COMPUTE_DIGEST_BYTES,
-  Flags,
-  HEADER_SIZE,
-  MessageType,
-  UDP_TYPES,
-  decodeChat,
-  decodeError,
-  decodeStats,
-  encodeCompute,
-  encodeRoom,
-  encodeSay,
-  messageTypeName,
-  type Chat,
-  type Frame,
-  type Hello,
-  type StatsSnapshot,
-  type Welcome,
-} from '@sockbench/protocol';
-import { HELLO_ID, type ChannelHandlers, type FrameChannel } from './channel.js';
-import {
-  ClientError,
-  ConnectionClosedError,
-  ErrorReply,
-  TimeoutError,
-  UnexpectedFrameError,
-  UnsupportedOnUdpError,
-  formatHostPort,
-} from './errors.js';
+import { MessageType, encodeCompute, encodeRoom, encodeSay, type Chat, type Frame, type StatsSnapshot, type Welcome } from '@sockbench/protocol';
+import type { FrameChannel } from './channel.js';
+import { openClientChannel } from './client-channel.js';
+import { ClientError, ConnectionClosedError, UnsupportedOnUdpError, formatHostPort } from './errors.js';
 import { fillConnectOptions, type ConnectOptions, type FilledConnectOptions } from './options.js';
-import { nextRequestId } from './request-ids.js';
-import { openTcpChannel } from './tcp-channel.js';
-import { MAX_DATAGRAM_BYTES, openUdpChannel } from './udp-channel.js';
+import { PendingRequests, type Reply } from './pending-requests.js';
+import { dispatchPush, type PushSink } from './pushes.js';
+import { strayReplyError } from './reply-check.js';
+import { computeDigest, statsSnapshot } from './reply-payloads.js';
+import { assertUdpComputeData, udpRequestError } from './udp-requests.js';
 
 /** Events of a {@link Client}. */
 export interface ClientEvents {
@@ -55,24 +33,6 @@ export interface ClientEvents {
   close: [err?: Error];
 }
 
-/** A raw reply of {@link Client.request}. */
-export interface Reply {
-  /** The reply payload (may be a view into a received chunk). */
-  payload: Buffer;
-  /** Round-trip time from send to receive, ms (`performance.now()`, sub-µs resolution). */
-  rttMs: number;
-  /** The request id. */
-  id: number;
-}
-
-interface Pending {
-  type: number;
-  sentAt: number;
-  resolve: (reply: Reply) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /**
  * A connection to a sockbench server. Any number of requests may be in flight (pipelining); replies are
  * matched by id, in any order. When the connection closes, every pending request rejects with
@@ -83,10 +43,14 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly options: Readonly<FilledConnectOptions>;
   #channel: FrameChannel | null = null;
   #welcome: Welcome | undefined;
-  readonly #pending = new Map<number, Pending>();
-  #lastId = 0;
+  readonly #pending = new PendingRequests();
   #closed = false;
   #closeReason: Error | undefined;
+  /** Where pushes go: created once, so a push allocates no callbacks. */
+  readonly #pushSink: PushSink = {
+    chat: (chat) => this.emit('chat', chat),
+    error: (err) => this.#emitError(err),
+  };
 
   /** @internal use {@link connect} */
   private constructor(options: FilledConnectOptions) {
@@ -96,33 +60,16 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Opens a client; see {@link connect}. */
   static async connect(options: ConnectOptions = {}): Promise<Client> {
-    const filled = fillConnectOptions(options);
-    const client = new Client(filled);
-    const handlers: ChannelHandlers = {
+    const client = new Client(fillConnectOptions(options));
+    const { channel, welcome, lastUsedId } = await openClientChannel(client.options, {
       onFrame: (frame, at) => client.#onFrame(frame, at),
       onClose: (err) => client.#onClose(err),
-    };
-    const channelOptions = {
-      host: filled.host,
-      port: filled.port,
-      maxPayload: filled.maxPayload,
-      connectTimeoutMs: filled.connectTimeoutMs,
-    };
-    if (filled.transport === 'udp') {
-      client.#channel = await openUdpChannel(channelOptions, handlers);
-    } else {
-      const hello: Hello | undefined =
-        filled.token !== undefined || filled.name !== undefined
-          ? { ...(filled.name !== undefined && { client: filled.name }), ...(filled.token !== undefined && { token: filled.token }) }
-          : undefined;
-      const channel = await openTcpChannel({ ...channelOptions, ...(hello && { hello }) }, handlers);
-      client.#channel = channel;
-      client.#welcome = channel.welcome;
-      // The channel used id 1 for its HELLO; start after it so ids never repeat within the first wrap.
-      if (hello) client.#lastId = HELLO_ID;
-      const welcome = channel.welcome;
-      setImmediate(() => client.emit('welcome', welcome));
-    }
+    });
+    client.#channel = channel;
+    client.#welcome = welcome;
+    // After a HELLO (id 1) the first request is 2, so ids never repeat within the first wrap.
+    client.#pending.continueAfter(lastUsedId);
+    if (welcome !== undefined) setImmediate(() => client.emit('welcome', welcome));
     return client;
   }
 
@@ -164,29 +111,10 @@ export class Client extends EventEmitter<ClientEvents> {
       return Promise.reject(new ConnectionClosedError('connection is closed', { cause: this.#closeReason }));
     }
     if (channel.transport === 'udp') {
-      if (!UDP_TYPES.has(type)) return Promise.reject(new UnsupportedOnUdpError(type));
-      const size = HEADER_SIZE + (payload?.length ?? 0);
-      if (size > MAX_DATAGRAM_BYTES) {
-        return Promise.reject(
-          new RangeError(`a ${messageTypeName(type)} frame of ${size} bytes does not fit one UDP datagram (max ${MAX_DATAGRAM_BYTES} bytes)`),
-        );
-      }
+      const err = udpRequestError(type, payload?.length ?? 0);
+      if (err !== undefined) return Promise.reject(err);
     }
-    let id = nextRequestId(this.#lastId);
-    // After a wrap, an id still pending (a very slow request) is skipped rather than shadowed.
-    while (this.#pending.has(id)) id = nextRequestId(id);
-    this.#lastId = id;
-    return new Promise<Reply>((resolve, reject) => {
-      const pending: Pending = { type, sentAt: performance.now(), resolve, reject, timer: undefined };
-      if (timeoutMs > 0) {
-        pending.timer = setTimeout(() => {
-          this.#pending.delete(id);
-          reject(new TimeoutError(type, id, timeoutMs));
-        }, timeoutMs);
-      }
-      this.#pending.set(id, pending);
-      channel.send(type, id, payload);
-    });
+    return this.#pending.send(channel, type, payload, timeoutMs);
   }
 
   /** PING; resolves with the round-trip time, ms. */
@@ -196,8 +124,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** ECHO; resolves with the bytes the server sent back (the same bytes). */
   async echo(bytes: Uint8Array | string): Promise<Buffer> {
-    const payload = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    return (await this.request(MessageType.ECHO, payload)).payload;
+    return (await this.request(MessageType.ECHO, utf8Bytes(bytes))).payload;
   }
 
   /**
@@ -207,22 +134,9 @@ export class Client extends EventEmitter<ClientEvents> {
    *   ErrorReply BAD_PAYLOAD: iterations 0 or over the server's cap; BUSY: pool queue full
    */
   async compute(iterations: number, data: Uint8Array | string): Promise<Buffer> {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (this.transport === 'udp' && bytes.length < COMPUTE_DIGEST_BYTES) {
-      throw new RangeError(
-        `over UDP, COMPUTE data must be at least ${COMPUTE_DIGEST_BYTES} bytes (the reply may not exceed the request), got ${bytes.length}`,
-      );
-    }
-    const payload = encodeCompute(iterations, bytes);
-    const reply = await this.request(MessageType.COMPUTE, payload);
-    if (reply.payload.length !== COMPUTE_DIGEST_BYTES) {
-      throw new UnexpectedFrameError(
-        MessageType.COMPUTE,
-        reply.id,
-        `COMPUTE reply of ${reply.payload.length} bytes, expected ${COMPUTE_DIGEST_BYTES}`,
-      );
-    }
-    return reply.payload;
+    const bytes = utf8Bytes(data);
+    if (this.transport === 'udp') assertUdpComputeData(bytes.length);
+    return computeDigest(await this.request(MessageType.COMPUTE, encodeCompute(iterations, bytes)));
   }
 
   /** JOIN a room (idempotent). @throws (rejects) BadPayloadError for a name that is not 1..64 bytes without control characters */
@@ -248,12 +162,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** STATS: the whole server's counters (docs/protocol.md, "STATS schema"). */
   async stats(): Promise<StatsSnapshot> {
-    const reply = await this.request(MessageType.STATS);
-    try {
-      return decodeStats(reply.payload, reply.id);
-    } catch (err) {
-      throw new UnexpectedFrameError(MessageType.STATS, reply.id, `bad STATS reply: ${(err as Error).message}`, { cause: err });
-    }
+    return statsSnapshot(await this.request(MessageType.STATS));
   }
 
   /**
@@ -271,67 +180,14 @@ export class Client extends EventEmitter<ClientEvents> {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#rejectAll(new ConnectionClosedError('connection closed by the client'));
+      this.#pending.rejectAll(new ConnectionClosedError('connection closed by the client'));
     }
     await this.#channel?.close();
   }
 
   #onFrame(frame: Frame, at: number): void {
-    const id = frame.id;
-    if (id === 0) {
-      this.#onPush(frame);
-      return;
-    }
-    const pending = this.#pending.get(id);
-    if (pending === undefined) {
-      this.#emitError(
-        new UnexpectedFrameError(frame.type, id, `${messageTypeName(frame.type)} reply with id ${id}, which no request is waiting for (late, duplicate or unknown)`),
-      );
-      return;
-    }
-    this.#pending.delete(id);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if ((frame.flags & Flags.RESPONSE) === 0) {
-      pending.reject(new UnexpectedFrameError(frame.type, id, `frame with id ${id} lacks the RESPONSE flag`));
-    } else if (frame.type === MessageType.ERROR) {
-      pending.reject(this.#errorReply(frame));
-    } else if (frame.type !== pending.type) {
-      pending.reject(
-        new UnexpectedFrameError(
-          frame.type,
-          id,
-          `${messageTypeName(pending.type)} request ${id} got a ${messageTypeName(frame.type)} reply`,
-        ),
-      );
-    } else {
-      pending.resolve({ payload: frame.payload, rttMs: at - pending.sentAt, id });
-    }
-  }
-
-  #onPush(frame: Frame): void {
-    try {
-      switch (frame.type) {
-        case MessageType.CHAT:
-          this.emit('chat', decodeChat(frame.payload));
-          return;
-        case MessageType.ERROR:
-          this.#emitError(this.#errorReply(frame));
-          return;
-        default:
-          this.#emitError(new UnexpectedFrameError(frame.type, 0, `unexpected push of type ${messageTypeName(frame.type)} (0x${frame.type.toString(16)})`));
-      }
-    } catch (err) {
-      this.#emitError(new UnexpectedFrameError(frame.type, 0, `bad ${messageTypeName(frame.type)} push: ${(err as Error).message}`, { cause: err }));
-    }
-  }
-
-  #errorReply(frame: Frame): ClientError {
-    try {
-      const { code, message } = decodeError(frame.payload, frame.id);
-      return new ErrorReply(code, message, frame.id);
-    } catch (err) {
-      return new UnexpectedFrameError(frame.type, frame.id, (err as Error).message, { cause: err });
-    }
+    if (frame.id === 0) dispatchPush(frame, this.#pushSink);
+    else if (!this.#pending.settle(frame, at)) this.#emitError(strayReplyError(frame));
   }
 
   #emitError(err: ClientError): void {
@@ -341,19 +197,16 @@ export class Client extends EventEmitter<ClientEvents> {
   #onClose(err?: Error): void {
     this.#closed = true;
     this.#closeReason = err;
-    this.#rejectAll(
+    this.#pending.rejectAll(
       new ConnectionClosedError(err ? `connection closed: ${err.message}` : 'connection closed by the server', { cause: err }),
     );
     this.emit('close', err);
   }
+}
 
-  #rejectAll(err: ConnectionClosedError): void {
-    for (const pending of this.#pending.values()) {
-      if (pending.timer !== undefined) clearTimeout(pending.timer);
-      pending.reject(err);
-    }
-    this.#pending.clear();
-  }
+/** Text as its UTF-8 bytes; bytes as they are. */
+function utf8Bytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
 /**

@@ -2,7 +2,8 @@
  * @sockbench/client: the promise-based {@link Client} (TCP and UDP) and the low-level frame channels
  * the load generator drives. See ../README.md.
  */
-export { Client, connect, type ClientEvents, type Reply } from './client.js';
+export { Client, connect, type ClientEvents } from './client.js';
+export type { Reply } from './pending-requests.js';
 export {
   ClientError,
   ClientErrorCodes,
