@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadPayloadError, ErrorCode, Flags, FrameDecoder, MessageType, encodeFrame, type Frame } from '@sockbench/protocol';
 import {
@@ -44,12 +45,27 @@ describe('Client over TCP against the real server', () => {
     expect(welcome).toEqual(c.welcome);
   });
 
-  it('ping resolves with a round-trip time in ms', async () => {
-    const { port } = await startServer();
-    const c = await client(port);
+  it('ping resolves with the round-trip time, ms: from its send to the receipt of its reply', async () => {
+    let received = 0;
+    let written = 0;
+    const peer = await startTcpPeer((socket) => {
+      socket.once('data', (d: Buffer) => {
+        received = performance.now();
+        // Answered a few ms later, so the reply's receipt lies clearly after the request's send.
+        setTimeout(() => {
+          written = performance.now();
+          socket.write(encodeFrame(MessageType.PING, d.readUInt32BE(8), undefined, Flags.RESPONSE));
+        }, 5);
+      });
+    });
+    const c = await client(peer.port);
+    const before = performance.now();
     const rtt = await c.ping();
-    expect(rtt).toBeGreaterThan(0);
-    expect(rtt).toBeLessThan(5000);
+    const after = performance.now();
+    // before ≤ send ≤ received and written ≤ receipt ≤ after, all on one clock: an RTT in other units
+    // (s, µs), from another clock, or not spanning send to receipt falls outside.
+    expect(rtt).toBeGreaterThanOrEqual(written - received);
+    expect(rtt).toBeLessThanOrEqual(after - before);
   });
 
   it('echo returns the same bytes: text, binary with zeros, empty', async () => {
@@ -107,8 +123,8 @@ describe('Client over TCP against the real server', () => {
     const c = await client(port);
     await c.ping();
     const stats = await c.stats();
-    expect(stats.connections.current).toBeGreaterThanOrEqual(1);
-    expect(stats.frames.in).toBeGreaterThanOrEqual(2);
+    expect(stats.connections).toEqual({ current: 1, total: 1 });
+    expect(stats.frames.in).toBe(2); // the PING and this STATS
     expect(stats.processes).toBe(1);
     expect(stats.pool.threads).toBe(1);
   });
@@ -148,12 +164,12 @@ describe('typed errors', () => {
   it('ErrorReply NOT_IN_ROOM for LEAVE and SAY outside the room', async () => {
     const { port } = await startServer();
     const c = await client(port);
-    for (const request of [() => c.leave('nowhere'), () => c.say('nowhere', 'hi')]) {
+    for (const [i, request] of [() => c.leave('nowhere'), () => c.say('nowhere', 'hi')].entries()) {
       const err = await rejection(request(), ErrorReply);
       expect(err).toBeInstanceOf(ClientError);
       expect(err.code).toBe('SOCKBENCH_ERROR_REPLY');
       expect(err.errorCode).toBe(ErrorCode.NOT_IN_ROOM);
-      expect(err.id).toBeGreaterThan(0);
+      expect(err.id).toBe(i + 1); // the id of the request it answers
     }
     expect(await c.ping()).toBeGreaterThan(0); // not fatal
   });
@@ -205,14 +221,22 @@ describe('typed errors', () => {
   });
 
   it('TimeoutError when the reply is late; the late reply is then an error event, not a crash', async () => {
-    const { port } = await startServer();
-    const c = await client(port, { timeoutMs: 1 });
+    // Scripted peer: holds the COMPUTE reply until the test has seen the timeout.
+    let onRequest!: (answer: () => void) => void;
+    const requested = new Promise<() => void>((resolve) => (onRequest = resolve));
+    const peer = await startTcpPeer((socket) => {
+      socket.once('data', (d: Buffer) => {
+        onRequest(() => socket.write(encodeFrame(MessageType.COMPUTE, d.readUInt32BE(8), Buffer.alloc(32), Flags.RESPONSE)));
+      });
+    });
+    const c = await client(peer.port, { timeoutMs: 1 });
     const errors: ClientErrorType[] = [];
     const late = new Promise<void>((resolve) => c.on('error', (e) => (errors.push(e), resolve())));
     const err = await rejection(c.compute(100_000, 'slow'), TimeoutError);
     expect(err.code).toBe('SOCKBENCH_TIMEOUT');
     expect(err.timeoutMs).toBe(1);
     expect(err.type).toBe(MessageType.COMPUTE);
+    (await requested)();
     await late;
     expect(errors[0]).toBeInstanceOf(UnexpectedFrameError);
     expect((errors[0] as UnexpectedFrameError).id).toBe(err.id);
