@@ -13,6 +13,11 @@ describe('summarizeRtts (ping(8) min/avg/max/mdev)', () => {
     expect(summarizeRtts([0.1, 0.1, 0.1]).mdev).toBe(0);
   });
 
+  it('has no bounds and no buckets: a sub-µs and an hour-long sample come back exactly', () => {
+    const s = summarizeRtts([3_600_000.5, 0.000_25]);
+    expect([s.min, s.max, s.avg]).toEqual([0.000_25, 3_600_000.5, (3_600_000.5 + 0.000_25) / 2]);
+  });
+
   it('no samples: all zero', () => {
     expect(summarizeRtts([])).toEqual({ count: 0, min: 0, avg: 0, max: 0, mdev: 0 });
   });
