@@ -1,5 +1,6 @@
 // Flat config for every package. Module boundaries follow DESIGN.md and are enforced here, not by
-// habit: protocol depends on nothing; server and client on protocol; loadgen on client and protocol.
+// habit: protocol and options depend on nothing; server and client on protocol and options; loadgen
+// on client, protocol and options.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -18,11 +19,12 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': boundaries([
         { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
-        { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:protocol'] },
-        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol'] },
-        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client'] },
+        { sourceTag: 'scope:options', onlyDependOnLibsWithTags: [] },
+        { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options'] },
+        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options'] },
+        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options', 'scope:client'] },
         // Workspace scripts (demo, bench, lab) drive every package; nothing depends on them.
-        { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server', 'scope:client', 'scope:loadgen'] },
+        { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options', 'scope:server', 'scope:client', 'scope:loadgen'] },
       ]),
     },
   },
@@ -32,8 +34,8 @@ export default [
     files: ['packages/client/test/**', 'packages/loadgen/test/**', 'packages/client/src/**/*.test.ts', 'packages/loadgen/src/**/*.test.ts'],
     rules: {
       '@nx/enforce-module-boundaries': boundaries([
-        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:server'] },
-        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:client', 'scope:server'] },
+        { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options', 'scope:server'] },
+        { sourceTag: 'scope:loadgen', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:options', 'scope:client', 'scope:server'] },
       ]),
     },
   },
