@@ -26,7 +26,7 @@ export interface ChannelOptions {
   port: number;
   /** Largest reply payload accepted, bytes; default 1 MiB, at most 16 MiB. A larger one closes a TCP channel. */
   maxPayload?: number;
-  /** Time allowed to connect and receive the WELCOME (and the HELLO reply), ms; default 5000. */
+  /** Time allowed to connect and receive the WELCOME (and the HELLO reply), ms; default `DEFAULT_CONNECT_TIMEOUT_MS` (5000, protocol). */
   connectTimeoutMs?: number;
   /** TCP only: sent as HELLO (with id 1) right after the WELCOME; the channel opens once it is answered. */
   hello?: Hello;
@@ -56,9 +56,6 @@ export interface FrameChannel {
   /** Closes the channel (TCP: flushes, sends FIN, waits for the close); resolves once closed. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Default of {@link ChannelOptions.connectTimeoutMs}, ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Id the channel gives its own HELLO request; a caller's ids may start at 2 to never repeat it. */
 export const HELLO_ID = 1;

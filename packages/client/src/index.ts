@@ -17,14 +17,13 @@ export {
   type ClientErrorCode,
 } from './errors.js';
 export {
-  DEFAULT_CONNECT_TIMEOUT_MS,
   HELLO_ID,
   type ChannelHandlers,
   type ChannelOptions,
   type FrameChannel,
 } from './channel.js';
 export { openTcpChannel } from './tcp-channel.js';
-export { MAX_DATAGRAM_BYTES, openUdpChannel } from './udp-channel.js';
+export { openUdpChannel } from './udp-channel.js';
 export {
   CONNECT_OPTION_TABLE,
   DEFAULT_PORT,

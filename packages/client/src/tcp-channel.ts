@@ -10,6 +10,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_PAYLOAD,
   EMPTY_PAYLOAD,
   Flags,
@@ -25,7 +26,7 @@ import {
   type Frame,
   type Welcome,
 } from '@sockbench/protocol';
-import { DEFAULT_CONNECT_TIMEOUT_MS, HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
+import { HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError, ErrorReply, UnexpectedFrameError } from './errors.js';
 
 /** Size of the buffer a channel with `reuseReadBuffer` reads into, bytes (libuv's own read size). */

@@ -6,12 +6,9 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload } from '@sockbench/protocol';
-import { DEFAULT_CONNECT_TIMEOUT_MS, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload } from '@sockbench/protocol';
+import { type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError } from './errors.js';
-
-/** Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP), bytes: a frame of 12 + length must fit. */
-export const MAX_DATAGRAM_BYTES = 65_507;
 
 class UdpChannel implements FrameChannel {
   readonly transport = 'udp' as const;

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, HEADER_SIZE, MessageType } from '@sockbench/protocol';
+import { ErrorCode, HEADER_SIZE, MAX_UDP_DATAGRAM, MessageType } from '@sockbench/protocol';
 import { UnsupportedOnUdpError } from './errors.js';
-import { MAX_DATAGRAM_BYTES } from './udp-channel.js';
 import { assertUdpComputeData, udpRequestError } from './udp-requests.js';
 
 describe('udpRequestError', () => {
   it('PING, ECHO and COMPUTE that fit one datagram pass', () => {
     for (const type of [MessageType.PING, MessageType.ECHO, MessageType.COMPUTE]) {
-      expect(udpRequestError(type, MAX_DATAGRAM_BYTES - HEADER_SIZE)).toBeUndefined();
+      expect(udpRequestError(type, MAX_UDP_DATAGRAM - HEADER_SIZE)).toBeUndefined();
     }
   });
 
@@ -20,9 +19,9 @@ describe('udpRequestError', () => {
   });
 
   it('one byte over the datagram is a RangeError naming the frame size and the limit', () => {
-    const err = udpRequestError(MessageType.ECHO, MAX_DATAGRAM_BYTES - HEADER_SIZE + 1);
+    const err = udpRequestError(MessageType.ECHO, MAX_UDP_DATAGRAM - HEADER_SIZE + 1);
     expect(err).toBeInstanceOf(RangeError);
-    expect(err!.message).toBe(`a ECHO frame of ${MAX_DATAGRAM_BYTES + 1} bytes does not fit one UDP datagram (max ${MAX_DATAGRAM_BYTES} bytes)`);
+    expect(err!.message).toBe(`a ECHO frame of ${MAX_UDP_DATAGRAM + 1} bytes does not fit one UDP datagram (max ${MAX_UDP_DATAGRAM} bytes)`);
   });
 });
 

@@ -3,20 +3,19 @@
  * ECHO, COMPUTE: the protocol's `UDP_TYPES`), a frame that fits one datagram, and COMPUTE data no
  * shorter than its 32-byte digest (the server never sends more than it received: no amplification).
  */
-import { COMPUTE_DIGEST_BYTES, HEADER_SIZE, UDP_TYPES, messageTypeName } from '@sockbench/protocol';
+import { COMPUTE_DIGEST_BYTES, HEADER_SIZE, MAX_UDP_DATAGRAM, UDP_TYPES, messageTypeName } from '@sockbench/protocol';
 import { UnsupportedOnUdpError } from './errors.js';
-import { MAX_DATAGRAM_BYTES } from './udp-channel.js';
 
 /**
  * Why a request of `type` with `payloadBytes` of payload cannot go over UDP.
  * @returns undefined when it can; {@link UnsupportedOnUdpError} for a type UDP does not carry;
- *   RangeError when the frame (12-byte header + payload) is over {@link MAX_DATAGRAM_BYTES}
+ *   RangeError when the frame (12-byte header + payload) is over {@link MAX_UDP_DATAGRAM}
  */
 export function udpRequestError(type: number, payloadBytes: number): UnsupportedOnUdpError | RangeError | undefined {
   if (!UDP_TYPES.has(type)) return new UnsupportedOnUdpError(type);
   const size = HEADER_SIZE + payloadBytes;
-  if (size > MAX_DATAGRAM_BYTES) {
-    return new RangeError(`a ${messageTypeName(type)} frame of ${size} bytes does not fit one UDP datagram (max ${MAX_DATAGRAM_BYTES} bytes)`);
+  if (size > MAX_UDP_DATAGRAM) {
+    return new RangeError(`a ${messageTypeName(type)} frame of ${size} bytes does not fit one UDP datagram (max ${MAX_UDP_DATAGRAM} bytes)`);
   }
   return undefined;
 }

@@ -23,8 +23,8 @@ export interface Bounds {
 
 /** An ordered, immutable table of {@link OptionRow}s; `Rows` keeps each row's literal types. */
 export class OptionTable<const Rows extends readonly OptionRow[]> {
-  /** The rows, in `--help` order. */
-  readonly rows: Rows;
+  /** The rows, in `--help` order (widened to {@link OptionRow}; `Rows` keeps the literals for the types). */
+  readonly rows: readonly OptionRow[];
   /** How messages name options (see {@link Naming}). */
   readonly naming: Naming;
   readonly #byKey = new Map<string, OptionRow>();
@@ -42,10 +42,10 @@ export class OptionTable<const Rows extends readonly OptionRow[]> {
   }
 
   /** The row of `key`. @throws Error for a key the table does not have */
-  row(key: KeyOf<Rows>): Rows[number] {
+  row(key: KeyOf<Rows>): OptionRow {
     const row = this.#byKey.get(key);
     if (!row) throw new Error(`option table: no option ${key}`);
-    return row as Rows[number];
+    return row;
   }
 
   /** How messages name `key`: `options.maxPayload (--max-payload)` or `--max-payload`. */

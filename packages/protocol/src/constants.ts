@@ -18,6 +18,18 @@ export const MAX_PAYLOAD_LIMIT = 16 * 1024 * 1024;
 /** Largest request id (ids are u32; 0 is reserved for pushes). */
 export const MAX_ID = 0xffff_ffff;
 
+/** Default port of the framed protocol, TCP and UDP alike (the server's default, the client's target). */
+export const DEFAULT_PORT = 7878;
+
+/**
+ * Largest UDP payload over IPv4, bytes: 65535 − 20 (IP header) − 8 (UDP header). One datagram carries
+ * one frame, so a UDP frame (12-byte header + payload) is at most this long.
+ */
+export const MAX_UDP_DATAGRAM = 65_507;
+
+/** Default time a client allows to connect and receive the WELCOME (and a HELLO reply), ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
 /** Frame flags (16 bits). Bit 0 marks a reply; bits 1..15 are reserved and must be 0. */
 export const Flags = {
   NONE: 0,
@@ -69,19 +81,6 @@ export const FATAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
 export function isFatalError(code: ErrorCode): boolean {
   return FATAL_ERROR_CODES.has(code);
 }
-
-/** Types a client may send as requests. WELCOME, CHAT and ERROR are server-only (UNKNOWN_TYPE). */
-export const REQUEST_TYPES: ReadonlySet<MessageType> = new Set([
-  MessageType.HELLO,
-  MessageType.PING,
-  MessageType.ECHO,
-  MessageType.COMPUTE,
-  MessageType.JOIN,
-  MessageType.LEAVE,
-  MessageType.SAY,
-  MessageType.STATS,
-  MessageType.BYE,
-]);
 
 /** Types served over UDP; every other type is UNSUPPORTED there (dropped and counted). */
 export const UDP_TYPES: ReadonlySet<MessageType> = new Set([

@@ -12,7 +12,7 @@
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                  payload (length bytes) ...                     12
  */
-import { Flags, HEADER_SIZE, MAX_PAYLOAD_LIMIT, PROTOCOL_VERSION } from './constants.js';
+import { Flags, HEADER_SIZE, MAX_ID, MAX_PAYLOAD_LIMIT, PROTOCOL_VERSION } from './constants.js';
 import { BadFrameError, FrameTooLargeError } from './errors.js';
 
 /**
@@ -123,11 +123,11 @@ export function checkHeader(buf: Buffer, offset: number, limits: HeaderLimits): 
 
 /**
  * Validates a frame id (a u32; 0 is a push).
- * @throws RangeError naming the value when `id` is not an integer in 0..4294967295
+ * @throws RangeError naming the value when `id` is not an integer in 0..{@link MAX_ID}
  */
 export function validateId(id: number): number {
-  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
-    throw new RangeError(`id must be an integer in 0..4294967295, got ${id}`);
+  if (!Number.isInteger(id) || id < 0 || id > MAX_ID) {
+    throw new RangeError(`id must be an integer in 0..${MAX_ID}, got ${id}`);
   }
   return id;
 }

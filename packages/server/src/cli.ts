@@ -5,12 +5,12 @@
  * start (port in use, …), 2 on a bad flag (one line naming it).
  */
 import cluster from 'node:cluster';
-import yargs, { type Options as YargsOption } from 'yargs';
+import { isOptionError, yargsOptions } from '@sockbench/options';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import type { LevelWithSilent } from 'pino';
 import { runPrimary } from './cluster/primary.js';
-import { LOG_LEVELS, createLogger, isLoopback } from './log.js';
-import { OPTION_TABLE, checkWorkers, fillOptions, type ServerOptions } from './options.js';
+import { createLogger, isLoopback } from './log.js';
+import { CLI_OPTIONS, SERVER_OPTIONS } from './options.js';
 import { Server } from './server.js';
 
 /** Exit code for a bad flag or value. */
@@ -23,12 +23,6 @@ function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-function helpText(row: (typeof OPTION_TABLE)[number]): string {
-  const unit = row.unit ? ` (${row.unit})` : '';
-  const def = row.defaultText ?? (row.default === undefined ? 'off' : String(row.default));
-  return `${row.describe}${unit} [default: ${def}]`;
-}
-
 async function main(): Promise<void> {
   const parser = yargs(hideBin(process.argv))
     .scriptName('sockbench-server')
@@ -39,33 +33,22 @@ async function main(): Promise<void> {
     .alias('help', 'h')
     .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : null)
     .fail((msg, err) => usageError(msg ?? err?.message ?? 'bad arguments'));
-  for (const row of OPTION_TABLE) {
-    const opt: YargsOption = { type: row.type, describe: helpText(row), requiresArg: row.type !== 'boolean' };
-    if (row.choices) opt.choices = [...row.choices];
-    parser.option(row.flag, opt);
-  }
-  parser.option('log-level', { type: 'string', choices: [...LOG_LEVELS], describe: 'pino log level [default: info]', requiresArg: true });
+  parser.options(yargsOptions(SERVER_OPTIONS)).options(yargsOptions(CLI_OPTIONS));
   parser.epilog('Environment: SOCKBENCH_TOKEN sets --token when the flag is absent.\nExit codes: 0 clean shutdown, 1 cannot start, 2 bad flag.');
   const argv = await parser.parseAsync();
 
-  const raw = argv as unknown as Record<string, unknown>;
-  const given: ServerOptions & { workers?: number } = {};
-  for (const row of OPTION_TABLE) {
-    const v = raw[row.flag];
-    if (v !== undefined) (given as Record<string, unknown>)[row.key] = v;
-  }
+  const given = SERVER_OPTIONS.fromArgv(argv);
   if (given.token === undefined && process.env.SOCKBENCH_TOKEN) given.token = process.env.SOCKBENCH_TOKEN;
-  let workers: number;
+  let cli;
   let options;
   try {
-    workers = checkWorkers(given.workers ?? OPTION_TABLE.find((r) => r.key === 'workers')!.default);
-    delete given.workers;
-    options = fillOptions(given);
+    cli = CLI_OPTIONS.fill(CLI_OPTIONS.fromArgv(argv));
+    options = SERVER_OPTIONS.fill(given);
   } catch (err) {
-    if (err instanceof TypeError || err instanceof RangeError) usageError(err.message);
+    if (isOptionError(err)) usageError(err.message);
     throw err;
   }
-  const logLevel = (raw['log-level'] as LevelWithSilent | undefined) ?? 'info';
+  const { workers, logLevel } = cli;
   const logger = createLogger(logLevel, { role: workers === 0 ? 'single' : 'primary' });
   if (!isLoopback(options.host)) {
     logger.warn({ host: options.host }, 'non-loopback --host: the server is reachable from the network');

@@ -3,7 +3,7 @@
  * `createServer(options)` runs one process; the CLI `sockbench-server` adds the cluster.
  */
 export { Server, createServer, type ServerAddresses, type ClusterLink } from './server.js';
-export { OPTION_TABLE, DEFAULT_PORT, fillOptions, type ServerOptions, type FilledOptions, type DispatchMode, type OptionSpec } from './options.js';
+export { SERVER_OPTIONS, DISPATCH_MODES, fillOptions, type ServerOptions, type FilledOptions, type DispatchMode } from './options.js';
 export { SockbenchServerError, SockbenchServerErrorCodes, ServerStateError, ListenError, type SockbenchServerErrorCode } from './errors.js';
 export { mergeStats, type ProcessStats, type ServerStatsSnapshot, type Backpressure } from './stats/counters.js';
 export { WRITE_HIGH_WATER_MARK } from './tcp/connection.js';

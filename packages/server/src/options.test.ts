@@ -1,5 +1,6 @@
+import { DEFAULT_PORT } from '@sockbench/protocol';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PORT, OPTION_TABLE, fillOptions } from './options.js';
+import { SERVER_OPTIONS, fillOptions } from './options.js';
 
 describe('fillOptions', () => {
   it('merges the documented defaults', () => {
@@ -25,8 +26,7 @@ describe('fillOptions', () => {
 
   it('takes the defaults from the same table that feeds --help', () => {
     const filled = fillOptions({}) as unknown as Record<string, unknown>;
-    for (const row of OPTION_TABLE) {
-      if (row.key === 'workers') continue;
+    for (const row of SERVER_OPTIONS.rows) {
       expect(filled[row.key], row.key).toBe(row.default);
     }
   });

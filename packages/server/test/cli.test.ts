@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, decodeWelcome, encodeHello } from '@sockbench/protocol';
-import { OPTION_TABLE } from '../src/index.js';
+import { CLI_OPTIONS, SERVER_OPTIONS } from '../src/options.js';
 import { isLoopback } from '../src/log.js';
 import { CliProcess } from './cli-process.js';
 import { Peer } from './helpers.js';
@@ -32,7 +32,7 @@ describe('sockbench-server CLI', () => {
   it('--help lists every flag with its default and exits 0', async () => {
     const p = run(['--help']);
     expect((await p.exited).code).toBe(0);
-    for (const row of OPTION_TABLE) {
+    for (const row of [...SERVER_OPTIONS.rows, ...CLI_OPTIONS.rows]) {
       expect(p.stdout).toContain(`--${row.flag}`);
     }
     expect(p.stdout).toContain('(bytes) [default: 1048576]');

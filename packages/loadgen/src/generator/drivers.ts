@@ -14,6 +14,8 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ConnectError, ErrorReply, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
 import {
+  COMPUTE_DIGEST_BYTES,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   HEADER_SIZE,
   MessageType,
   decodeError,
@@ -47,9 +49,6 @@ export interface Driver {
 /** Opens one driver; rejects with TargetUnreachable or UsageError. */
 export type DriverFactory = (sink: ReplySink) => Promise<Driver>;
 
-/** Time allowed to open one connection, ms. */
-export const CONNECT_TIMEOUT_MS = 5000;
-
 /** Reply code for a reply that does not match its request (wrong type or size). */
 export const BAD_REPLY = 'BAD_REPLY';
 /** Loss code for requests in flight on a connection that the server closed without an OS error. */
@@ -82,7 +81,7 @@ function messageType(plan: LoadPlan): MessageType {
 
 /** Reply payload length a good reply has, bytes. */
 function expectedReplyLength(plan: LoadPlan): number {
-  return plan.op === 'ping' ? 0 : plan.op === 'compute' ? 32 : plan.size;
+  return plan.op === 'ping' ? 0 : plan.op === 'compute' ? COMPUTE_DIGEST_BYTES : plan.size;
 }
 
 function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
@@ -113,7 +112,7 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
       },
     };
     // reuseReadBuffer: onFrame reads each reply's header fields and never keeps a payload.
-    const opts = { host: plan.host, port: plan.port, connectTimeoutMs: CONNECT_TIMEOUT_MS, reuseReadBuffer: true, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
+    const opts = { host: plan.host, port: plan.port, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, reuseReadBuffer: true, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
     let channel: FrameChannel;
     try {
       if (plan.transport === 'tcp') {
@@ -158,7 +157,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
         corked = false;
         socket.uncork();
       };
-      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no connection within ${DEFAULT_CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), DEFAULT_CONNECT_TIMEOUT_MS);
       socket.on('error', (err: NodeJS.ErrnoException) => {
         lastError = err.code ?? 'EIO';
         if (!open) {

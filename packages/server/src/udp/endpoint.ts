@@ -12,6 +12,7 @@ import {
   ErrorCode,
   Flags,
   HEADER_SIZE,
+  MAX_UDP_DATAGRAM,
   MessageType,
   ProtocolError,
   decodeCompute,
@@ -22,9 +23,6 @@ import type { ProcessContext } from '../context.js';
 import type { ExecResult } from '../dispatch/executor.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
-
-/** Largest UDP payload over IPv4 (65535 − 8 UDP − 20 IP), bytes. */
-export const MAX_DATAGRAM = 65_507;
 
 /** Serves PING, ECHO, COMPUTE datagrams. */
 export class UdpEndpoint implements Lifecycle<AddressInfo> {
@@ -51,7 +49,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
     this.#port = port;
-    this.#maxPayload = Math.min(ctx.options.maxPayload, MAX_DATAGRAM - HEADER_SIZE);
+    this.#maxPayload = Math.min(ctx.options.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE);
     this.#serving = ctx.options.token === undefined || ctx.options.udpWithToken;
     this.#socket = createSocket(isIPv6(ctx.options.host) ? 'udp6' : 'udp4');
     this.#socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
