@@ -25,11 +25,9 @@ export {
 export { openTcpChannel } from './tcp-channel.js';
 export { openUdpChannel } from './udp-channel.js';
 export {
-  CONNECT_OPTION_TABLE,
-  DEFAULT_PORT,
+  CONNECT_OPTIONS,
   DEFAULT_TIMEOUT_MS,
   fillConnectOptions,
-  type ConnectOptionSpec,
   type ConnectOptions,
   type FilledConnectOptions,
 } from './options.js';

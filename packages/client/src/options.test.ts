@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_OPTION_TABLE, fillConnectOptions } from './options.js';
+import { CONNECT_OPTIONS, fillConnectOptions } from './options.js';
 
 describe('fillConnectOptions', () => {
   it('merges the defaults of the option table', () => {
@@ -13,8 +13,9 @@ describe('fillConnectOptions', () => {
       connectTimeoutMs: 5000,
       maxPayload: 1024 * 1024,
     });
-    for (const row of CONNECT_OPTION_TABLE) {
-      if (row.default !== undefined) expect(fillConnectOptions()[row.key]).toBe(row.default);
+    const filled = fillConnectOptions() as unknown as Record<string, unknown>;
+    for (const row of CONNECT_OPTIONS.rows) {
+      if (row.default !== undefined) expect(filled[row.key]).toBe(row.default);
     }
   });
 

@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readmeMismatches } from '@sockbench/options';
+import { CLI_OPTIONS, COMPUTE_OPTIONS, PING_OPTIONS } from '../src/cli/command-options.js';
 import * as errors from '../src/errors.js';
-import { CONNECT_OPTION_TABLE } from '../src/options.js';
+import { CONNECT_OPTIONS } from '../src/options.js';
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
 
@@ -22,16 +24,7 @@ describe('README', () => {
     expect(documented.sort()).toEqual(Object.values(errors.ClientErrorCodes).sort());
   });
 
-  it('lists every CLI flag of the option table with its default', () => {
-    for (const row of CONNECT_OPTION_TABLE) {
-      if (row.key === 'transport') {
-        expect(readme).toContain('`--udp`');
-        continue;
-      }
-      const line = readme.split('\n').find((l) => l.includes(`\`--${row.flag}\``) && l.startsWith('|'));
-      expect(line, row.flag).toBeDefined();
-      if (row.default !== undefined) expect(line, row.flag).toContain(`\`${String(row.default)}\``);
-      if (row.unit) expect(line, row.flag).toContain(`| ${row.unit} |`);
-    }
+  it('lists every flag of the option tables (connection, --udp, ping, compute) with its alias, unit and default, and no other', () => {
+    expect(readmeMismatches(readme, [CONNECT_OPTIONS, CLI_OPTIONS, PING_OPTIONS, COMPUTE_OPTIONS], ['help'])).toEqual([]);
   });
 });

@@ -3,9 +3,11 @@
  * validates with (so `--help` shows the library's defaults, units and ranges).
  */
 import type { Readable, Writable } from 'node:stream';
-import yargs, { type Argv, type Options as YargsOption } from 'yargs';
+import { yargsOptions } from '@sockbench/options';
+import yargs, { type Argv } from 'yargs';
 import { connect, type Client } from '../client.js';
-import { CONNECT_OPTION_TABLE, type ConnectOptions } from '../options.js';
+import { CONNECT_OPTIONS, type ConnectOptions } from '../options.js';
+import { CLI_OPTIONS, COMPUTE_OPTIONS, PING_OPTIONS } from './command-options.js';
 import { computeCommand, echoCommand, pingCommand, statsCommand } from './commands.js';
 import { UsageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -22,28 +24,7 @@ export interface CliIo {
   interrupted?: Promise<void>;
 }
 
-/** Default of `compute --iterations`. */
-export const DEFAULT_CLI_ITERATIONS = 1000;
-
 const GLOBAL = 'Connection options (from the library option table):';
-
-function connectionOptions(): Record<string, YargsOption> {
-  const out: Record<string, YargsOption> = {};
-  for (const row of CONNECT_OPTION_TABLE) {
-    if (row.key === 'transport') continue; // the --udp switch below
-    const unit = row.unit ? ` (${row.unit})` : '';
-    const range = row.min !== undefined ? ` [${row.min}..${row.max}]` : '';
-    out[row.flag] = {
-      type: row.type,
-      describe: `${row.describe}${unit}${range}`,
-      group: GLOBAL,
-      ...(row.default !== undefined && { default: row.default }),
-      ...(row.flag === 'port' && { alias: 'p' }),
-    };
-  }
-  out['udp'] = { type: 'boolean', default: false, alias: 'u', group: GLOBAL, describe: 'use UDP instead of TCP (interactive, ping, echo, compute)' };
-  return out;
-}
 
 function buildParser(argv: string[]): Argv {
   return yargs(argv)
@@ -54,18 +35,16 @@ function buildParser(argv: string[]): Argv {
     )
     .command('$0', 'interactive session on a TTY or with lines piped on stdin')
     .command('ping', 'PING like ping(8): one RTT line per reply, then min/avg/max/mdev', (y) =>
-      y
-        .option('count', { alias: 'c', type: 'number', default: 0, describe: 'requests to send; 0 = until Ctrl-C' })
-        .option('interval', { alias: 'i', type: 'number', default: 1, describe: 'seconds between requests (fractions allowed, ≥ 0)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON alone on stdout (lines go to stderr)' }),
+      y.options(yargsOptions(PING_OPTIONS)),
     )
     .command('echo <text..>', 'ECHO TEXT and print the reply')
     .command('compute <text..>', 'COMPUTE: SHA-256 of TEXT applied N times on the server; prints the hex digest', (y) =>
-      y.option('iterations', { alias: 'n', type: 'number', default: DEFAULT_CLI_ITERATIONS, describe: 'SHA-256 rounds (1..the server cap, default cap 100000)' }),
+      y.options(yargsOptions(COMPUTE_OPTIONS)),
     )
     .command('stats', "print the server's STATS snapshot as JSON (TCP)")
     .command('chat <room>', 'join ROOM and say each stdin line to it; CHAT pushes print as they arrive (TCP)')
-    .options(connectionOptions())
+    .options(yargsOptions(CONNECT_OPTIONS, { group: GLOBAL }))
+    .options(yargsOptions(CLI_OPTIONS, { group: GLOBAL }))
     .strict()
     .help()
     .alias('help', 'h')
@@ -106,52 +85,38 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCodeValue> 
   if (helpShown || args['help'] === true) return ExitCode.OK;
 
   const command = String(args._[0] ?? '');
-  const udp = args['udp'] === true;
   let client: Client | undefined;
   try {
+    const { udp } = CLI_OPTIONS.fill(CLI_OPTIONS.fromArgv(args));
     if (udp && (command === 'stats' || command === 'chat')) {
       throw new UsageError(`--udp does not apply to ${command}: UDP serves PING, ECHO and COMPUTE only`);
     }
-    const options: ConnectOptions = {
-      host: args['host'] as string,
-      port: args['port'] as number,
-      transport: udp ? 'udp' : 'tcp',
-      timeoutMs: args['timeout'] as number,
-      connectTimeoutMs: args['connect-timeout'] as number,
-      maxPayload: args['max-payload'] as number,
-    };
+    const given = CONNECT_OPTIONS.fromArgv(args);
     // An empty SOCKBENCH_TOKEN counts as unset (the way shells clear a variable).
-    const token = (args['token'] as string | undefined) ?? (io.env['SOCKBENCH_TOKEN'] || undefined);
-    if (token !== undefined && !udp) options.token = token;
-    if (args['name'] !== undefined && !udp) options.name = args['name'] as string;
-
-    let ping: { count: number; intervalS: number } | undefined;
-    if (command === 'ping') {
-      const count = args['count'] as number;
-      const intervalS = args['interval'] as number;
-      if (!Number.isInteger(count) || count < 0) throw new UsageError(`--count must be an integer ≥ 0, got ${count}`);
-      if (!Number.isFinite(intervalS) || intervalS < 0 || intervalS > 3600) {
-        throw new UsageError(`--interval must be a number of seconds in 0..3600, got ${intervalS}`);
-      }
-      ping = { count, intervalS };
+    given.token ??= io.env['SOCKBENCH_TOKEN'] || undefined;
+    if (udp) {
+      // HELLO is TCP only.
+      delete given.token;
+      delete given.name;
     }
-    const iterations = args['iterations'] as number | undefined;
-    if (command === 'compute' && (!Number.isInteger(iterations) || iterations! < 1 || iterations! > 0xffff_ffff)) {
-      throw new UsageError(`--iterations must be an integer in 1..4294967295, got ${String(iterations)}`);
-    }
+    // connect() fills the defaults and validates every value (the same table).
+    const options = { ...given, transport: udp ? 'udp' : 'tcp' } as ConnectOptions;
+    // Command flags are checked before connecting: a bad one exits 2 without touching the server.
+    const ping = command === 'ping' ? PING_OPTIONS.fill(PING_OPTIONS.fromArgv(args)) : undefined;
+    const iterations = command === 'compute' ? COMPUTE_OPTIONS.fill(COMPUTE_OPTIONS.fromArgv(args)).iterations : 0;
 
     client = await connect(options);
     const text = Array.isArray(args['text']) ? (args['text'] as unknown[]).map(String).join(' ') : '';
     let code: ExitCodeValue;
     switch (command) {
       case 'ping':
-        code = await pingCommand(client, { ...ping!, json: args['json'] === true, ...(io.interrupted && { stop: io.interrupted }) }, io.stdout, io.stderr);
+        code = await pingCommand(client, { ...ping!, ...(io.interrupted && { stop: io.interrupted }) }, io.stdout, io.stderr);
         break;
       case 'echo':
         code = await echoCommand(client, text, io.stdout);
         break;
       case 'compute':
-        code = await computeCommand(client, iterations!, text, io.stdout);
+        code = await computeCommand(client, iterations, text, io.stdout);
         break;
       case 'stats':
         code = await statsCommand(client, io.stdout);
