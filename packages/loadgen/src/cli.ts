@@ -6,10 +6,21 @@
  * reports are still written), or a generator thread failed; 2 usage (unknown, malformed or conflicting
  * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable.
  */
-import yargs, { type Argv, type Options } from 'yargs';
+import { isOptionError, yargsOptions } from '@sockbench/options';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { LoadgenError, UsageError } from './errors.js';
-import { OUTPUT_OPTIONS, PLAN_OPTIONS, TRANSPORTS, resolveRunOptions, type OptionSpec, type RunArgs, type RunOptions, type Transport } from './options.js';
+import {
+  COMPARE_OPTIONS,
+  MERGE_OPTIONS,
+  OUTPUT_OPTIONS,
+  PLAN_OPTIONS,
+  TRANSPORTS,
+  resolveRunOptions,
+  type RunArgs,
+  type RunOptions,
+  type Transport,
+} from './options.js';
 import { Progress } from './progress.js';
 import { mergeReports } from './report/merge.js';
 import { makeReport, readReport, toolInfo, writeOutputs } from './report/output.js';
@@ -23,28 +34,13 @@ function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function toYargs(table: Record<string, OptionSpec>): Record<string, Options> {
-  const out: Record<string, Options> = {};
-  for (const [key, spec] of Object.entries(table)) {
-    const o: Options = { type: spec.type, describe: spec.describe, requiresArg: spec.requiresArg ?? false };
-    if (spec.default !== undefined) o.default = spec.default;
-    if (spec.choices !== undefined) o.choices = [...spec.choices];
-    if (spec.alias !== undefined) o.alias = spec.alias;
-    out[key] = o;
-  }
-  return out;
-}
-
 /** True when a run should make the process exit non-zero (its reports are still written). */
 function runFailed(run: RunReport): boolean {
   return run.counters.errors > 0 || run.counters.connectionsLost > 0 || run.counters.completed === 0;
 }
 
 function runArgs(argv: Record<string, unknown>): RunArgs {
-  const keys = ['host', 'port', 'transport', 'connections', 'threads', 'op', 'size', 'iterations', 'duration', 'requests', 'warmup', 'pipeline', 'rate', 'timeout', 'token', 'json', 'hdrLog', 'html', 'quiet'] as const;
-  const out: RunArgs = {};
-  for (const k of keys) if (argv[k] !== undefined) out[k] = argv[k];
-  return out;
+  return { ...PLAN_OPTIONS.fromArgv(argv), ...OUTPUT_OPTIONS.fromArgv(argv) };
 }
 
 async function finish(report: Report, targets: { json: string | null; hdrLog: string | null; html: string | null }): Promise<number> {
@@ -114,8 +110,8 @@ function parseTransports(text: unknown): Transport[] {
 }
 
 async function compareCommand(argv: Record<string, unknown>): Promise<number> {
-  const transports = parseTransports(argv.transports);
-  if (argv.transport !== undefined && argv.transport !== PLAN_OPTIONS.transport.default) {
+  const transports = parseTransports(COMPARE_OPTIONS.take('transports', argv.transports));
+  if (argv.transport !== undefined && argv.transport !== PLAN_OPTIONS.defaultOf('transport')) {
     throw new UsageError('compare takes --transports (a list), not --transport');
   }
   // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
@@ -137,7 +133,8 @@ async function mergeCommand(argv: Record<string, unknown>): Promise<number> {
   const reports = await Promise.all(files.map((f) => readReport(f)));
   const merged = mergeReports(reports, files);
   merged.tool = toolInfo();
-  await finish(merged, { json: String(argv.output), hdrLog: (argv.hdrLog as string | undefined) ?? null, html: (argv.html as string | undefined) ?? null });
+  const out = OUTPUT_OPTIONS.fill(OUTPUT_OPTIONS.fromArgv(argv));
+  await finish(merged, { json: MERGE_OPTIONS.take('output', argv.output), hdrLog: out.hdrLog ?? null, html: out.html ?? null });
   return 0;
 }
 
@@ -146,7 +143,8 @@ async function reportCommand(argv: Record<string, unknown>): Promise<number> {
   const reports = await Promise.all(files.map((f) => readReport(f)));
   // Several reports are shown side by side (their runs in order), not added: that is `merge`.
   const report = reports.length === 1 ? reports[0]! : makeReport(reports.flatMap((r) => r.runs));
-  await finish(report, { json: (argv.json as string | undefined) ?? null, hdrLog: (argv.hdrLog as string | undefined) ?? null, html: (argv.html as string | undefined) ?? null });
+  const out = OUTPUT_OPTIONS.fill(OUTPUT_OPTIONS.fromArgv(argv));
+  await finish(report, { json: out.json ?? null, hdrLog: out.hdrLog ?? null, html: out.html ?? null });
   return 0;
 }
 
@@ -158,6 +156,9 @@ function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
       if (err instanceof LoadgenError) {
         say(`${NAME}: ${err.message}`);
         process.exitCode = err.exitCode;
+      } else if (isOptionError(err)) {
+        say(`${NAME}: ${err.message}`);
+        process.exitCode = 2;
       } else {
         say(`${NAME}: ${(err as Error).stack ?? String(err)}`);
         process.exitCode = 1;
@@ -168,8 +169,8 @@ function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
 
 /** Builds the yargs parser: the commands, the option tables (which also generate `--help`), usage errors. */
 function buildCli(args: string[]): Argv {
-  const planOptions = toYargs(PLAN_OPTIONS);
-  const outputOptions = toYargs(OUTPUT_OPTIONS);
+  const planOptions = yargsOptions(PLAN_OPTIONS);
+  const outputOptions = yargsOptions(OUTPUT_OPTIONS);
   return yargs(args)
     .scriptName(NAME)
     .usage(`${NAME} [run] --port P [options]`)
@@ -180,7 +181,7 @@ function buildCli(args: string[]): Argv {
       (y) =>
         y
           .options(planOptions)
-          .option('transports', { type: 'string', default: 'tcp,udp', describe: 'comma-separated transports to run in turn (same --port for all)', requiresArg: true })
+          .options(yargsOptions(COMPARE_OPTIONS))
           .options(outputOptions),
       handle(compareCommand),
     )
@@ -190,9 +191,9 @@ function buildCli(args: string[]): Argv {
       (y) =>
         y
           .positional('reports', { type: 'string', array: true, describe: 'JSON reports to add' })
-          .option('output', { alias: 'o', type: 'string', demandOption: true, requiresArg: true, describe: 'merged JSON report; "-" for stdout' })
-          .option('html', OUTPUT_OPTIONS.html)
-          .option('hdr-log', OUTPUT_OPTIONS['hdr-log']),
+          .options(yargsOptions(MERGE_OPTIONS))
+          .option('html', outputOptions['html']!)
+          .option('hdr-log', outputOptions['hdr-log']!),
       handle(mergeCommand),
     )
     .command(
@@ -201,9 +202,9 @@ function buildCli(args: string[]): Argv {
       (y) =>
         y
           .positional('files', { type: 'string', array: true, describe: 'JSON reports; two or more are compared, run by run, with ratios against the first' })
-          .option('html', OUTPUT_OPTIONS.html)
-          .option('hdr-log', OUTPUT_OPTIONS['hdr-log'])
-          .option('json', OUTPUT_OPTIONS.json),
+          .option('html', outputOptions['html']!)
+          .option('hdr-log', outputOptions['hdr-log']!)
+          .option('json', outputOptions['json']!),
       handle(reportCommand),
     )
     .example(`${NAME} -c 50 -d 10s`, 'closed loop, 50 connections, 1 in flight each')

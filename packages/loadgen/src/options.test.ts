@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './errors.js';
-import { DEFAULTS, PLAN_OPTIONS, maxSize, parseDuration, resolveRunOptions, shareOf, threadConnections } from './options.js';
+import { PLAN_OPTIONS, maxSize, resolveRunOptions, shareOf, threadConnections } from './options.js';
 
 function usage(args: Parameters<typeof resolveRunOptions>[0]): string {
   try {
@@ -23,7 +23,7 @@ describe('resolveRunOptions', () => {
       port: 7000,
       transport: 'tcp',
       connections: 50,
-      threads: Math.min(DEFAULTS.threads, 50),
+      threads: Math.min(PLAN_OPTIONS.defaultOf('threads') as number, 50),
       op: 'echo',
       size: 64,
       iterations: 0,
@@ -87,23 +87,22 @@ describe('resolveRunOptions', () => {
   });
 
   it('every flag of the table says what it is, with a default where one applies', () => {
-    for (const [name, spec] of Object.entries(PLAN_OPTIONS)) {
-      expect(spec.describe.length, name).toBeGreaterThan(10);
+    for (const row of PLAN_OPTIONS.rows) {
+      expect(row.description.length, row.flag).toBeGreaterThan(4);
     }
-    expect(PLAN_OPTIONS.connections.default).toBe(50);
-    expect(PLAN_OPTIONS.timeout.describe).toContain('ms');
-    expect(PLAN_OPTIONS.rate.describe).toContain('req/s');
+    expect(PLAN_OPTIONS.defaultOf('connections')).toBe(50);
+    expect(PLAN_OPTIONS.row('timeout').description).toContain('ms');
+    expect(PLAN_OPTIONS.row('rate').unit).toBe('req/s');
   });
 });
 
-describe('parseDuration', () => {
+describe('durations', () => {
   it('reads units and bare seconds', () => {
-    expect(parseDuration('10s', 'duration')).toBe(10_000);
-    expect(parseDuration('500ms', 'duration')).toBe(500);
-    expect(parseDuration('2m', 'duration')).toBe(120_000);
-    expect(parseDuration('1.5', 'duration')).toBe(1500);
-    expect(parseDuration(3, 'warmup')).toBe(3000);
-    expect(() => parseDuration('-1s', 'warmup')).toThrow('--warmup must be a duration like 10s, 500ms or 2m, got "-1s"');
+    const ms = (duration: unknown): number | null => resolveRunOptions({ port: 1, duration }).plan.durationMs;
+    expect([ms('10s'), ms('500ms'), ms('2m'), ms('1.5'), ms(3)]).toEqual([10_000, 500, 120_000, 1500, 3000]);
+    expect(resolveRunOptions({ port: 1, warmup: '0' }).plan.warmupMs).toBe(0);
+    expect(usage({ port: 1, warmup: '-1s' })).toBe('--warmup must be a duration like 10s, 500ms or 2m, got "-1s"');
+    expect(usage({ port: 1, duration: '0s' })).toBe('--duration must be an integer in 1..86400000 ms, got 0');
   });
 });
 

@@ -2,7 +2,8 @@
  * Live progress on stderr: on a TTY one status line rewritten in place (elapsed/total, req/s, p50,
  * p99, errors); otherwise one plain line per interval; nothing with `--quiet`.
  */
-import { formatDuration, type LoadPlan } from './options.js';
+import { formatDuration } from '@sockbench/options';
+import type { LoadPlan } from './options.js';
 import { formatInt, formatUs } from './report/format.js';
 import type { IntervalReport } from './report/schema.js';
 

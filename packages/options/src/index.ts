@@ -4,7 +4,7 @@
  * runtime dependency.
  */
 export type { FilledOf, GivenOf, KeyOf, OptionRow, OptionType, OptionValue, RowList, RowValue } from './row.js';
-export { OptionTable, type Bounds, type Naming } from './table.js';
+export { OptionTable, type Bounds, type Naming, type TableFilled, type TableGiven } from './table.js';
 export { defaultLabel, helpText, yargsOptions, type YargsOption } from './help.js';
 export { readmeMismatches } from './readme.js';
 export { formatDuration, parseDuration } from './duration.js';

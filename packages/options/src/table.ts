@@ -130,6 +130,15 @@ export class OptionTable<const Rows extends readonly OptionRow[]> {
     return out as FilledOf<Rows>;
   }
 
+  /**
+   * Refuses any option given as an array (yargs collects a flag given twice), before other checks.
+   * @throws OptionRangeError `--connections was given more than once (2, 3)`
+   */
+  refuseRepeats(given: GivenOf<Rows>): void {
+    const from = given as Readonly<Record<string, unknown>>;
+    for (const row of this.rows) if (Array.isArray(from[row.key])) this.check(row.key, from[row.key]);
+  }
+
   /** The options present in parsed argv (yargs keeps flags under their dashed names), by key. */
   fromArgv(argv: Readonly<Record<string, unknown>>): GivenOf<Rows> {
     const out: Record<string, unknown> = {};
@@ -156,3 +165,9 @@ function rangeText(row: OptionRow, kind: 'integer' | 'number', bounds: Bounds): 
   const span = min !== undefined && max !== undefined ? ` in ${min}..${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : '';
   return `${what}${span}${unit ? ` ${unit}` : ''}`;
 }
+
+/** The options a table accepts as given (`GivenOf` its rows), e.g. `TableGiven<typeof PLAN_OPTIONS>`. */
+export type TableGiven<T> = T extends OptionTable<infer Rows> ? GivenOf<Rows> : never;
+
+/** What a table's `fill` returns (`FilledOf` its rows). */
+export type TableFilled<T> = T extends OptionTable<infer Rows> ? FilledOf<Rows> : never;

@@ -2,8 +2,9 @@
  * The human table (stderr): one column per run, and with two runs or more a ratio column per run
  * against the first (`udp/tcp`). Latency rows are µs-based with units; throughput in req/s and MB/s.
  */
+import { formatDuration } from '@sockbench/options';
 import type { LatencySummary } from '../histogram.js';
-import { formatDuration, type LoadPlan } from '../options.js';
+import type { LoadPlan } from '../options.js';
 import { alignTable, formatInt, formatNum, formatPercent, formatUs } from './format.js';
 import type { RunReport } from './schema.js';
 
