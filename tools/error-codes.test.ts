@@ -5,12 +5,14 @@
  */
 import { ClientErrorCodes } from '@sockbench/client';
 import { LoadgenErrorCodes } from '@sockbench/loadgen';
+import { OptionErrorCodes } from '@sockbench/options';
 import { ProtocolErrorCodes } from '@sockbench/protocol';
 import { SockbenchServerErrorCodes } from '@sockbench/server';
 import { describe, expect, it } from 'vitest';
 
 const tables: Record<string, Record<string, string>> = {
   '@sockbench/protocol': ProtocolErrorCodes,
+  '@sockbench/options': OptionErrorCodes,
   '@sockbench/client': ClientErrorCodes,
   '@sockbench/server': SockbenchServerErrorCodes,
   '@sockbench/loadgen': LoadgenErrorCodes,
