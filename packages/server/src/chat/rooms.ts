@@ -32,11 +32,6 @@ export class Rooms {
     return true;
   }
 
-  /** True when `member` is in `room`. */
-  has(room: string, member: RoomMember): boolean {
-    return this.#rooms.get(room)?.has(member) ?? false;
-  }
-
   /** Pushes `payload` to every member of `room` on this process except `except`; returns how many. */
   deliver(room: string, payload: Buffer, except: RoomMember | null): number {
     const set = this.#rooms.get(room);
@@ -49,10 +44,5 @@ export class Rooms {
       }
     }
     return n;
-  }
-
-  /** Number of rooms with at least one member here. */
-  get size(): number {
-    return this.#rooms.size;
   }
 }

@@ -57,11 +57,6 @@ export class ThreadPool implements Closable {
     return p;
   }
 
-  /** Tasks accepted and not finished. */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** Threads, tasks waiting for a thread, tasks finished. */
   stats(): PoolStats {
     return { threads: this.#threads, queued: Math.max(0, this.#inFlight - this.#threads), completed: this.#completed };
