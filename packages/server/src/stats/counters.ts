@@ -38,7 +38,8 @@ export interface ServerStatsSnapshot extends StatsSnapshot {
 
 /** Live counters of one process. */
 export class Counters {
-  readonly startedAt = Date.now();
+  /** Date.now() when the process started, ms (STATS `uptimeMs` counts from the oldest process's). */
+  readonly startedAt: number;
   connectionsCurrent = 0;
   connectionsTotal = 0;
   framesIn = 0;
@@ -52,6 +53,11 @@ export class Counters {
   readonly errors: Record<string, number> = {};
   readonly socketErrors: Record<string, number> = {};
   readonly serviceTimes = new ServiceTimes();
+
+  /** @param startedAt when the process started, ms since the epoch (tests pass a fixed one) */
+  constructor(startedAt = Date.now()) {
+    this.startedAt = startedAt;
+  }
 
   /** Counts one ERROR sent (TCP) or one datagram dropped (UDP), under the code's name. */
   countError(code: ErrorCode): void {
