@@ -112,7 +112,7 @@ describe('cluster through the real CLI (--workers 2)', () => {
     expect(s.processes).toBe(2);
   });
 
-  it('SIGTERM with 100 COMPUTE requests in flight: all answered, then exit 0 within the drain timeout', async () => {
+  it('SIGTERM with 100 COMPUTE requests in flight: all answered, each worker drained before its deadline and exited 0, then exit 0', async () => {
     const conns = [await peerOn(0), await peerOn(1)];
     const expected = new Map<number, Buffer>();
     conns.forEach((p, c) => {
@@ -127,12 +127,19 @@ describe('cluster through the real CLI (--workers 2)', () => {
       p.socket.write(Buffer.concat(frames));
     });
     await Promise.all(conns.map((p) => p.until(() => p.frames.length > 0, 15_000, 'first COMPUTE reply')));
-    const t0 = Date.now();
     cli.child.kill('SIGTERM');
     await Promise.all(conns.map((p) => p.waitClosed(DRAIN_TIMEOUT_MS)));
     const exit = await cli.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(Date.now() - t0).toBeLessThan(DRAIN_TIMEOUT_MS);
+    // Within the drain timeout, read from what the processes did, not from the wall clock: a worker
+    // whose deadline passed logs "drain timeout" and destroys its connections; one that did not
+    // exit after it is killed by the primary; either would show here.
+    expect(cli.lines.filter((l) => l.msg === 'drain timeout: closing the rest' || l.msg === 'worker did not exit in time: killing it')).toEqual([]);
+    const exited = cli.lines.filter((l) => l.msg === 'worker exited').map((l) => [l.worker, l.code, l.signal]);
+    expect(exited.sort()).toEqual([
+      [0, 0, null],
+      [1, 0, null],
+    ]);
     const replies = conns.flatMap((p) => p.frames);
     expect(replies).toHaveLength(100);
     for (const f of replies) {
