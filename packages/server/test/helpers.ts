@@ -2,7 +2,7 @@
  * Test helpers: a bare framed-protocol peer over a real socket (no client library: the server is
  * tested against the wire format itself), and a bounded wait.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { FrameDecoder, decodeError, encodeFrame, MessageType, type Frame } from '@sockbench/protocol';
 
@@ -118,6 +118,28 @@ export class Peer {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * One real TCP connection on 127.0.0.1 (port 0): `socket` is the accepted (server) side, for a part
+ * under test to write to; `peer` reads what it wrote. `close()` destroys both and the listener.
+ */
+export async function socketPair(): Promise<{ socket: Socket; peer: Peer; close(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const peer = await Peer.open((server.address() as { port: number }).port);
+  const socket = await accepted;
+  socket.on('error', () => undefined);
+  return {
+    socket,
+    peer,
+    async close() {
+      socket.destroy();
+      peer.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** `{code, message}` of an ERROR frame, checking its type. */

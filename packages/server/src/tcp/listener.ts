@@ -5,9 +5,11 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { ErrorCode, MessageType, encodeError, encodeFrame } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
+import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { Connection } from './connection.js';
+import { CLOSE_LINGER_MS } from './reply-writer.js';
 
 /** Accepts TCP connections of the framed protocol. */
 export class TcpListener implements Lifecycle<AddressInfo> {
@@ -15,11 +17,14 @@ export class TcpListener implements Lifecycle<AddressInfo> {
   readonly #net: NetServer;
   readonly #connections = new Set<Connection>();
   readonly #port: number;
+  /** PING/ECHO/COMPUTE with the TCP limits, shared by every connection. */
+  readonly #stateless: StatelessDispatcher;
   #listening = false;
 
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
     this.#port = port;
+    this.#stateless = new StatelessDispatcher(ctx.executor, { maxIterations: ctx.options.maxIterations });
     this.#net = createNetServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#net.on('error', (err) => ctx.logger.error({ err: err.message }, 'tcp listener error'));
   }
@@ -66,12 +71,13 @@ export class TcpListener implements Lifecycle<AddressInfo> {
       counters.countError(code);
       socket.on('error', (err: NodeJS.ErrnoException) => counters.countSocketError(err.code ?? 'UNKNOWN'));
       socket.end(encodeFrame(MessageType.ERROR, 0, encodeError(code, why)));
-      setTimeout(() => socket.destroy(), 5_000).unref();
+      // The refusal must reach the peer before the socket goes: the same linger as a served connection.
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
       return;
     }
     counters.connectionsCurrent++;
     counters.connectionsTotal++;
-    const conn = new Connection(socket, ctx);
+    const conn = new Connection(socket, ctx, this.#stateless);
     this.#connections.add(conn);
     void conn.closed.then(() => {
       this.#connections.delete(conn);

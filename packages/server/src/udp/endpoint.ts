@@ -13,14 +13,14 @@ import {
   Flags,
   HEADER_SIZE,
   MAX_UDP_DATAGRAM,
-  MessageType,
   ProtocolError,
-  decodeCompute,
   decodeDatagram,
   writeHeader,
+  type DatagramOptions,
 } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
 import type { ExecResult } from '../dispatch/executor.js';
+import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 
@@ -29,7 +29,9 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   readonly #ctx: ProcessContext;
   readonly #socket: UdpSocket;
   readonly #port: number;
-  readonly #maxPayload: number;
+  readonly #datagramOptions: DatagramOptions;
+  /** PING/ECHO/COMPUTE with the UDP limits: COMPUTE needs ≥ 32 data bytes, so its digest reply is never larger than the request. */
+  readonly #stateless: StatelessDispatcher;
   /** False when a token is set without `udpWithToken`: every datagram is dropped as UNAUTHORIZED. */
   readonly #serving: boolean;
   /** Pool work in flight. */
@@ -49,7 +51,8 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
     this.#port = port;
-    this.#maxPayload = Math.min(ctx.options.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE);
+    this.#datagramOptions = { maxPayload: Math.min(ctx.options.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE), expect: 'requests' };
+    this.#stateless = new StatelessDispatcher(ctx.executor, { maxIterations: ctx.options.maxIterations, minDataBytes: COMPUTE_DIGEST_BYTES });
     this.#serving = ctx.options.token === undefined || ctx.options.udpWithToken;
     this.#socket = createSocket(isIPv6(ctx.options.host) ? 'udp6' : 'udp4');
     this.#socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
@@ -103,37 +106,19 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
     if (!this.#serving) return this.#drop(ErrorCode.UNAUTHORIZED);
     if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN);
     const t0 = performance.now();
-    let result: ExecResult;
+    let result: ExecResult | undefined;
     let type: number;
     let id: number;
     try {
-      const frame = decodeDatagram(msg, { maxPayload: this.#maxPayload, expect: 'requests' });
+      const frame = decodeDatagram(msg, this.#datagramOptions);
       type = frame.type;
       id = frame.id;
-      switch (type) {
-        case MessageType.PING:
-          if (frame.payload.length !== 0) return this.#drop(ErrorCode.BAD_PAYLOAD);
-          result = ctx.executor.ping();
-          break;
-        case MessageType.ECHO:
-          result = ctx.executor.echo(frame.payload);
-          break;
-        case MessageType.COMPUTE: {
-          // ≥ 32 data bytes: the 32-byte digest reply is then never larger than the request.
-          const req = decodeCompute(frame.payload, id, {
-            maxIterations: ctx.options.maxIterations,
-            minDataBytes: COMPUTE_DIGEST_BYTES,
-          });
-          result = ctx.executor.compute(req.iterations, req.data);
-          break;
-        }
-        default:
-          return this.#drop(ErrorCode.UNSUPPORTED);
-      }
+      result = this.#stateless.run(type, id, frame.payload);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       return this.#drop(err.errorCode);
     }
+    if (result === undefined) return this.#drop(ErrorCode.UNSUPPORTED);
     if (result === null) return this.#drop(ErrorCode.BUSY);
     if (!(result instanceof Promise)) {
       this.#send(type, id, result, rinfo, t0);

@@ -1,0 +1,233 @@
+/**
+ * What one TCP connection's peer is to the server: who (auth with `--token`, the HELLO name), where
+ * (its rooms, as a {@link RoomMember} receiving CHAT pushes) and how it ends (replies still owed,
+ * BYE, drain). Stateless requests do not come here; their results do, through {@link Session.answer}.
+ *
+ * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
+ *   frames after BYE are not served ({@link Session.serving} turns false).
+ * - Slow consumer: a room member whose queued writes pass `WRITE_HIGH_WATER_MARK + maxPayload +`
+ *   {@link SLOW_CONSUMER_MARGIN} is closed, since CHAT pushes are not paced by its own requests.
+ */
+import { EMPTY_PAYLOAD, ErrorCode, MessageType, decodeHello, decodeRoom, decodeSay, encodeStats, type Frame } from '@sockbench/protocol';
+import type { RoomMember } from '../chat/rooms.js';
+import type { ProcessContext } from '../context.js';
+import type { ExecResult } from '../dispatch/executor.js';
+import { WRITE_HIGH_WATER_MARK, type ReplyWriter } from './reply-writer.js';
+import { tokenMatches } from './token.js';
+
+/**
+ * A connection whose queued writes pass this many bytes beyond the largest reply it may be owed
+ * (`WRITE_HIGH_WATER_MARK + maxPayload`) is a slow consumer: CHAT pushes, which it does not pace,
+ * would otherwise grow without bound, so it is closed (as Redis does with pub/sub output limits).
+ */
+export const SLOW_CONSUMER_MARGIN = 4 * 1024 * 1024;
+
+/** One connection's session: auth, name, rooms, replies owed, BYE. */
+export class Session implements RoomMember {
+  readonly #ctx: ProcessContext;
+  readonly #writer: ReplyWriter;
+  /** `from` of this connection's SAYs: the HELLO client name, else ip:port. */
+  #name: string;
+  #authed: boolean;
+  readonly #joined = new Set<string>();
+  /** Replies still owed (pool work, STATS). */
+  #pending = 0;
+  #bye = false;
+  #byeId = 0;
+  #byeAt = 0;
+  readonly #slowConsumerLimit: number;
+
+  /** @param peer the name used until a HELLO gives one, `ip:port` */
+  constructor(ctx: ProcessContext, writer: ReplyWriter, peer: string) {
+    this.#ctx = ctx;
+    this.#writer = writer;
+    this.#name = peer;
+    this.#authed = ctx.options.token === undefined;
+    this.#slowConsumerLimit = WRITE_HIGH_WATER_MARK + ctx.options.maxPayload + SLOW_CONSUMER_MARGIN;
+  }
+
+  /** The HELLO client name, else `ip:port`. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** True once the peer may send requests: no token is set, or its HELLO carried the right one. */
+  get authed(): boolean {
+    return this.#authed;
+  }
+
+  /** False once no more frames are served: after BYE, or once the writer has ended. */
+  get serving(): boolean {
+    return !this.#bye && !this.#writer.ended;
+  }
+
+  /** Replies still owed (pool work, STATS). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /**
+   * The first frame under `--token`: a HELLO with the right token is answered with the WELCOME
+   * payload; anything else gets UNAUTHORIZED and the connection ends.
+   */
+  authenticate(frame: Frame, t0: number): void {
+    if (frame.type !== MessageType.HELLO) {
+      this.fatal(ErrorCode.UNAUTHORIZED, frame.id, 'the first request must be HELLO with the token');
+      return;
+    }
+    let token: string | undefined;
+    let client: string | undefined;
+    try {
+      ({ token, client } = decodeHello(frame.payload, frame.id));
+    } catch {
+      // A HELLO we cannot read carries no token we can check: same answer as a wrong token.
+      token = undefined;
+    }
+    if (token === undefined || !tokenMatches(token, this.#ctx.options.token!)) {
+      this.fatal(ErrorCode.UNAUTHORIZED, frame.id, 'HELLO token missing or wrong');
+      return;
+    }
+    this.#authed = true;
+    if (client !== undefined && client.length > 0) this.#name = client;
+    this.#writer.reply(MessageType.HELLO, frame.id, this.#ctx.welcome, t0);
+  }
+
+  /**
+   * Serves a request that is not stateless: HELLO, JOIN, LEAVE, SAY, STATS, BYE; UNKNOWN_TYPE for
+   * any other type.
+   * @throws ProtocolError (BadPayloadError) for a payload its decoder refuses; the caller answers it
+   */
+  handle(type: number, id: number, payload: Buffer, t0: number): void {
+    const ctx = this.#ctx;
+    const writer = this.#writer;
+    switch (type) {
+      case MessageType.HELLO: {
+        const hello = decodeHello(payload, id);
+        if (hello.client !== undefined && hello.client.length > 0) this.#name = hello.client;
+        writer.reply(type, id, ctx.welcome, t0);
+        return;
+      }
+      case MessageType.JOIN: {
+        const room = decodeRoom(payload, id);
+        this.#joined.add(room);
+        ctx.rooms.join(room, this);
+        writer.reply(type, id, EMPTY_PAYLOAD, t0);
+        return;
+      }
+      case MessageType.LEAVE: {
+        const room = decodeRoom(payload, id);
+        if (!this.#joined.delete(room)) {
+          writer.error(ErrorCode.NOT_IN_ROOM, id, `not in room ${JSON.stringify(room)}`);
+          return;
+        }
+        ctx.rooms.leave(room, this);
+        writer.reply(type, id, EMPTY_PAYLOAD, t0);
+        return;
+      }
+      case MessageType.SAY: {
+        const say = decodeSay(payload, id);
+        if (!this.#joined.has(say.room)) {
+          writer.error(ErrorCode.NOT_IN_ROOM, id, `not in room ${JSON.stringify(say.room)}`);
+          return;
+        }
+        ctx.say(say.room, this.#name, say.text, this);
+        writer.reply(type, id, EMPTY_PAYLOAD, t0);
+        return;
+      }
+      case MessageType.STATS:
+        if (payload.length !== 0) writer.error(ErrorCode.BAD_PAYLOAD, id, `STATS payload must be empty, got ${payload.length} bytes`);
+        else this.answer(type, id, ctx.stats().then(encodeStats), t0, 0);
+        return;
+      case MessageType.BYE:
+        if (payload.length !== 0) {
+          writer.error(ErrorCode.BAD_PAYLOAD, id, `BYE payload must be empty, got ${payload.length} bytes`);
+          return;
+        }
+        this.#bye = true;
+        this.#byeId = id;
+        this.#byeAt = t0;
+        if (this.#pending === 0) this.#finishBye();
+        return;
+      default:
+        writer.error(ErrorCode.UNKNOWN_TYPE, id, `type 0x${type.toString(16).padStart(2, '0')} is not a request`);
+    }
+  }
+
+  /**
+   * Writes a reply now, or when the pool/STATS settles, owing it until then; null means the pool is
+   * full (BUSY). A failed promise is answered BUSY ("request failed on the server").
+   * @param cost request payload bytes the pending work holds (backpressure counts them)
+   */
+  answer(type: number, id: number, result: ExecResult, t0: number, cost: number): void {
+    const writer = this.#writer;
+    if (result === null) {
+      writer.error(ErrorCode.BUSY, id, 'thread pool queue is full');
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      writer.reply(type, id, result, t0);
+      return;
+    }
+    this.#pending++;
+    writer.holdWork(cost);
+    result.then(
+      (payload) => {
+        this.#pending--;
+        writer.reply(type, id, payload, t0);
+        writer.releaseWork(cost);
+        this.#afterPending();
+      },
+      (err: unknown) => {
+        this.#pending--;
+        this.#ctx.logger.error({ err: err instanceof Error ? err.message : String(err), type }, 'request failed');
+        // No wire code means "internal failure"; BUSY tells the client to retry later, which is true.
+        writer.error(ErrorCode.BUSY, id, 'request failed on the server');
+        writer.releaseWork(cost);
+        this.#afterPending();
+      },
+    );
+  }
+
+  /** Sends ERROR `code` and ends the connection (logged at debug with the peer's name). */
+  fatal(code: ErrorCode, id: number, message: string): void {
+    this.#ctx.logger.debug({ peer: this.#name, code, message }, 'closing connection on error');
+    this.#writer.error(code, id, message);
+    this.#writer.end();
+  }
+
+  /** Drain: ends the connection now when no reply is owed and no BYE waits; else the last reply ends it. */
+  drain(): void {
+    if (this.#pending === 0 && !this.#bye) this.#writer.end();
+  }
+
+  /** Pushes one CHAT frame (id 0); closes the connection when it is a slow consumer. */
+  pushChat(payload: Buffer): void {
+    const writer = this.#writer;
+    if (writer.ended) return;
+    const queued = writer.pendingWriteBytes;
+    if (queued > this.#slowConsumerLimit) {
+      this.#ctx.counters.slowConsumersClosed++;
+      this.#ctx.logger.warn({ peer: this.#name, queuedBytes: queued }, 'closing slow consumer');
+      writer.abort();
+      return;
+    }
+    writer.push(MessageType.CHAT, payload);
+  }
+
+  /** Leaves every room joined (the socket closed). */
+  leaveAll(): void {
+    for (const room of this.#joined) this.#ctx.rooms.leave(room, this);
+    this.#joined.clear();
+  }
+
+  #afterPending(): void {
+    if (this.#pending !== 0 || this.#writer.ended) return;
+    if (this.#bye) this.#finishBye();
+    else if (this.#ctx.draining) this.#writer.end();
+  }
+
+  #finishBye(): void {
+    this.#writer.reply(MessageType.BYE, this.#byeId, EMPTY_PAYLOAD, this.#byeAt);
+    this.#writer.end();
+  }
+}
