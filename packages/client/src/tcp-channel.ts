@@ -1,11 +1,11 @@
 /**
  * A TCP {@link FrameChannel}: one `net.Socket`, one {@link FrameDecoder}, writes batched per tick.
  *
- * Write batching: `send()` queues the frame in a {@link FrameBatch}; the batch is encoded into one
- * buffer and written once: right after the received chunk is decoded for sends made from `onFrame`
- * (a closed loop answering replies with requests), else on `process.nextTick` after the first send of
- * a tick. One buffer, one stream write and one syscall (usually one TCP segment for small frames) per
- * chunk or tick instead of one of each per frame.
+ * Write batching: `send()` queues the frame in a {@link FlushingBatch} (the server's rule too); the
+ * batch is encoded into one buffer and written once: right after the received chunk is decoded for
+ * sends made from `onFrame` (a closed loop answering replies with requests), else on
+ * `process.nextTick` after the first send of a tick. One buffer, one stream write and one syscall
+ * (usually one TCP segment for small frames) per chunk or tick instead of one of each per frame.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +14,7 @@ import {
   DEFAULT_MAX_PAYLOAD,
   EMPTY_PAYLOAD,
   Flags,
-  FrameBatch,
+  FlushingBatch,
   FrameDecoder,
   MessageType,
   ProtocolError,
@@ -35,6 +35,8 @@ const READ_BUFFER_SIZE = 64 * 1024;
 /** How long `close()` waits for the server to close its side after our FIN before destroying, ms. */
 const CLOSE_GRACE_MS = 2000;
 
+const nextTick = (fn: () => void): void => process.nextTick(fn);
+
 class TcpChannel implements FrameChannel {
   readonly transport = 'tcp' as const;
   welcome!: Welcome;
@@ -43,10 +45,6 @@ class TcpChannel implements FrameChannel {
   readonly #handlers: ChannelHandlers;
   /** While opening, frames go to the opener instead of `handlers.onFrame`. */
   #route: ((frame: Frame, at: number) => void) | null = null;
-  readonly #batch = new FrameBatch();
-  #flushScheduled = false;
-  /** True while a chunk is being decoded: sends from onFrame are flushed when it is done. */
-  #decoding = false;
   #closed = false;
   #error: Error | undefined;
   #drain: (() => void) | null = null;
@@ -58,10 +56,15 @@ class TcpChannel implements FrameChannel {
   };
   /** True after `send()` returned false, until the caller has been told to go on. */
   #owesDrain = false;
-  readonly #flushTick = (): void => {
-    this.#flushScheduled = false;
-    this.#flush();
+  /** Writes one flush's frames as one buffer. */
+  readonly #write = (out: Buffer | null): void => {
+    const socket = this.#socket;
+    if (out === null || socket.destroyed || socket.writableEnded) return;
+    // A write the kernel takes whole returns true and is followed by no 'drain': then the caller,
+    // told "false" by send(), hears it here.
+    if (socket.write(out) && this.#owesDrain) this.#emitDrain();
   };
+  readonly #batch = new FlushingBatch(this.#write, nextTick);
   readonly #emitDrain = (): void => {
     this.#owesDrain = false;
     this.#drain?.();
@@ -89,28 +92,16 @@ class TcpChannel implements FrameChannel {
   /** Decodes one received chunk. */
   readonly receive = (chunk: Buffer): void => {
     this.#rxAt = performance.now();
-    this.#decoding = true;
+    this.#batch.beginChunk();
     try {
       this.#decoder.push(chunk, this.#onDecoded);
     } catch (err) {
       // A malformed frame from the server (bad version, too large, reserved flags): the stream can
       // no longer be trusted, so the connection ends with that error.
       this.#socket.destroy(err as Error);
-    } finally {
-      this.#decoding = false;
     }
-    this.#flush();
+    this.#batch.endChunk();
   };
-
-  /** Writes the queued frames as one buffer. */
-  #flush(): void {
-    const out = this.#batch.encode();
-    const socket = this.#socket;
-    if (out === null || socket.destroyed || socket.writableEnded) return;
-    // A write the kernel takes whole returns true and is followed by no 'drain': then the caller,
-    // told "false" by send(), hears it here.
-    if (socket.write(out) && this.#owesDrain) this.#emitDrain();
-  }
 
   get pendingBytes(): number {
     return this.#socket.writableLength + this.#batch.byteLength;
@@ -127,10 +118,6 @@ class TcpChannel implements FrameChannel {
     if (this.#closed || socket.destroyed || socket.writableEnded) {
       this.#batch.clear(); // nothing will carry them
       return false;
-    }
-    if (!this.#decoding && !this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flushTick);
     }
     if (socket.writableLength + this.#batch.byteLength < socket.writableHighWaterMark) return true;
     this.#owesDrain = true;
@@ -152,7 +139,7 @@ class TcpChannel implements FrameChannel {
 
   close(): Promise<void> {
     if (!this.#closed && !this.#socket.destroyed) {
-      this.#flush();
+      this.#batch.flush();
       this.#socket.end();
       const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
       timer.unref();
