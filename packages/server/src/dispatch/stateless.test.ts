@@ -20,15 +20,9 @@ class RecordingExecutor implements Executor {
   }
 }
 
-function badPayload(fn: () => unknown): BadPayloadError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BadPayloadError) return err;
-    throw err;
-  }
-  throw new Error('no BadPayloadError thrown');
-}
+/** Matches a thrown BadPayloadError with these fields (vitest compares them with toThrow). */
+const badPayload = (fields: Partial<Pick<BadPayloadError, 'errorCode' | 'id' | 'message'>>): unknown =>
+  expect.objectContaining({ name: 'BadPayloadError', errorCode: ErrorCode.BAD_PAYLOAD, ...fields });
 
 describe('StatelessDispatcher', () => {
   const tcpLimits = { maxIterations: 10 };
@@ -54,8 +48,9 @@ describe('StatelessDispatcher', () => {
 
   it('refuses a PING with a payload as BAD_PAYLOAD, carrying the request id', () => {
     const ex = new RecordingExecutor();
-    const err = badPayload(() => new StatelessDispatcher(ex, tcpLimits).run(MessageType.PING, 9, Buffer.from('x')));
-    expect([err.errorCode, err.id, err.message]).toEqual([ErrorCode.BAD_PAYLOAD, 9, 'PING payload must be empty, got 1 bytes']);
+    const run = (): unknown => new StatelessDispatcher(ex, tcpLimits).run(MessageType.PING, 9, Buffer.from('x'));
+    expect(run).toThrow(BadPayloadError);
+    expect(run).toThrow(badPayload({ id: 9, message: 'PING payload must be empty, got 1 bytes' }));
     expect(ex.calls).toEqual([]);
   });
 
@@ -63,10 +58,10 @@ describe('StatelessDispatcher', () => {
     const ex = new RecordingExecutor();
     const tcp = new StatelessDispatcher(ex, tcpLimits);
     const udp = new StatelessDispatcher(ex, { maxIterations: 10, minDataBytes: 32 });
-    expect(badPayload(() => tcp.run(MessageType.COMPUTE, 1, encodeCompute(11, Buffer.alloc(32)))).message).toMatch(/1\.\.10, got 11/);
+    expect(() => tcp.run(MessageType.COMPUTE, 1, encodeCompute(11, Buffer.alloc(32)))).toThrow(badPayload({ id: 1, message: 'COMPUTE iterations must be in 1..10, got 11' }));
     // 31 data bytes: fine over TCP, refused over UDP (the digest reply would be larger than the request).
     expect(tcp.run(MessageType.COMPUTE, 2, encodeCompute(1, Buffer.alloc(31)))).toBeNull();
-    expect(badPayload(() => udp.run(MessageType.COMPUTE, 3, encodeCompute(1, Buffer.alloc(31)))).id).toBe(3);
+    expect(() => udp.run(MessageType.COMPUTE, 3, encodeCompute(1, Buffer.alloc(31)))).toThrow(badPayload({ id: 3 }));
     expect(udp.run(MessageType.COMPUTE, 4, encodeCompute(1, Buffer.alloc(32)))).toBeNull();
     expect(ex.calls).toHaveLength(2);
   });
