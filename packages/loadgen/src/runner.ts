@@ -57,16 +57,11 @@ function revive(f: ThreadFailure, plan: LoadPlan): LoadgenError {
   return new GeneratorError(`generator thread failed: ${f.name}: ${f.message}`);
 }
 
-/** Adds the threads' parts of one interval. */
-export function mergeThreadIntervals(index: number, parts: readonly ThreadInterval[]): IntervalReport {
-  return addIntervalParts(index, parts);
-}
-
 /** Builds the run's report from the threads' intervals and final records. */
 export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: readonly ThreadInterval[], finals: readonly ThreadFinal[], interrupted = false): RunReport {
   const byIndex = new Map<number, ThreadInterval[]>();
   for (const iv of intervals) byIndex.set(iv.index, [...(byIndex.get(iv.index) ?? []), iv]);
-  const merged = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, parts]) => mergeThreadIntervals(i, parts));
+  const merged = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, parts]) => addIntervalParts(i, parts));
   const counters = sumCounters(merged.map((iv) => iv.counters));
   const latency = encodeHistogram(mergeEncoded(intervals.map((iv) => iv.histogram)));
   const uncorrectedParts = finals.map((f) => f.uncorrected).filter((x): x is string => x !== null);
@@ -134,7 +129,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
         const expected = all ? parts.length : n - [...lastIndex.values()].filter((last) => last < emitted).length;
         if (parts.length === 0 || parts.length < expected) return;
         pending.delete(emitted);
-        hooks.onInterval?.(mergeThreadIntervals(emitted, parts));
+        hooks.onInterval?.(addIntervalParts(emitted, parts));
         emitted++;
       }
     };

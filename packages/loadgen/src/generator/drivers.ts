@@ -25,6 +25,7 @@ import {
 } from '@sockbench/protocol';
 import { TargetUnreachable, UsageError } from '../errors.js';
 import type { LoadPlan } from '../options.js';
+import { nextId } from './inflight-ring.js';
 
 /** What a driver reports to the load loop. */
 export interface ReplySink {
@@ -175,7 +176,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
         while (partial >= size) {
           partial -= size;
           const id = nextReplyId;
-          nextReplyId = id === 0xffff_ffff ? 1 : id + 1;
+          nextReplyId = nextId(id);
           sink.reply(id, at, size, null);
         }
       });

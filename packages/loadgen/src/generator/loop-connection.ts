@@ -1,0 +1,55 @@
+/**
+ * One connection as the load loop holds it: its driver, its in-flight ring, and where it stands in
+ * its schedule. It is the driver's {@link ReplySink} and hands every event to the loop unchanged.
+ */
+import type { Driver, ReplySink } from './drivers.js';
+import { InflightRing } from './inflight-ring.js';
+
+/** What a connection reports to its loop (the loop's handlers, called once per event). */
+export interface ConnectionEvents {
+  onReply(c: LoopConnection, id: number, atMs: number, bytes: number, error: string | null): void;
+  onClosed(c: LoopConnection, code: string): void;
+  onDrained(c: LoopConnection): void;
+}
+
+/** One connection (or UDP socket) of a load loop. */
+export class LoopConnection implements ReplySink {
+  driver: Driver | null = null;
+  readonly ring: InflightRing;
+  /** Global index of this connection in the plan (0..connections−1): its place in the open-loop schedule. */
+  readonly index: number;
+  /** Highest id answered so far (datagram reorder detection). */
+  highest = 0;
+  /** Measured requests left to send (requests mode), else Infinity. */
+  quota: number;
+  /** Open loop: next scheduled send time, ms. */
+  due = 0;
+  /** The driver said "backpressure": no sends until it drains. */
+  blocked = false;
+  /** Closed: never sends again. */
+  dead = false;
+  /** Open loop: past the end of its schedule (or its quota). */
+  finished = false;
+  readonly #events: ConnectionEvents;
+
+  /** @param capacity ring slots (a power of two) @param quota measured requests it may send (Infinity: unbounded) */
+  constructor(events: ConnectionEvents, index: number, capacity: number, quota: number) {
+    this.#events = events;
+    this.index = index;
+    this.ring = new InflightRing(capacity);
+    this.quota = quota;
+  }
+
+  reply(id: number, atMs: number, bytes: number, error: string | null): void {
+    this.#events.onReply(this, id, atMs, bytes, error);
+  }
+
+  closed(code: string): void {
+    this.#events.onClosed(this, code);
+  }
+
+  drained(): void {
+    this.blocked = false;
+    this.#events.onDrained(this);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Open loop (`--rate R` over C connections): connection i of C sends at start + (i/C + k)·C/R ms, so
+ * the C schedules interleave evenly and never fire together. A request that cannot leave on time
+ * leaves as soon as it can, still carrying its scheduled time: latency counts from the schedule
+ * (coordinated omission corrected, as wrk2 does) and the lateness is recorded as send slip. Over TCP
+ * a connection keeps one request in flight (wrk2's model: a request that cannot leave waits, and the
+ * wait counts against its latency); over UDP requests leave on schedule whatever is in flight, since
+ * a lost datagram must not hold back the next.
+ */
+import type { LoadPlan } from '../options.js';
+import type { LoopConnection } from './loop-connection.js';
+import { Phase, isDatagram, type Schedule, type ScheduleHost } from './schedule.js';
+
+/** Open-loop pacer: sends what is due on every connection, then sleeps until the next due time. */
+export class OpenLoop implements Schedule {
+  readonly #host: ScheduleHost;
+  readonly #connections: number;
+  /** Per-connection schedule interval, ms. */
+  readonly #period: number;
+  readonly #maxInflight: number;
+  #tickPending = false;
+
+  /** @param plan an open-loop plan (`rate` set) */
+  constructor(host: ScheduleHost, plan: LoadPlan) {
+    this.#host = host;
+    this.#connections = plan.connections;
+    this.#period = (1000 * plan.connections) / plan.rate!;
+    this.#maxInflight = isDatagram(plan) ? Number.POSITIVE_INFINITY : 1;
+  }
+
+  /** Per-connection schedule interval, ms (C/R s). */
+  get periodMs(): number {
+    return this.#period;
+  }
+
+  start(startMs: number): void {
+    // Connection i of C fires at i/C of the period: the C schedules interleave, never in step.
+    for (const c of this.#host.conns) c.due = startMs + (this.#period * c.index) / this.#connections;
+  }
+
+  begin(): void {
+    this.#tick();
+  }
+
+  beginMeasure(): void {
+    // The schedule runs on through the warm-up's end: due times decide what is measured.
+  }
+
+  replied(c: LoopConnection, atMs: number): void {
+    if (c.due > atMs) return;
+    const clock = this.#host.clock;
+    this.#pump(c, clock());
+    if (c.due <= clock()) this.#wake(clock());
+  }
+
+  drained(): void {
+    this.#wake(this.#host.clock());
+  }
+
+  freed(_c: LoopConnection, now: number): void {
+    this.#wake(now);
+  }
+
+  /** Sends everything due on every connection, then sleeps until the next due time (allocated once). */
+  readonly #tick = (): void => {
+    this.#tickPending = false;
+    const host = this.#host;
+    host.timers.ranSoon();
+    const p = host.phase;
+    if (p !== Phase.Warmup && p !== Phase.Measure) return;
+    const now = host.clock();
+    let next = Number.POSITIVE_INFINITY;
+    let waiting = false;
+    let active = false;
+    for (const c of host.conns) {
+      this.#pump(c, now);
+      if (c.finished || c.dead) continue;
+      active = true;
+      if (c.due <= now) waiting = true; // blocked by backpressure or in-flight limit: a reply or drain re-pumps it
+      else if (c.due < next) next = c.due;
+    }
+    if (!active) {
+      host.endSending();
+      return;
+    }
+    if (next === Number.POSITIVE_INFINITY) {
+      if (waiting) this.#wake(now + 1);
+      return;
+    }
+    this.#wake(next);
+  };
+
+  #wake(when: number): void {
+    if (this.#tickPending) return;
+    this.#tickPending = true;
+    const timers = this.#host.timers;
+    const delay = when - this.#host.clock();
+    // setTimeout cannot wait less than 1 ms; a sooner send goes on the next turn of the loop.
+    if (delay < 1) timers.soon(this.#tick);
+    else timers.after(Math.floor(delay), this.#tick);
+  }
+
+  /** Sends the requests of `c` that are due by `now`, as far as the in-flight limit allows. */
+  #pump(c: LoopConnection, now: number): void {
+    const host = this.#host;
+    while (!c.dead && !c.blocked && !c.finished && c.due <= now && c.ring.inflight < this.#maxInflight) {
+      const due = c.due;
+      if (due >= host.measureEnd) {
+        c.finished = true;
+        return;
+      }
+      const measured = due >= host.measureStart;
+      if (measured && c.quota <= 0) {
+        c.finished = true;
+        return;
+      }
+      if (!host.send(c, due, now, measured)) return;
+      c.due = due + this.#period;
+    }
+  }
+}

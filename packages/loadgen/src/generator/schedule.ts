@@ -1,0 +1,68 @@
+/**
+ * When requests leave: the pacer of a load loop, chosen once per thread from the plan (wrk2 keeps the
+ * same split: `usec_to_next_send` decides when, `response_complete` records). Closed loop
+ * (closed-loop.ts) keeps `pipeline` requests in flight per connection; open loop (open-loop.ts) sends
+ * on a fixed schedule and counts latency from it. The loop calls the schedule on its events; the
+ * schedule sends through its {@link ScheduleHost}. Neither allocates per request.
+ */
+import type { LoadPlan } from '../options.js';
+import type { LoopConnection } from './loop-connection.js';
+import type { TimerSet } from './timer-set.js';
+
+/** Phases of a load loop, in order: nothing sent yet, warm-up (not recorded), measured, drain (no new sends), done. */
+export const Phase = { Idle: 0, Warmup: 1, Measure: 2, Drain: 3, Done: 4 } as const;
+/** One of {@link Phase}. */
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** What a schedule reads from and does through its loop. Times in ms on the loop's clock. */
+export interface ScheduleHost {
+  readonly conns: readonly LoopConnection[];
+  readonly clock: () => number;
+  readonly timers: TimerSet;
+  readonly phase: Phase;
+  /** Start of the measured window. */
+  readonly measureStart: number;
+  /** End of the measured window (Infinity in requests mode). */
+  readonly measureEnd: number;
+  /**
+   * Sends the next request of `c`, scheduled at `schedAt`, sent at `now`, recorded when `measured`.
+   * False when its ring is full (it waits for a reply or a timeout).
+   */
+  send(c: LoopConnection, schedAt: number, now: number, measured: boolean): boolean;
+  /** A connection's quota may be spent: ends sending when every live connection's is. */
+  quotaSpent(): void;
+  /** Nothing is left to send: start the drain. */
+  endSending(): void;
+}
+
+/** A pacer: the loop's events, as they concern when the next request leaves. */
+export interface Schedule {
+  /** Load starts at `startMs`: set each connection's first send time. */
+  start(startMs: number): void;
+  /** Sending begins (warm-up, or measuring when there is none). */
+  begin(): void;
+  /** The measured window begins. */
+  beginMeasure(): void;
+  /** A reply to `c` arrived at `atMs` and freed a slot. */
+  replied(c: LoopConnection, atMs: number): void;
+  /** `c` can write again after backpressure. */
+  drained(c: LoopConnection): void;
+  /** The timeout sweep at `now` freed slots of `c`. */
+  freed(c: LoopConnection, now: number): void;
+}
+
+/**
+ * Ring slots one connection needs: at least twice what may be in flight: 2 × pipeline in closed
+ * loop; in open loop, what its rate sends in two timeouts (a datagram's requests leave whatever is in
+ * flight, and the sweep frees them only after the timeout).
+ */
+export function ringSlots(plan: LoadPlan): number {
+  if (plan.rate === null) return Math.max(16, 2 * (plan.pipeline ?? 1));
+  const perConnRate = plan.rate / plan.connections;
+  return Math.max(16, Math.ceil((2 * perConnRate * plan.timeoutMs) / 1000) + 2);
+}
+
+/** Whether a plan's transport is datagrams (udp, raw-udp). */
+export function isDatagram(plan: LoadPlan): boolean {
+  return plan.transport === 'udp' || plan.transport === 'raw-udp';
+}

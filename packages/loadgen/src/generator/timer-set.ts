@@ -1,0 +1,57 @@
+/**
+ * The timers of one load loop, kept so that closing the loop cancels every one of them. Due times
+ * are ms on the loop's clock (which may be a test's frozen clock); Node's timers wait real time.
+ */
+
+/** Pending timeouts that can be cleared together. */
+export class TimerSet {
+  readonly #clock: () => number;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #immediate: NodeJS.Immediate | null = null;
+
+  /** @param clock the loop's monotonic clock, ms */
+  constructor(clock: () => number) {
+    this.#clock = clock;
+  }
+
+  /** Calls `fn` at `whenMs` on the clock (now if that has passed; whole ms, rounded up). */
+  at(whenMs: number, fn: () => void): void {
+    this.after(Math.max(0, Math.ceil(whenMs - this.#clock())), fn);
+  }
+
+  /** Calls `fn` after `delayMs` (setTimeout semantics: at least 1 ms). */
+  after(delayMs: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, delayMs);
+    this.#timers.add(t);
+  }
+
+  /**
+   * Calls `fn` on the next turn of the event loop (setImmediate): for what is due within the next
+   * millisecond, which setTimeout cannot wait for. At most one is pending; `fn` must be allocated
+   * once by the caller (no closure per call).
+   */
+  soon(fn: () => void): void {
+    this.#immediate = setImmediate(fn);
+  }
+
+  /** The pending {@link soon} ran (its callback calls this first). */
+  ranSoon(): void {
+    this.#immediate = null;
+  }
+
+  /** Cancels everything pending. */
+  clear(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.#immediate !== null) clearImmediate(this.#immediate);
+    this.#immediate = null;
+  }
+
+  /** Timeouts pending (for tests). */
+  get size(): number {
+    return this.#timers.size;
+  }
+}
