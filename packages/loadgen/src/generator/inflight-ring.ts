@@ -103,8 +103,8 @@ export class InflightRing {
   /**
    * A reply to `id` arrived. Returns the slot's state before it: WARM or LIVE (now DONE, one fewer in
    * flight: read its times with {@link schedOf}/{@link sentAtOf} before the next push), DONE (a
-   * duplicate), LOST (late, after a timeout), FREE (never sent), or {@link STALE} when the slot has
-   * moved on to another id (late by a whole ring).
+   * duplicate), LOST (late, after a timeout), or {@link STALE} when the slot holds another id (late
+   * by a whole ring, or an id never sent).
    */
   settle(id: number): SlotState | typeof STALE {
     const slot = id & this.mask;

@@ -1,0 +1,160 @@
+/**
+ * The two pacers against a scripted host: a frozen clock moved by fake timers, sends recorded with
+ * their scheduled and actual times, nothing on the wire.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resolveRunOptions, type LoadPlan, type RunArgs } from '../options.js';
+import { ClosedLoop } from './closed-loop.js';
+import { LoopConnection, type ConnectionEvents } from './loop-connection.js';
+import { OpenLoop } from './open-loop.js';
+import { Phase, isDatagram, ringSlots, type ScheduleHost } from './schedule.js';
+import { TimerSet } from './timer-set.js';
+
+interface Sent {
+  conn: number;
+  id: number;
+  sched: number;
+  at: number;
+  measured: boolean;
+}
+
+const events: ConnectionEvents = { onReply: () => undefined, onClosed: () => undefined, onDrained: () => undefined };
+
+function planOf(args: RunArgs): LoadPlan {
+  return resolveRunOptions({ port: 7878, threads: 1, warmup: '0', ...args }).plan;
+}
+
+/** A host owning connections `[a, b)` of the plan, sending into `sent`. */
+function hostOf(plan: LoadPlan, [a, b]: [number, number] = [0, plan.connections], quota = Number.POSITIVE_INFINITY) {
+  const clock = (): number => Date.now();
+  const sent: Sent[] = [];
+  const conns: LoopConnection[] = [];
+  for (let i = a; i < b; i++) conns.push(new LoopConnection(events, i, 64, quota));
+  const host = {
+    conns,
+    clock,
+    timers: new TimerSet(clock),
+    phase: Phase.Measure as Phase,
+    measureStart: 0,
+    measureEnd: Number.POSITIVE_INFINITY,
+    send(c: LoopConnection, sched: number, at: number, measured: boolean): boolean {
+      const id = c.ring.push(sched, at, measured);
+      if (id === 0) return false;
+      if (measured) c.quota--;
+      sent.push({ conn: c.index, id, sched, at, measured });
+      return true;
+    },
+    quotaSpent: vi.fn(),
+    endSending: vi.fn(),
+  } satisfies ScheduleHost;
+  return { host, sent, conns };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ringSlots', () => {
+  it('twice the pipeline in closed loop; two timeouts of a connection’s rate in open loop; at least 16', () => {
+    expect(ringSlots(planOf({ connections: 2, pipeline: 20 }))).toBe(40);
+    expect(ringSlots(planOf({ connections: 2, pipeline: 1 }))).toBe(16);
+    // 10,000 req/s over 10 sockets: 1,000 req/s each; 2 × 1 s of timeout = 2,000, plus 2.
+    expect(ringSlots(planOf({ connections: 10, rate: 10_000, transport: 'udp', timeout: 1000 }))).toBe(2002);
+    expect([isDatagram(planOf({ transport: 'udp' })), isDatagram(planOf({ transport: 'raw-udp', size: 16 })), isDatagram(planOf({}))]).toEqual([true, true, false]);
+  });
+});
+
+describe('ClosedLoop', () => {
+  it('tops every connection up to the pipeline at one clock reading; the send time is the scheduled time', () => {
+    const { host, sent, conns } = hostOf(planOf({ connections: 2, pipeline: 3 }));
+    vi.setSystemTime(7);
+    host.phase = Phase.Warmup;
+    const s = new ClosedLoop(host, 3);
+    s.begin();
+    expect(sent).toHaveLength(6);
+    expect(sent.every((x) => x.sched === 7 && x.at === 7 && !x.measured)).toBe(true);
+    expect(conns.map((c) => c.ring.inflight)).toEqual([3, 3]);
+    // One reply frees one slot: exactly one request leaves, measured now.
+    host.phase = Phase.Measure;
+    vi.setSystemTime(9);
+    conns[0]!.ring.settle(1);
+    s.replied(conns[0]!);
+    expect(sent.slice(6)).toEqual([{ conn: 0, id: 4, sched: 9, at: 9, measured: true }]);
+  });
+
+  it('sends nothing when blocked, dead, draining, or out of quota (and says the quota is spent)', () => {
+    const { host, sent, conns } = hostOf(planOf({ connections: 3, pipeline: 2 }), [0, 3], 1);
+    conns[0]!.blocked = true;
+    conns[1]!.dead = true;
+    const s = new ClosedLoop(host, 2);
+    s.beginMeasure();
+    expect(sent.map((x) => x.conn)).toEqual([2]); // one request: its quota
+    expect(host.quotaSpent).toHaveBeenCalledTimes(1);
+    host.phase = Phase.Drain;
+    conns[0]!.blocked = false;
+    s.drained(conns[0]!);
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe('OpenLoop', () => {
+  it('connection i of C starts at i/C of the period, in every thread: thread 1 owning connections 2, 3 of 4', () => {
+    const plan = planOf({ connections: 4, rate: 200 }); // each connection every 20 ms
+    const { host, conns } = hostOf(plan, [2, 4]);
+    const s = new OpenLoop(host, plan);
+    expect(s.periodMs).toBe(20);
+    s.start(1000);
+    expect(conns.map((c) => c.due)).toEqual([1010, 1015]);
+  });
+
+  it('sends each request at its scheduled time, the connections interleaved evenly', async () => {
+    const plan = planOf({ connections: 4, rate: 200, transport: 'udp' });
+    const { host, sent } = hostOf(plan);
+    const s = new OpenLoop(host, plan);
+    s.start(0);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(39);
+    expect(sent.map((x) => [x.conn, x.sched, x.at])).toEqual([
+      [0, 0, 0], [1, 5, 5], [2, 10, 10], [3, 15, 15],
+      [0, 20, 20], [1, 25, 25], [2, 30, 30], [3, 35, 35],
+    ]);
+  });
+
+  it('over TCP one request in flight: those due meanwhile leave late, at the reply, each with its own scheduled time', async () => {
+    const plan = planOf({ connections: 1, rate: 100 }); // every 10 ms
+    const { host, sent, conns } = hostOf(plan);
+    const c = conns[0]!;
+    const s = new OpenLoop(host, plan);
+    s.start(0);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(35); // request 1 (due 0) unanswered: 10, 20, 30 are due
+    expect(sent.map((x) => x.id)).toEqual([1]);
+    c.ring.settle(1);
+    s.replied(c, Date.now());
+    expect(sent.map((x) => [x.id, x.sched, x.at])).toEqual([[1, 0, 0], [2, 10, 35]]);
+    c.ring.settle(2);
+    s.replied(c, Date.now());
+    expect(sent.at(-1)).toEqual({ conn: 0, id: 3, sched: 20, at: 35, measured: true });
+  });
+
+  it('due times decide what is measured; the schedule ends at measureEnd and then says so once', async () => {
+    const plan = planOf({ connections: 2, rate: 200, transport: 'udp' }); // each every 10 ms, the second at +5
+    const { host, sent } = hostOf(plan);
+    host.phase = Phase.Warmup;
+    host.measureStart = 10;
+    host.measureEnd = 30;
+    const s = new OpenLoop(host, plan);
+    s.start(0);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(10);
+    host.phase = Phase.Measure;
+    await vi.advanceTimersByTimeAsync(40);
+    expect(sent.map((x) => [x.sched, x.measured])).toEqual([
+      [0, false], [5, false], [10, true], [15, true], [20, true], [25, true],
+    ]);
+    expect(host.endSending).toHaveBeenCalledTimes(1);
+  });
+});
