@@ -1,10 +1,11 @@
 /**
- * The load loop's recording, exactly: a frozen clock and a scripted driver that answers request `id`
- * after a latency chosen per id, so every value the histograms must hold is known in advance. No
- * sockets here on purpose: this checks the arithmetic (latency = reply time − scheduled time, whole
- * µs, equal values in a row merged into one histogram call), which real runs cannot pin down.
+ * The load loop's recording, exactly: a frozen (or fake-timer) clock and a scripted driver that
+ * answers request `id` after a latency chosen per id, so every value the histograms must hold is known
+ * in advance. No sockets here on purpose: this checks the arithmetic (latency = reply time − scheduled
+ * time, whole µs, equal values in a row merged into one histogram call; in open loop the schedule,
+ * the slip and the uncorrected service time), which real runs cannot pin down.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Driver, DriverFactory } from '../src/generator/drivers.js';
 import { LoadLoop, type ThreadFinal, type ThreadInterval } from '../src/generator/load-loop.js';
 import { createHistogram, encodeHistogram, mergeEncoded } from '../src/histogram.js';
@@ -16,7 +17,7 @@ function latencyUs(conn: number, id: number): number {
 }
 
 describe('LoadLoop recording', () => {
-  it('records every measured reply once, at exactly reply time − scheduled time', async () => {
+  it('closed loop: records every measured reply once, at exactly reply time − send time (= its scheduled time)', async () => {
     const connections = 3;
     const requests = 600;
     const plan = resolveRunOptions({ port: 7878, connections, threads: 1, requests, warmup: '0', pipeline: 4 }).plan;
@@ -58,5 +59,72 @@ describe('LoadLoop recording', () => {
     expect(completed).toBe(requests);
     expect(final.connectionsLost).toBe(0);
     h.destroy();
+  });
+});
+
+describe('LoadLoop open loop', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('schedules connection i of C at i/C of the period and records from the scheduled time, also for sends late after a stall', async () => {
+    // Timers and the clock are fake: time moves only when the test advances it, in whole ms.
+    vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    const clock = (): number => Date.now();
+    // 200 req/s over 4 TCP connections for 100 ms: each connection every 20 ms, connection i at +5·i ms.
+    const plan = resolveRunOptions({ port: 7878, connections: 4, threads: 1, rate: 200, duration: '100ms', warmup: '0' }).plan;
+    // Every reply takes 1 ms, except connection 0's request 2 (scheduled at 20), which the server holds
+    // for 50 ms: requests 3 and 4 (due 40, 60) cannot leave while it is in flight (TCP: one at a time).
+    const latencyMs = (conn: number, id: number): number => (conn === 0 && id === 2 ? 50 : 1);
+    const sent: Array<[conn: number, id: number, atMs: number]> = [];
+    let nextConn = 0;
+    const open: DriverFactory = async (sink) => {
+      const conn = nextConn++;
+      return {
+        requestBytes: 76,
+        send(id) {
+          sent.push([conn, id, clock()]);
+          setTimeout(() => sink.reply(id, clock(), 76, null), latencyMs(conn, id));
+          return true;
+        },
+        close: async () => undefined,
+      };
+    };
+    const loop = new LoadLoop({ plan, thread: 0, connections: [0, 4], open, clock });
+    await loop.open();
+    const intervals: ThreadInterval[] = [];
+    let final: ThreadFinal | null = null;
+    loop.start(0, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(final).not.toBeNull();
+    await loop.close();
+
+    const byConn = (c: number): number[] => sent.filter(([conn]) => conn === c).map(([, , at]) => at);
+    expect(byConn(1)).toEqual([5, 25, 45, 65, 85]);
+    expect(byConn(2)).toEqual([10, 30, 50, 70, 90]);
+    expect(byConn(3)).toEqual([15, 35, 55, 75, 95]);
+    // Scheduled 0, 20, 40, 60, 80; requests 3 and 4 leave late, when the replies before them arrive.
+    expect(byConn(0)).toEqual([0, 20, 70, 71, 80]);
+
+    const histogramOf = (ms: number[]): string => {
+      const h = createHistogram();
+      for (const v of ms) h.recordValue(v * 1000);
+      const text = encodeHistogram(h);
+      h.destroy();
+      return text;
+    };
+    const ones = (n: number): number[] => Array.from({ length: n }, () => 1);
+    // Corrected: reply − scheduled time: 71 − 40 = 31 ms and 72 − 60 = 12 ms for the late two. A loop
+    // that recorded from the send time would hold 1 ms for them, as the uncorrected histogram does.
+    const latency = mergeEncoded(intervals.map((iv) => iv.histogram));
+    expect(encodeHistogram(latency)).toBe(histogramOf([1, 50, 31, 12, 1, ...ones(15)]));
+    latency.destroy();
+    const f = final as unknown as ThreadFinal;
+    expect(f.uncorrected).toBe(histogramOf([1, 50, 1, 1, 1, ...ones(15)]));
+    // Slip: how late each request left its schedule (0 for all but those two).
+    expect(f.slip).toBe(histogramOf([30, 11, ...Array.from({ length: 18 }, () => 0)]));
+    const counters = intervals.reduce((n, iv) => n + iv.counters.completed, 0);
+    expect(counters).toBe(20);
+    expect([f.sendEndMs, f.drainEndMs]).toEqual([100, 100]);
   });
 });
