@@ -183,8 +183,11 @@ describe('run, compare, merge, report', () => {
     expect(stderr).toContain('sockbench-loadgen: interrupted: stopping, draining, writing reports');
     const run = parseReport(await readFile(out, 'utf8'), out).runs[0]!;
     expect(run.interrupted).toBe(true);
-    expect(run.durationMs).toBeGreaterThanOrEqual(1000);
-    expect(run.durationMs).toBeLessThan(10_000);
+    // Ended by the signal, not the plan: the report covers what was sent, at least the interval that
+    // was printed before the signal and less than the planned 20 s.
+    expect(run.intervals.length).toBeGreaterThanOrEqual(2);
+    expect(run.durationMs).toBeGreaterThanOrEqual(run.intervals[0]!.endMs);
+    expect(run.durationMs).toBeLessThan(run.plan.durationMs!);
     expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
     expect(run.counters.completed).toBeGreaterThan(0);
   });

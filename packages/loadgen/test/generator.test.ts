@@ -1,7 +1,8 @@
 /**
  * Measurement tests: real generator threads (dist/generator/worker.js) against real sockets on
  * 127.0.0.1: the sockbench server in-process, and small odd servers (test/fixtures/servers.ts).
- * Runs are short (≤ 2 s) with few connections. Speed is never asserted; counts and orderings are.
+ * Runs are short (≤ 2 s) with few connections. Speed is never asserted: counts and schedules are, and
+ * where time matters only lower bounds a slow machine cannot break (a 200 ms stall lasts ≥ 200 ms).
  */
 import { createServer, type Server } from '@sockbench/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -104,37 +105,37 @@ describe('against the sockbench server', () => {
 });
 
 describe('open-loop schedules', () => {
-  it('connections fire phase-shifted, across threads too, never together', async () => {
-    // 200 req/s over 4 sockets on 2 threads: each socket every 20 ms, socket i shifted by 5·i ms, so
-    // the server should see one datagram every ~5 ms, from a different socket each time.
+  it('every socket sends its share, across threads too', async () => {
+    // 200 req/s over 4 sockets on 2 threads: each socket every 20 ms, socket i shifted by 5·i ms (the
+    // phases themselves are checked on a fake clock in src/generator/schedule.test.ts and
+    // test/load-loop.test.ts); here the server must see 50 measured datagrams from each socket.
     const s = await plainUdpEcho();
     extra.push(s);
     const r = await run({ port: s.port, transport: 'raw-udp', size: 16, rate: 200, connections: 4, threads: 2, duration: '1s' });
     expectSound(r);
     expect(r.counters.sent).toBe(200);
     const measured = s.arrivals.slice(-200); // the probes came first
-    expect(new Set(measured.map((a) => a.from)).size).toBe(4);
-    const gaps = measured.slice(1).map((a, i) => a.atMs - measured[i]!.atMs).sort((x, y) => x - y);
-    const median = gaps[Math.floor(gaps.length / 2)]!;
-    expect(median).toBeGreaterThan(3);
-    expect(median).toBeLessThan(7);
-    const sameSocketInARow = measured.slice(1).filter((a, i) => a.from === measured[i]!.from).length;
-    expect(sameSocketInARow).toBeLessThan(20);
+    const perSocket = new Map<number, number>();
+    for (const a of measured) perSocket.set(a.from, (perSocket.get(a.from) ?? 0) + 1);
+    expect([...perSocket.values()]).toEqual([50, 50, 50, 50]);
   });
 });
 
 describe('coordinated omission', () => {
-  it('a server that stalls for 200 ms shows in the corrected p99 and not in the uncorrected one', async () => {
+  it('a server that stalls for 200 ms: the requests scheduled during the stall carry it, the stalled reply alone in the uncorrected max', async () => {
     // 200 req/s on one connection for 2 s: 400 requests. The stall at the 150th holds its reply for
-    // 200 ms; the ~40 requests scheduled meanwhile leave late, once the reply arrives.
+    // 200 ms; the ~40 requests scheduled meanwhile leave late, once the reply arrives. Only lower
+    // bounds are real-time facts (a stall cannot be shorter than the server made it); the exact
+    // arithmetic, and that the uncorrected values stay small, is test/load-loop.test.ts on a fake clock.
     const s = await stallingServer(150, 200);
     extra.push(s);
     const r = await run({ port: s.port, rate: 200, connections: 1, duration: '2s' });
     expectSound(r);
     expect(s.stalls).toBe(1);
     expect(r.counters.sent).toBe(400);
+    // The 10 requests scheduled in the stall's first 50 ms each waited ≥ 150 ms: 2.5 % of 400.
+    expect(decodeHistogram(r.histograms.latency).getValueAtPercentile(97.5)).toBeGreaterThanOrEqual(150_000);
     expect(r.results.latencyUs.p99).toBeGreaterThanOrEqual(150_000);
-    expect(r.results.uncorrectedUs!.p99).toBeLessThan(100_000);
     expect(r.results.uncorrectedUs!.max).toBeGreaterThanOrEqual(190_000);
     expect(r.selfCheck.sendSlipUs!.max).toBeGreaterThanOrEqual(150_000);
   });
