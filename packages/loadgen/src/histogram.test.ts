@@ -14,6 +14,14 @@ describe('histogram factory', () => {
     expect(Math.abs(h.getValueAtPercentile(50) - 123_456) / 123_456).toBeLessThan(0.001);
   });
 
+  it('keeps values under 2048 µs exactly, and never grows (recording past 60 s needs recordClamped)', () => {
+    const h = createHistogram();
+    for (const v of [1, 999, 2047]) h.recordValue(v);
+    expect([h.minNonZeroValue, h.getValueAtPercentile(50), h.maxValue]).toEqual([1, 999, 2047]);
+    expect(h.autoResize).toBe(false);
+    expect(() => h.recordValue(10 * HIGHEST_US)).toThrow();
+  });
+
   it('clamps a value past 60 s to 60 s and says so, without losing it', () => {
     const h = createHistogram();
     expect(recordClamped(h, 90_000_000)).toBe(1);

@@ -2,9 +2,12 @@
  * The one histogram factory of the load generator, and the compressed form histograms travel in
  * (threads → main thread, reports → `merge`). Values are microseconds.
  *
- * Bounds: 1 µs to 60 s at 3 significant digits (HdrHistogram's usual latency setting: every value is
- * kept within 0.1 %). A value past 60 s is recorded as 60 s and counted by the caller (see
+ * Bounds: {@link LOWEST_US} 1 µs to {@link HIGHEST_US} 60 s at {@link SIGNIFICANT_DIGITS} 3
+ * significant digits (HdrHistogram's usual latency setting: every value is kept within 0.1 %, values
+ * under 2048 µs exactly), 32-bit counts per bucket, fixed size (never resizes, so recording never
+ * allocates). A value past 60 s is recorded as 60 s and counted by the caller (see
  * {@link recordClamped}), so it is never lost: the count stays right and the max reads "≥ 60 s".
+ * Every histogram in a thread, a report or a merge is built here, so any two can be added exactly.
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
@@ -17,15 +20,17 @@ export const LOWEST_US = 1;
 export const HIGHEST_US = 60_000_000;
 /** Significant decimal digits kept. */
 export const SIGNIFICANT_DIGITS = 3;
+/** Bits per bucket count (hdr-histogram-js `bitBucketSize`): up to 2^32 − 1 values per bucket. */
+const BIT_BUCKET_SIZE = 32;
 
-/** A new empty latency histogram (µs, 1 µs..60 s, 3 digits, fixed size: never resizes). */
+/** A new empty latency histogram of the bounds above (µs, 1 µs..60 s, 3 digits, fixed size). */
 export function createHistogram(): Histogram {
   return hdr.build({
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue: HIGHEST_US,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     autoResize: false,
-    bitBucketSize: 32,
+    bitBucketSize: BIT_BUCKET_SIZE,
   });
 }
 
@@ -53,18 +58,17 @@ export function encodeHistogram(h: Histogram): string {
  * @throws Error when the text is not a compressed HdrHistogram
  */
 export function decodeHistogram(base64: string): Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(base64, 32, false);
-  const out = createHistogram();
-  out.add(decoded);
-  decoded.destroy();
-  return out;
+  return mergeEncoded([base64]);
 }
 
-/** Adds compressed histograms into one new histogram (exact: counts per bucket are summed). */
+/**
+ * Adds compressed histograms into one new histogram (exact: counts per bucket are summed).
+ * @throws Error when a text is not a compressed HdrHistogram
+ */
 export function mergeEncoded(encoded: readonly string[]): Histogram {
   const out = createHistogram();
   for (const e of encoded) {
-    const h = hdr.decodeFromCompressedBase64(e, 32, false);
+    const h = hdr.decodeFromCompressedBase64(e, BIT_BUCKET_SIZE, false);
     out.add(h);
     h.destroy();
   }
