@@ -3,7 +3,7 @@
  * The CLI `sockbench-loadgen` (src/cli.ts) is built on exactly this surface; the generator threads,
  * their load loop and drivers are internal. See ../README.md ("Library").
  */
-export { LoadgenError, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError } from './errors.js';
+export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, type LoadgenErrorCode } from './errors.js';
 export { resolveRunOptions, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
 export type { Counters } from './counters.js';
 export { LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, decodeHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
