@@ -1,5 +1,15 @@
+import { nextRequestId } from '@sockbench/client';
 import { describe, expect, it } from 'vitest';
-import { DONE, InflightRing, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
+import { DONE, InflightRing, LIVE, LOST, STALE, WARM, nextId, ringCapacity } from './inflight-ring.js';
+
+describe('nextId', () => {
+  it('counts up and wraps from 2^32 − 1 to 1, never 0 (as the client’s nextRequestId does)', () => {
+    expect(nextId(1)).toBe(2);
+    expect(nextId(0xffff_fffe)).toBe(0xffff_ffff);
+    expect(nextId(0xffff_ffff)).toBe(1);
+    for (const id of [1, 2, 1000, 0xffff_fffe, 0xffff_ffff]) expect(nextId(id)).toBe(nextRequestId(id));
+  });
+});
 
 describe('ringCapacity', () => {
   it('is the power of two at or above what is wanted, within 16..2^20', () => {
@@ -18,7 +28,7 @@ describe('InflightRing', () => {
     expect(r.push(10, 11, false)).toBe(1);
     expect(r.push(20, 25, true)).toBe(2);
     expect(r.inflight).toBe(2);
-    expect([r.schedOf(2), r.sentAtOf(2)]).toEqual([20, 25]);
+    expect([r.sched[2 & r.mask], r.sentAt[2 & r.mask]]).toEqual([20, 25]);
     expect(r.settle(2)).toBe(LIVE);
     expect(r.settle(2)).toBe(DONE); // a duplicate
     expect(r.settle(1)).toBe(WARM);

@@ -1,8 +1,8 @@
 /**
  * The requests one connection has in flight, in a fixed ring of slots indexed by `id & mask`. Ids
  * are per-connection sequence numbers 1, 2, 3, … (over UDP, loss, reorder and duplicates are computed
- * from them) that wrap from 2^32 − 1 back to 1, by the client library's `nextRequestId` (the one rule
- * for the wrap, used by the raw-tcp driver too); 0 is never used, as it means "push" on the wire.
+ * from them) that wrap from 2^32 − 1 back to 1 ({@link nextId}, which the raw-tcp driver uses too);
+ * 0 is never used, as it means "push" on the wire.
  *
  *          tail                              next
  *           │                                 │
@@ -24,7 +24,6 @@
  *
  * Nothing here allocates after construction.
  */
-import { nextRequestId } from '@sockbench/client';
 
 /** Slot never used. */
 export const FREE = 0;
@@ -42,6 +41,15 @@ export const STALE = 5;
 /** One of {@link FREE}, {@link WARM}, {@link LIVE}, {@link DONE}, {@link LOST}. */
 export type SlotState = typeof FREE | typeof WARM | typeof LIVE | typeof DONE | typeof LOST;
 
+
+/**
+ * The id after `id`: u32 sequence numbers wrap from 2^32 − 1 to 1 (0 is a push on the wire). The
+ * client's `nextRequestId` follows the same rule; this one is local so the hot path reads a literal,
+ * not an imported binding.
+ */
+export function nextId(id: number): number {
+  return id === 0xffff_ffff ? 1 : id + 1;
+}
 
 /** Smallest and largest ring capacities, slots. */
 const MIN_CAPACITY = 16;
@@ -92,14 +100,14 @@ export class InflightRing {
     this.sched[slot] = schedAt;
     this.sentAt[slot] = sentAt;
     this.state[slot] = measured ? LIVE : WARM;
-    this.next = nextRequestId(id);
+    this.next = nextId(id);
     this.inflight++;
     return id;
   }
 
   /**
    * A reply to `id` arrived. Returns the slot's state before it: WARM or LIVE (now DONE, one fewer in
-   * flight: read its times with {@link schedOf}/{@link sentAtOf} before the next push), DONE (a
+   * flight: its times stay in `sched[id & mask]` and `sentAt[id & mask]` until the next push), DONE (a
    * duplicate), LOST (late, after a timeout), or {@link STALE} when the slot holds another id (late
    * by a whole ring, or an id never sent).
    */
@@ -115,22 +123,12 @@ export class InflightRing {
     return st;
   }
 
-  /** Scheduled send time of the request `id` (ms), valid until its slot is reused. */
-  schedOf(id: number): number {
-    return this.sched[id & this.mask]!;
-  }
-
-  /** Actual send time of the request `id` (ms), valid until its slot is reused. */
-  sentAtOf(id: number): number {
-    return this.sentAt[id & this.mask]!;
-  }
-
   /** Moves `tail` past settled slots to the oldest request in flight (or to `next`). */
   #advanceTail(): void {
     while (this.tail !== this.next) {
       const st = this.state[this.tail & this.mask]!;
       if (st === WARM || st === LIVE) return;
-      this.tail = nextRequestId(this.tail);
+      this.tail = nextId(this.tail);
     }
   }
 
@@ -150,7 +148,7 @@ export class InflightRing {
         this.state[slot] = LOST;
         this.inflight--;
       }
-      this.tail = nextRequestId(this.tail);
+      this.tail = nextId(this.tail);
     }
     return live;
   }
@@ -158,7 +156,7 @@ export class InflightRing {
   /** The connection closed: every request in flight becomes LOST. Returns how many were LIVE. */
   loseAll(): number {
     let live = 0;
-    for (let id = this.tail; id !== this.next; id = nextRequestId(id)) {
+    for (let id = this.tail; id !== this.next; id = nextId(id)) {
       const slot = id & this.mask;
       const st = this.state[slot];
       if (st === LIVE) live++;

@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { shareOf, type LoadPlan } from '../options.js';
 import { ClosedLoop } from './closed-loop.js';
-import { type DriverFactory } from './drivers.js';
+import type { DriverFactory } from './drivers.js';
 import { DONE, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
 import { LoopConnection, type ConnectionEvents } from './loop-connection.js';
 import { LoopMonitor, type LoopHealth } from './loop-monitor.js';
@@ -274,7 +274,11 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     if (st === LIVE) {
       this.#liveInflight--;
       if (error !== null) rec.failed(error);
-      else rec.completed(at, c.ring.schedOf(id), c.ring.sentAtOf(id), bytes);
+      else {
+        const ring = c.ring;
+        const slot = id & ring.mask;
+        rec.completed(at, ring.sched[slot]!, ring.sentAt[slot]!, bytes);
+      }
     }
     const phase = this.#phase;
     if (phase === Phase.Warmup || phase === Phase.Measure) this.#schedule.replied(c, at);
