@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Driver, DriverFactory } from '../src/generator/drivers.js';
-import { LoadLoop, type ThreadFinal, type ThreadInterval } from '../src/generator/load-loop.js';
+import { LoadLoop } from '../src/generator/load-loop.js';
+import type { ThreadFinal, ThreadInterval } from '../src/generator/messages.js';
 import { createHistogram, encodeHistogram, mergeEncoded } from '../src/histogram.js';
 import { resolveRunOptions } from '../src/options.js';
 

@@ -1,6 +1,6 @@
 /** Builds real reports from made-up latencies, through the same code a run uses (buildRunReport). */
 import { emptyCounters } from '../src/counters.js';
-import type { ThreadFinal, ThreadInterval } from '../src/generator/load-loop.js';
+import type { ThreadFinal, ThreadInterval } from '../src/generator/messages.js';
 import { createHistogram, encodeHistogram } from '../src/histogram.js';
 import { resolveRunOptions, type LoadPlan, type RunArgs } from '../src/options.js';
 import { makeReport } from '../src/report/output.js';

@@ -18,26 +18,14 @@ import { shareOf, type LoadPlan } from '../options.js';
 import { ClosedLoop } from './closed-loop.js';
 import type { DriverFactory } from './drivers.js';
 import { DONE, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
-import { LoopConnection, type ConnectionEvents } from './loop-connection.js';
-import { LoopMonitor, type LoopHealth } from './loop-monitor.js';
+import { LoopConnection, openConnections, type ConnectionEvents } from './loop-connection.js';
+import { LoopMonitor } from './loop-monitor.js';
 import { OpenLoop } from './open-loop.js';
 import { ReachabilityProbe } from './reachability-probe.js';
-import { createRecorder, type Recorder, type RunHistograms, type ThreadInterval } from './recorder.js';
+import type { ThreadFinal } from './messages.js';
+import { createRecorder, type Recorder, type ThreadInterval } from './recorder.js';
 import { Phase, isDatagram, ringSlots, type Schedule, type ScheduleHost } from './schedule.js';
 import { TimerSet } from './timer-set.js';
-
-export type { ThreadInterval } from './recorder.js';
-
-/** What a thread sends when it is done (after its last interval). */
-export interface ThreadFinal extends RunHistograms, LoopHealth {
-  thread: number;
-  /** End of sending, ms from the start of measuring. */
-  sendEndMs: number;
-  /** End of the drain, ms from the start of measuring. */
-  drainEndMs: number;
-  /** Connections that closed during the run. */
-  connectionsLost: number;
-}
 
 /** Callbacks the loop reports through. */
 export interface LoopHooks {
@@ -105,11 +93,6 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     }
   }
 
-  /** Number of connections this thread owns. */
-  get connectionCount(): number {
-    return this.conns.length;
-  }
-
   get phase(): Phase {
     return this.#phase;
   }
@@ -128,14 +111,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
    * @throws TargetUnreachable, UsageError (e.g. a size over the server's limit)
    */
   async open(): Promise<void> {
-    const batch = 64;
-    for (let i = 0; i < this.conns.length; i += batch) {
-      await Promise.all(
-        this.conns.slice(i, i + batch).map(async (c) => {
-          c.driver = await this.#open(c);
-        }),
-      );
-    }
+    await openConnections(this.conns, this.#open);
     const first = this.conns[0];
     if (!this.#datagram || !first) return;
     await this.#probe.check(this.#plan, () => {
@@ -288,11 +264,10 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   }
 
   onClosed(c: LoopConnection, code: string): void {
-    if (c.dead || this.#phase === Phase.Done || this.#phase === Phase.Idle) {
-      c.dead = true;
-      return;
-    }
+    // Before the load and after it nothing is counted; a second close of one connection neither.
+    const counted = !c.dead && this.#phase !== Phase.Done && this.#phase !== Phase.Idle;
     c.dead = true;
+    if (!counted) return;
     this.#connectionsLost++;
     this.#rec.counters.connectionsLost++;
     const lost = c.ring.loseAll();

@@ -2,7 +2,7 @@
  * One connection as the load loop holds it: its driver, its in-flight ring, and where it stands in
  * its schedule. It is the driver's {@link ReplySink} and hands every event to the loop unchanged.
  */
-import type { Driver, ReplySink } from './drivers.js';
+import type { Driver, DriverFactory, ReplySink } from './drivers.js';
 import { InflightRing } from './inflight-ring.js';
 
 /** What a connection reports to its loop (the loop's handlers, called once per event). */
@@ -51,5 +51,22 @@ export class LoopConnection implements ReplySink {
   drained(): void {
     this.blocked = false;
     this.#events.onDrained(this);
+  }
+}
+
+/** Connects opened at a time: enough to overlap the handshakes, few enough not to flood the target's accept queue. */
+export const CONNECT_BATCH = 64;
+
+/**
+ * Opens a driver for every connection, {@link CONNECT_BATCH} at a time, in order.
+ * @throws whatever `open` rejects with (TargetUnreachable, UsageError); the rest are not opened
+ */
+export async function openConnections(conns: readonly LoopConnection[], open: DriverFactory): Promise<void> {
+  for (let i = 0; i < conns.length; i += CONNECT_BATCH) {
+    await Promise.all(
+      conns.slice(i, i + CONNECT_BATCH).map(async (c) => {
+        c.driver = await open(c);
+      }),
+    );
   }
 }

@@ -1,7 +1,21 @@
 /** Messages between the main thread and a generator thread (structured-clone safe, no classes). */
 import type { ErrorCode } from '@sockbench/protocol';
 import type { LoadPlan } from '../options.js';
-import type { ThreadFinal, ThreadInterval } from './load-loop.js';
+import type { LoopHealth } from './loop-monitor.js';
+import type { RunHistograms, ThreadInterval } from './recorder.js';
+
+export type { ThreadInterval } from './recorder.js';
+
+/** What a thread sends when it is done (after its last interval). */
+export interface ThreadFinal extends RunHistograms, LoopHealth {
+  thread: number;
+  /** End of sending, ms from the start of measuring. */
+  sendEndMs: number;
+  /** End of the drain, ms from the start of measuring. */
+  drainEndMs: number;
+  /** Connections that closed during the run. */
+  connectionsLost: number;
+}
 
 /** `workerData` of a generator thread. */
 export interface ThreadData {
