@@ -64,10 +64,15 @@ export function ringCapacity(want: number): number {
 
 /** The in-flight requests of one connection (see the drawing above). */
 export class InflightRing {
+  /** Request id per slot. */
   readonly ids: Uint32Array;
+  /** Scheduled send time per slot, ms. */
   readonly sched: Float64Array;
+  /** Actual send time per slot, ms. */
   readonly sentAt: Float64Array;
+  /** {@link SlotState} per slot. */
   readonly state: Uint8Array;
+  /** capacity − 1: slot = id & mask. */
   readonly mask: number;
   /** Id the next request gets. */
   next = 1;

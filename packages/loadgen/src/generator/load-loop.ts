@@ -53,8 +53,11 @@ export interface LoadLoopOptions {
  * reports an interval every `intervalMs` and a final record once drained.
  */
 export class LoadLoop implements ScheduleHost, ConnectionEvents {
+  /** This thread's connections. */
   readonly conns: LoopConnection[] = [];
+  /** The loop's clock, ms. */
   readonly clock: () => number;
+  /** The loop's timers. */
   readonly timers: TimerSet;
   readonly #plan: LoadPlan;
   readonly #thread: number;
@@ -93,14 +96,17 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     }
   }
 
+  /** Current phase (see the timeline above). */
   get phase(): Phase {
     return this.#phase;
   }
 
+  /** Start of the measured window, ms on the clock. */
   get measureStart(): number {
     return this.#measureStart;
   }
 
+  /** End of the measured window, ms on the clock (Infinity in requests mode). */
   get measureEnd(): number {
     return this.#measureEnd;
   }
@@ -201,12 +207,14 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     return true;
   }
 
+  /** Ends sending once every live connection has spent its quota (requests mode). */
   quotaSpent(): void {
     if (this.#phase !== Phase.Measure || this.#plan.requests === null) return;
     for (const c of this.conns) if (!c.dead && c.quota > 0) return;
     this.endSending();
   }
 
+  /** No new sends from now: the drain starts (idempotent). */
   endSending(): void {
     if (this.#phase >= Phase.Drain) return;
     this.#phase = Phase.Drain;
@@ -234,6 +242,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#hooks?.done(final);
   }
 
+  /** A reply to request `id` of `c` at `at` (ms): settles it, records it, lets the schedule send on. */
   onReply(c: LoopConnection, id: number, at: number, bytes: number, error: string | null): void {
     const st = c.ring.settle(id);
     const rec = this.#rec;
@@ -263,6 +272,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     } else if (phase === Phase.Idle && c === this.conns[0]) this.#probe.answered(id);
   }
 
+  /** `c` closed: its measured requests in flight are errors of `code`. */
   onClosed(c: LoopConnection, code: string): void {
     // Before the load and after it nothing is counted; a second close of one connection neither.
     const counted = !c.dead && this.#phase !== Phase.Done && this.#phase !== Phase.Idle;
@@ -277,6 +287,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#checkDrained();
   }
 
+  /** `c` can write again. */
   onDrained(c: LoopConnection): void {
     this.#schedule.drained(c);
   }

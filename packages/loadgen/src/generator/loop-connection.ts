@@ -14,7 +14,9 @@ export interface ConnectionEvents {
 
 /** One connection (or UDP socket) of a load loop. */
 export class LoopConnection implements ReplySink {
+  /** Its driver, once opened. */
   driver: Driver | null = null;
+  /** Its requests in flight. */
   readonly ring: InflightRing;
   /** Global index of this connection in the plan (0..connections−1): its place in the open-loop schedule. */
   readonly index: number;
@@ -40,14 +42,17 @@ export class LoopConnection implements ReplySink {
     this.quota = quota;
   }
 
+  /** See {@link ReplySink.reply}. */
   reply(id: number, atMs: number, bytes: number, error: string | null): void {
     this.#events.onReply(this, id, atMs, bytes, error);
   }
 
+  /** See {@link ReplySink.closed}. */
   closed(code: string): void {
     this.#events.onClosed(this, code);
   }
 
+  /** See {@link ReplySink.drained}. */
   drained(): void {
     this.blocked = false;
     this.#events.onDrained(this);

@@ -16,9 +16,13 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** What a schedule reads from and does through its loop. Times in ms on the loop's clock. */
 export interface ScheduleHost {
+  /** The connections this thread owns, in index order. */
   readonly conns: readonly LoopConnection[];
+  /** The loop's monotonic clock, ms. */
   readonly clock: () => number;
+  /** The loop's timers (cleared when it closes). */
   readonly timers: TimerSet;
+  /** Where the loop is: a schedule sends only in Warmup and Measure. */
   readonly phase: Phase;
   /** Start of the measured window. */
   readonly measureStart: number;
