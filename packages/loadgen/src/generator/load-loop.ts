@@ -101,16 +101,6 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     return this.#phase;
   }
 
-  /** Start of the measured window, ms on the clock. */
-  get measureStart(): number {
-    return this.#measureStart;
-  }
-
-  /** End of the measured window, ms on the clock (Infinity in requests mode). */
-  get measureEnd(): number {
-    return this.#measureEnd;
-  }
-
   /**
    * Opens every connection (at most 64 connects at a time). Over UDP, also checks that the target
    * answers: a datagram target that never replies is unreachable, not 100 % loss.
@@ -137,7 +127,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     const plan = this.#plan;
     this.#measureStart = startMs + plan.warmupMs;
     this.#measureEnd = plan.durationMs !== null ? this.#measureStart + plan.durationMs : Number.POSITIVE_INFINITY;
-    this.#schedule.start(startMs);
+    this.#schedule.start(startMs, this.#measureStart, this.#measureEnd);
     this.timers.at(startMs, () => this.#begin());
   }
 

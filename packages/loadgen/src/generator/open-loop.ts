@@ -19,6 +19,8 @@ export class OpenLoop implements Schedule {
   readonly #period: number;
   readonly #maxInflight: number;
   #tickPending = false;
+  #measureStart = 0;
+  #measureEnd = Number.POSITIVE_INFINITY;
 
   /** @param plan an open-loop plan (`rate` set) */
   constructor(host: ScheduleHost, plan: LoadPlan) {
@@ -33,7 +35,9 @@ export class OpenLoop implements Schedule {
     return this.#period;
   }
 
-  start(startMs: number): void {
+  start(startMs: number, measureStart: number, measureEnd: number): void {
+    this.#measureStart = measureStart;
+    this.#measureEnd = measureEnd;
     // Connection i of C fires at i/C of the period: the C schedules interleave, never in step.
     for (const c of this.#host.conns) c.due = startMs + (this.#period * c.index) / this.#connections;
   }
@@ -105,11 +109,11 @@ export class OpenLoop implements Schedule {
     const host = this.#host;
     while (!c.dead && !c.blocked && !c.finished && c.due <= now && c.ring.inflight < this.#maxInflight) {
       const due = c.due;
-      if (due >= host.measureEnd) {
+      if (due >= this.#measureEnd) {
         c.finished = true;
         return;
       }
-      const measured = due >= host.measureStart;
+      const measured = due >= this.#measureStart;
       if (measured && c.quota <= 0) {
         c.finished = true;
         return;

@@ -35,8 +35,6 @@ function hostOf(plan: LoadPlan, [a, b]: [number, number] = [0, plan.connections]
     clock,
     timers: new TimerSet(clock),
     phase: Phase.Measure as Phase,
-    measureStart: 0,
-    measureEnd: Number.POSITIVE_INFINITY,
     send(c: LoopConnection, sched: number, at: number, measured: boolean): boolean {
       const id = c.ring.push(sched, at, measured);
       if (id === 0) return false;
@@ -106,7 +104,7 @@ describe('OpenLoop', () => {
     const { host, conns } = hostOf(plan, [2, 4]);
     const s = new OpenLoop(host, plan);
     expect(s.periodMs).toBe(20);
-    s.start(1000);
+    s.start(1000, 1000, Number.POSITIVE_INFINITY);
     expect(conns.map((c) => c.due)).toEqual([1010, 1015]);
   });
 
@@ -114,7 +112,7 @@ describe('OpenLoop', () => {
     const plan = planOf({ connections: 4, rate: 200, transport: 'udp' });
     const { host, sent } = hostOf(plan);
     const s = new OpenLoop(host, plan);
-    s.start(0);
+    s.start(0, 0, Number.POSITIVE_INFINITY);
     s.begin();
     await vi.advanceTimersByTimeAsync(39);
     expect(sent.map((x) => [x.conn, x.sched, x.at])).toEqual([
@@ -128,7 +126,7 @@ describe('OpenLoop', () => {
     const { host, sent, conns } = hostOf(plan);
     const c = conns[0]!;
     const s = new OpenLoop(host, plan);
-    s.start(0);
+    s.start(0, 0, Number.POSITIVE_INFINITY);
     s.begin();
     await vi.advanceTimersByTimeAsync(35); // request 1 (due 0) unanswered: 10, 20, 30 are due
     expect(sent.map((x) => x.id)).toEqual([1]);
@@ -144,10 +142,8 @@ describe('OpenLoop', () => {
     const plan = planOf({ connections: 2, rate: 200, transport: 'udp' }); // each every 10 ms, the second at +5
     const { host, sent } = hostOf(plan);
     host.phase = Phase.Warmup;
-    host.measureStart = 10;
-    host.measureEnd = 30;
     const s = new OpenLoop(host, plan);
-    s.start(0);
+    s.start(0, 10, 30);
     s.begin();
     await vi.advanceTimersByTimeAsync(10);
     host.phase = Phase.Measure;

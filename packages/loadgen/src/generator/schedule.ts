@@ -24,10 +24,6 @@ export interface ScheduleHost {
   readonly timers: TimerSet;
   /** Where the loop is: a schedule sends only in Warmup and Measure. */
   readonly phase: Phase;
-  /** Start of the measured window. */
-  readonly measureStart: number;
-  /** End of the measured window (Infinity in requests mode). */
-  readonly measureEnd: number;
   /**
    * Sends the next request of `c`, scheduled at `schedAt`, sent at `now`, recorded when `measured`.
    * False when its ring is full (it waits for a reply or a timeout).
@@ -41,8 +37,12 @@ export interface ScheduleHost {
 
 /** A pacer: the loop's events, as they concern when the next request leaves. */
 export interface Schedule {
-  /** Load starts at `startMs`: set each connection's first send time. */
-  start(startMs: number): void;
+  /**
+   * Load starts at `startMs` and measures requests scheduled in `[measureStart, measureEnd)`
+   * (measureEnd Infinity in requests mode): set each connection's first send time. Ending early
+   * (Ctrl-C) needs no update here: the loop leaves Warmup/Measure, and nothing is sent after.
+   */
+  start(startMs: number, measureStart: number, measureEnd: number): void;
   /** Sending begins (warm-up, or measuring when there is none). */
   begin(): void;
   /** The measured window begins. */
