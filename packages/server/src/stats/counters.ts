@@ -97,6 +97,11 @@ function addRecords(a: Record<string, number>, b: Record<string, number>): Recor
   return out;
 }
 
+/** Adds every count of `from` into the same field of `into` (both of one fixed shape). */
+function addCounts<T extends { [K in keyof T]: number }>(into: T, from: T): void {
+  for (const k of Object.keys(from) as (keyof T)[]) (into[k] as number) += from[k];
+}
+
 /**
  * Sums per-process stats into the STATS reply. `uptimeMs` is the oldest process's uptime (the
  * server has been up since its first process started); `processes` is the number of parts.
@@ -118,24 +123,14 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
   let oldest = now;
   for (const p of parts) {
     if (p.startedAt < oldest) oldest = p.startedAt;
-    snap.connections.current += p.connections.current;
-    snap.connections.total += p.connections.total;
-    snap.frames.in += p.frames.in;
-    snap.frames.out += p.frames.out;
-    snap.bytes.in += p.bytes.in;
-    snap.bytes.out += p.bytes.out;
+    addCounts(snap.connections, p.connections);
+    addCounts(snap.frames, p.frames);
+    addCounts(snap.bytes, p.bytes);
     snap.errors = addRecords(snap.errors, p.errors);
-    snap.udp.in += p.udp.in;
-    snap.udp.out += p.udp.out;
-    snap.udp.dropped += p.udp.dropped;
-    snap.pool.threads += p.pool.threads;
-    snap.pool.queued += p.pool.queued;
-    snap.pool.completed += p.pool.completed;
+    addCounts(snap.udp, p.udp);
+    addCounts(snap.pool, p.pool);
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
-    snap.backpressure.paused += p.backpressure.paused;
-    snap.backpressure.pendingWriteBytes += p.backpressure.pendingWriteBytes;
-    snap.backpressure.pendingWorkBytes += p.backpressure.pendingWorkBytes;
-    snap.backpressure.slowConsumersClosed += p.backpressure.slowConsumersClosed;
+    addCounts(snap.backpressure, p.backpressure);
   }
   snap.uptimeMs = now - oldest;
   return snap;
