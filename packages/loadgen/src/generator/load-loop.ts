@@ -167,10 +167,20 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#phase = Phase.Measure;
     this.#rec.begin(this.#measureStart);
     this.#monitor.start();
-    if (this.#measureEnd !== Number.POSITIVE_INFINITY) this.timers.at(this.#measureEnd, () => this.endSending());
+    if (this.#measureEnd !== Number.POSITIVE_INFINITY) this.timers.at(this.#measureEnd, () => this.#windowEnded());
     this.#scheduleInterval(1);
     this.#schedule.beginMeasure();
     this.quotaSpent();
+  }
+
+  /**
+   * The window's end: sending stops, unless requests scheduled inside it are still to leave (open
+   * loop behind schedule); those get at most one timeout past the end.
+   */
+  #windowEnded(): void {
+    if (this.#phase >= Phase.Drain) return;
+    if (this.#schedule.windowEnded(this.clock())) this.endSending();
+    else this.timers.at(this.#measureEnd + this.#plan.timeoutMs, () => this.endSending());
   }
 
   #scheduleInterval(n: number): void {

@@ -65,6 +65,20 @@ export class OpenLoop implements Schedule {
     this.#wake(now);
   }
 
+  windowEnded(now: number): boolean {
+    // A stall over the window's end must not drop the requests scheduled before it: that would hide
+    // exactly the latency coordinated-omission correction exists to count.
+    let owed = false;
+    for (const c of this.#host.conns) {
+      this.#pump(c, now);
+      // Its next request falls after the window: nothing of it is owed, however early `now` is.
+      if (c.due >= this.#measureEnd) c.finished = true;
+      if (!c.finished && !c.dead) owed = true;
+    }
+    if (owed) this.#wake(now);
+    return !owed;
+  }
+
   /** Sends everything due on every connection, then sleeps until the next due time (allocated once). */
   readonly #tick = (): void => {
     this.#tickPending = false;

@@ -138,6 +138,38 @@ describe('OpenLoop', () => {
     expect(sent.at(-1)).toEqual({ conn: 0, id: 3, sched: 20, at: 35, measured: true });
   });
 
+  it('a stall over the window end: over UDP every request scheduled inside the window leaves late, then sending may stop', () => {
+    const plan = planOf({ connections: 1, rate: 100, transport: 'udp' }); // due 0, 10, 20, 30; window [0, 40)
+    const { host, sent } = hostOf(plan);
+    const s = new OpenLoop(host, plan);
+    s.start(0, 0, 40);
+    s.begin();
+    vi.setSystemTime(45); // the loop was blocked from 0 to 45: no tick ran
+    expect(s.windowEnded(45)).toBe(true);
+    expect(sent.map((x) => [x.id, x.sched, x.at])).toEqual([[1, 0, 0], [2, 10, 45], [3, 20, 45], [4, 30, 45]]);
+  });
+
+  it('a stall over the window end: over TCP the owed requests leave one per reply, then the schedule ends sending', async () => {
+    const plan = planOf({ connections: 1, rate: 100 }); // one in flight; due 0, 10, 20, 30; window [0, 40)
+    const { host, sent, conns } = hostOf(plan);
+    const c = conns[0]!;
+    const s = new OpenLoop(host, plan);
+    s.start(0, 0, 40);
+    s.begin();
+    vi.setSystemTime(45);
+    expect(s.windowEnded(45)).toBe(false); // request 1 is in flight; 10, 20, 30 are owed
+    for (const id of [1, 2, 3, 4]) {
+      c.ring.settle(id);
+      s.replied(c, Date.now());
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(sent.map((x) => [x.id, x.sched])).toEqual([[1, 0], [2, 10], [3, 20], [4, 30]]);
+    expect(host.endSending).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(20); // the next tick finds nothing owed
+    expect(host.endSending).toHaveBeenCalledTimes(1);
+    expect(sent).toHaveLength(4);
+  });
+
   it('due times decide what is measured; the schedule ends at measureEnd and then says so once', async () => {
     const plan = planOf({ connections: 2, rate: 200, transport: 'udp' }); // each every 10 ms, the second at +5
     const { host, sent } = hostOf(plan);

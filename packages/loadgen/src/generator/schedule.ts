@@ -53,6 +53,12 @@ export interface Schedule {
   drained(c: LoopConnection): void;
   /** The timeout sweep at `now` freed slots of `c`. */
   freed(c: LoopConnection, now: number): void;
+  /**
+   * The measured window's end came at `now`. True: sending may stop now. False: requests scheduled
+   * inside the window have not left yet (the loop ran late); they leave late, carrying their
+   * scheduled time, and the schedule calls {@link ScheduleHost.endSending} once none is left.
+   */
+  windowEnded(now: number): boolean;
 }
 
 /**
