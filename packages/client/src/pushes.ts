@@ -20,18 +20,19 @@ export interface PushSink {
  * a bad push never escapes into the channel's decode loop, where it would close the connection.
  */
 export function dispatchPush(frame: Frame, sink: PushSink): void {
-  try {
-    switch (frame.type) {
-      case MessageType.CHAT:
+  switch (frame.type) {
+    case MessageType.CHAT:
+      // Only the CHAT branch can throw (its decode, or the listener): errorFrameToError never does.
+      try {
         sink.chat(decodeChat(frame.payload));
-        return;
-      case MessageType.ERROR:
-        sink.error(errorFrameToError(frame));
-        return;
-      default:
-        sink.error(new UnexpectedFrameError(frame.type, 0, `unexpected push of type ${messageTypeName(frame.type)} (0x${frame.type.toString(16)})`));
-    }
-  } catch (err) {
-    sink.error(new UnexpectedFrameError(frame.type, 0, `bad ${messageTypeName(frame.type)} push: ${(err as Error).message}`, { cause: err }));
+      } catch (err) {
+        sink.error(new UnexpectedFrameError(frame.type, 0, `bad CHAT push: ${(err as Error).message}`, { cause: err }));
+      }
+      return;
+    case MessageType.ERROR:
+      sink.error(errorFrameToError(frame));
+      return;
+    default:
+      sink.error(new UnexpectedFrameError(frame.type, 0, `unexpected push of type ${messageTypeName(frame.type)} (0x${frame.type.toString(16)})`));
   }
 }

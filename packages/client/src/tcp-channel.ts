@@ -18,7 +18,6 @@ import {
   FrameDecoder,
   MessageType,
   ProtocolError,
-  decodeError,
   decodeWelcome,
   encodeHello,
   validateId,
@@ -26,8 +25,9 @@ import {
   type Frame,
   type Welcome,
 } from '@sockbench/protocol';
+import { errorFrameToError } from './reply-check.js';
 import { HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
-import { ConnectError, ErrorReply, UnexpectedFrameError } from './errors.js';
+import { ConnectError, UnexpectedFrameError } from './errors.js';
 
 /** Size of the buffer a channel with `reuseReadBuffer` reads into, bytes (libuv's own read size). */
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -35,7 +35,6 @@ const READ_BUFFER_SIZE = 64 * 1024;
 /** How long `close()` waits for the server to close its side after our FIN before destroying, ms. */
 const CLOSE_GRACE_MS = 2000;
 
-const nextTick = (fn: () => void): void => process.nextTick(fn);
 
 class TcpChannel implements FrameChannel {
   readonly transport = 'tcp' as const;
@@ -64,7 +63,7 @@ class TcpChannel implements FrameChannel {
     // told "false" by send(), hears it here.
     if (socket.write(out) && this.#owesDrain) this.#emitDrain();
   };
-  readonly #batch = new FlushingBatch(this.#write, nextTick);
+  readonly #batch = new FlushingBatch(this.#write);
   readonly #emitDrain = (): void => {
     this.#owesDrain = false;
     this.#drain?.();
@@ -218,8 +217,7 @@ export function openTcpChannel(
     channel.setRoute((frame) => {
       try {
         if (frame.type === MessageType.ERROR) {
-          const { code, message } = decodeError(frame.payload, frame.id);
-          fail(new ErrorReply(code, message, frame.id));
+          fail(errorFrameToError(frame));
         } else if (frame.id === 0 && frame.type === MessageType.WELCOME && channel.welcome === undefined) {
           channel.welcome = decodeWelcome(frame.payload);
           if (opts.hello === undefined) open();

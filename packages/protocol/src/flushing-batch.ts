@@ -31,9 +31,9 @@ export class FlushingBatch {
 
   /**
    * @param sink writes one flush's buffer (null: nothing was queued)
-   * @param schedule runs the deferred flush; `(fn) => process.nextTick(fn)` in Node
+   * @param schedule runs the deferred flush (default `process.nextTick`; tests pass their own)
    */
-  constructor(sink: FlushSink, schedule: ScheduleFn) {
+  constructor(sink: FlushSink, schedule: ScheduleFn = process.nextTick) {
     this.#sink = sink;
     this.#schedule = schedule;
   }

@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectError, ErrorReply, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import { ConnectError, ErrorReply, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
 import {
   COMPUTE_DIGEST_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -25,7 +25,6 @@ import {
 } from '@sockbench/protocol';
 import { TargetUnreachable, UsageError } from '../errors.js';
 import type { LoadPlan } from '../options.js';
-import { nextId } from './inflight-ring.js';
 
 /** What a driver reports to the load loop. */
 export interface ReplySink {
@@ -176,7 +175,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
         while (partial >= size) {
           partial -= size;
           const id = nextReplyId;
-          nextReplyId = nextId(id);
+          nextReplyId = nextRequestId(id);
           sink.reply(id, at, size, null);
         }
       });

@@ -1,15 +1,5 @@
-import { nextRequestId } from '@sockbench/client';
 import { describe, expect, it } from 'vitest';
-import { DONE, InflightRing, LIVE, LOST, STALE, WARM, nextId, ringCapacity } from './inflight-ring.js';
-
-describe('nextId', () => {
-  it('counts up and wraps from 2^32 − 1 to 1, never 0 (as the client’s nextRequestId does)', () => {
-    expect(nextId(1)).toBe(2);
-    expect(nextId(0xffff_fffe)).toBe(0xffff_ffff);
-    expect(nextId(0xffff_ffff)).toBe(1);
-    for (const id of [1, 2, 1000, 0xffff_fffe, 0xffff_ffff]) expect(nextId(id)).toBe(nextRequestId(id));
-  });
-});
+import { DONE, InflightRing, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
 
 describe('ringCapacity', () => {
   it('is the power of two at or above what is wanted, within 16..2^20', () => {

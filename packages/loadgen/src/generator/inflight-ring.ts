@@ -1,7 +1,7 @@
 /**
  * The requests one connection has in flight, in a fixed ring of slots indexed by `id & mask`. Ids
  * are per-connection sequence numbers 1, 2, 3, … (over UDP, loss, reorder and duplicates are computed
- * from them) that wrap from 2^32 − 1 back to 1 ({@link nextId}, which the raw-tcp driver uses too);
+ * from them) that wrap from 2^32 − 1 back to 1 (the client's `nextRequestId`, which the raw-tcp driver uses too);
  * 0 is never used, as it means "push" on the wire.
  *
  *          tail                              next
@@ -24,6 +24,7 @@
  *
  * Nothing here allocates after construction.
  */
+import { nextRequestId } from '@sockbench/client';
 
 /** Slot never used. */
 export const FREE = 0;
@@ -42,14 +43,6 @@ export const STALE = 5;
 export type SlotState = typeof FREE | typeof WARM | typeof LIVE | typeof DONE | typeof LOST;
 
 
-/**
- * The id after `id`: u32 sequence numbers wrap from 2^32 − 1 to 1 (0 is a push on the wire). The
- * client's `nextRequestId` follows the same rule; this one is local so the hot path reads a literal,
- * not an imported binding.
- */
-export function nextId(id: number): number {
-  return id === 0xffff_ffff ? 1 : id + 1;
-}
 
 /** Smallest and largest ring capacities, slots. */
 const MIN_CAPACITY = 16;
@@ -105,7 +98,7 @@ export class InflightRing {
     this.sched[slot] = schedAt;
     this.sentAt[slot] = sentAt;
     this.state[slot] = measured ? LIVE : WARM;
-    this.next = nextId(id);
+    this.next = nextRequestId(id);
     this.inflight++;
     return id;
   }
@@ -133,7 +126,7 @@ export class InflightRing {
     while (this.tail !== this.next) {
       const st = this.state[this.tail & this.mask]!;
       if (st === WARM || st === LIVE) return;
-      this.tail = nextId(this.tail);
+      this.tail = nextRequestId(this.tail);
     }
   }
 
@@ -153,7 +146,7 @@ export class InflightRing {
         this.state[slot] = LOST;
         this.inflight--;
       }
-      this.tail = nextId(this.tail);
+      this.tail = nextRequestId(this.tail);
     }
     return live;
   }
@@ -161,7 +154,7 @@ export class InflightRing {
   /** The connection closed: every request in flight becomes LOST. Returns how many were LIVE. */
   loseAll(): number {
     let live = 0;
-    for (let id = this.tail; id !== this.next; id = nextId(id)) {
+    for (let id = this.tail; id !== this.next; id = nextRequestId(id)) {
       const slot = id & this.mask;
       const st = this.state[slot];
       if (st === LIVE) live++;

@@ -52,9 +52,9 @@ export class OpenLoop implements Schedule {
 
   replied(c: LoopConnection, atMs: number): void {
     if (c.due > atMs) return;
-    const clock = this.#host.clock;
-    this.#pump(c, clock());
-    if (c.due <= clock()) this.#wake(clock());
+    const now = this.#host.clock();
+    this.#pump(c, now);
+    if (c.due <= now) this.#wake(now);
   }
 
   drained(): void {

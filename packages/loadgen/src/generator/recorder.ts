@@ -58,11 +58,6 @@ export class Recorder {
     this.#start = atMs;
   }
 
-  /** Start of measuring, ms on the thread's clock. */
-  get origin(): number {
-    return this.#origin;
-  }
-
   /** A measured request of `bytes` left; `slipMs` = actual − scheduled send (0 in closed loop). */
   sent(bytes: number, _slipMs: number): void {
     const iv = this.counters;

@@ -68,8 +68,8 @@ export class Connection implements Closable {
       else session.handle(type, id, payload, t0);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.#writer.error(err.errorCode, id, err.message);
-      if (isFatalError(err.errorCode)) this.#writer.end();
+      if (isFatalError(err.errorCode)) session.fatal(err.errorCode, id, err.message);
+      else this.#writer.error(err.errorCode, id, err.message);
     }
   };
 

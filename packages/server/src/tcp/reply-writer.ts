@@ -42,7 +42,6 @@ export const CLOSE_LINGER_MS = 5_000;
 export type Clock = () => number;
 
 const performanceClock: Clock = () => performance.now();
-const nextTick = (fn: () => void): void => process.nextTick(fn);
 
 /** Writes one connection's frames; see the file comment for batching, backpressure and service time. */
 export class ReplyWriter {
@@ -68,7 +67,7 @@ export class ReplyWriter {
     if (this.#runs.size !== 0) this.#runs.record(this.#now(), this.#counters.serviceTimes);
   };
 
-  readonly #batch = new FlushingBatch(this.#onFlush, nextTick);
+  readonly #batch = new FlushingBatch(this.#onFlush);
 
   /** Pauses reading while replies or pool work above the mark are queued; resumes below it. */
   readonly #checkPressure = (): void => {

@@ -125,18 +125,18 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
       return;
     }
     this.#pending++;
-    const replyType = type;
-    const replyId = id;
     result.then(
-      (payload) => this.#settle(() => this.#send(replyType, replyId, payload, rinfo, t0)),
-      () => this.#settle(() => this.#drop(ErrorCode.BUSY)),
+      (payload) => {
+        this.#pending--;
+        this.#send(type, id, payload, rinfo, t0);
+        this.#maybeIdle();
+      },
+      () => {
+        this.#pending--;
+        this.#drop(ErrorCode.BUSY);
+        this.#maybeIdle();
+      },
     );
-  }
-
-  #settle(then: () => void): void {
-    this.#pending--;
-    then();
-    this.#maybeIdle();
   }
 
   #maybeIdle(): void {
