@@ -6,3 +6,4 @@ export * from './batch.js';
 export * from './flushing-batch.js';
 export * from './datagram.js';
 export * from './payloads.js';
+export * from './peer-address.js';

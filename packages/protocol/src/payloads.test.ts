@@ -10,6 +10,7 @@ import {
   decodeRoom,
   decodeSay,
   decodeStats,
+  decodeStatsQuery,
   decodeWelcome,
   encodeChat,
   encodeCompute,
@@ -18,6 +19,7 @@ import {
   encodeRoom,
   encodeSay,
   encodeStats,
+  encodeStatsQuery,
   encodeWelcome,
   type StatsSnapshot,
 } from './payloads.js';
@@ -136,6 +138,99 @@ describe('payload codecs round-trip', () => {
       RUNS,
     );
   });
+
+  it('STATS with the added fields (and a reply from an older server without them)', () => {
+    const n = fc.nat();
+    const counts = fc.dictionary(fc.constantFrom('UNSUPPORTED', 'BAD_FRAME', 'BUSY'), n);
+    const statsArb: fc.Arbitrary<StatsSnapshot> = fc.record({
+      uptimeMs: n,
+      processes: n,
+      connections: fc.record({ current: n, total: n }),
+      frames: fc.record({ in: n, out: n }),
+      bytes: fc.record({ in: n, out: n }),
+      errors: counts,
+      udp: fc.record(
+        {
+          in: n,
+          out: n,
+          dropped: n,
+          droppedByReason: counts,
+          kernelDrops: fc.option(n, { nil: null }),
+          peerTable: fc.record({ size: n, capacity: n, evicted: n }),
+          peers: fc.dictionary(fc.constantFrom('127.0.0.1:5000', '[::1]:6000'), fc.record({ received: n, answered: n, dropped: counts })),
+        },
+        { requiredKeys: ['in', 'out', 'dropped'] },
+      ),
+      pool: fc.record({ threads: n, queued: n, completed: n }),
+      serviceTimeUs: fc.constant({}),
+      cpu: fc.record({ userUs: n, systemUs: n }),
+      tcpRetransmits: fc.option(n, { nil: null }),
+      serviceTimeHistograms: fc.dictionary(fc.constantFrom('PING', 'ECHO'), fc.base64String()),
+    }, { requiredKeys: ['uptimeMs', 'processes', 'connections', 'frames', 'bytes', 'errors', 'udp', 'pool', 'serviceTimeUs'] });
+    fc.assert(
+      fc.property(statsArb, (s) => {
+        expect(decodeStats(encodeStats(s))).toEqual(s);
+      }),
+      RUNS,
+    );
+  });
+
+  it('STATS query', () => {
+    const peer = fc.oneof(fc.string(), fc.constantFrom('127.0.0.1:5000', '[::1]:5000'));
+    fc.assert(
+      fc.property(fc.record({ histograms: fc.boolean(), peers: fc.array(peer, { maxLength: 64 }) }, { requiredKeys: [] }), (q) => {
+        expect(decodeStatsQuery(encodeStatsQuery(q))).toEqual(q);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a STATS query asking nothing is the empty payload, which decodes as {}', () => {
+    expect(encodeStatsQuery({}).length).toBe(0);
+    expect(encodeStatsQuery().length).toBe(0);
+    expect(decodeStatsQuery(Buffer.alloc(0))).toEqual({});
+    expect(decodeStatsQuery(Buffer.from('{}'))).toEqual({});
+    expect(encodeStatsQuery({ histograms: false }).toString()).toBe('{"histograms":false}');
+  });
+});
+
+/** A valid STATS reply of the base schema with `top` and `udp` fields added, encoded. */
+function withAdded(top: Record<string, unknown>, udp: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(JSON.stringify({
+    uptimeMs: 1, processes: 1, connections: { current: 0, total: 0 }, frames: { in: 0, out: 0 }, bytes: { in: 0, out: 0 },
+    errors: {}, udp: { in: 0, out: 0, dropped: 0, ...udp }, pool: { threads: 1, queued: 0, completed: 0 }, serviceTimeUs: {}, ...top,
+  }));
+}
+
+describe('STATS query validation → BAD_PAYLOAD with the exact message and the request id', () => {
+  const q = (text: string | Buffer): (() => unknown) => () => decodeStatsQuery(typeof text === 'string' ? Buffer.from(text) : text, 9);
+  const sixtyFive = JSON.stringify({ peers: Array.from({ length: 65 }, (_, i) => `127.0.0.1:${i + 1}`) });
+  const bad: Array<[string, () => unknown, string]> = [
+    ['not UTF-8', q(Buffer.from([0xff])), 'STATS query is not valid UTF-8'],
+    ['not JSON', q('{histograms'), 'STATS query is not valid JSON'],
+    ['JSON but not an object (array)', q('[]'), 'STATS query must be a JSON object'],
+    ['JSON but not an object (null)', q('null'), 'STATS query must be a JSON object'],
+    ['JSON but not an object (number)', q('1'), 'STATS query must be a JSON object'],
+    ['histograms not a boolean', q('{"histograms":"yes"}'), 'STATS query.histograms must be a boolean'],
+    ['histograms null', q('{"histograms":null}'), 'STATS query.histograms must be a boolean'],
+    ['peers not an array', q('{"peers":"127.0.0.1:1"}'), 'STATS query.peers must be an array of strings'],
+    ['peers holding a number', q('{"peers":["127.0.0.1:1",2]}'), 'STATS query.peers must be an array of strings'],
+    ['more than 64 peers', q(sixtyFive), 'STATS query.peers must name at most 64 addresses, got 65'],
+    ['an unknown field', q('{"histograms":true,"peer":[]}'), 'STATS query has an unknown field "peer"'],
+  ];
+  for (const [name, fn, message] of bad) {
+    it(name, () => {
+      const r = rejection(fn);
+      expect(r).toEqual({ errorCode: ErrorCode.BAD_PAYLOAD, message });
+      expect((() => { try { fn(); } catch (err) { return (err as ProtocolError).id; } return -1; })()).toBe(9);
+    });
+  }
+
+  it('64 peers pass; encodeStatsQuery refuses 65', () => {
+    const peers = Array.from({ length: 64 }, (_, i) => `127.0.0.1:${i + 1}`);
+    expect(decodeStatsQuery(Buffer.from(JSON.stringify({ peers })))).toEqual({ peers });
+    expect(() => encodeStatsQuery({ peers: [...peers, '127.0.0.1:65'] })).toThrow(RangeError);
+  });
 });
 
 describe('payload validation → BAD_PAYLOAD with the request id', () => {
@@ -160,6 +255,15 @@ describe('payload validation → BAD_PAYLOAD with the request id', () => {
     ['CHAT missing text', () => decodeChat(Buffer.from('{"room":"a","from":"b"}'), 9), /CHAT\.text must be a string/],
     ['STATS missing pool', () => decodeStats(Buffer.from('{"uptimeMs":1,"processes":1}'), 9), /STATS\.connections must be an object/],
     ['ERROR under 2 bytes', () => decodeError(Buffer.from([1]), 9), /under 2 bytes/],
+    ['STATS cpu not an object', () => decodeStats(withAdded({ cpu: 1 }), 9), /^STATS\.cpu must be an object$/],
+    ['STATS cpu.userUs not a number', () => decodeStats(withAdded({ cpu: { userUs: '1', systemUs: 0 } }), 9), /^STATS\.cpu\.userUs must be a number$/],
+    ['STATS tcpRetransmits a string', () => decodeStats(withAdded({ tcpRetransmits: '1' }), 9), /^STATS\.tcpRetransmits must be a number or null$/],
+    ['STATS serviceTimeHistograms not strings', () => decodeStats(withAdded({ serviceTimeHistograms: { PING: 1 } }), 9), /^STATS\.serviceTimeHistograms\.PING must be a string$/],
+    ['STATS udp.droppedByReason not counts', () => decodeStats(withAdded({}, { droppedByReason: { BUSY: 'x' } }), 9), /^STATS\.udp\.droppedByReason\.BUSY must be a number$/],
+    ['STATS udp.kernelDrops a string', () => decodeStats(withAdded({}, { kernelDrops: 'x' }), 9), /^STATS\.udp\.kernelDrops must be a number or null$/],
+    ['STATS udp.peerTable missing evicted', () => decodeStats(withAdded({}, { peerTable: { size: 0, capacity: 0 } }), 9), /^STATS\.udp\.peerTable\.evicted must be a number$/],
+    ['STATS udp.peers entry without answered', () => decodeStats(withAdded({}, { peers: { '1.2.3.4:5': { received: 1, dropped: {} } } }), 9), /^STATS\.udp\.peers\["1\.2\.3\.4:5"\]\.answered must be a number$/],
+    ['STATS udp.peers entry dropped not an object', () => decodeStats(withAdded({}, { peers: { '1.2.3.4:5': { received: 1, answered: 0, dropped: [] } } }), 9), /^STATS\.udp\.peers\["1\.2\.3\.4:5"\]\.dropped must be an object$/],
   ];
   for (const [name, fn, message] of bad) {
     it(name, () => {

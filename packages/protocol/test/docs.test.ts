@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, FATAL_ERROR_CODES, MessageType, isFatalError } from '../src/constants.js';
 import * as errors from '../src/errors.js';
+import { MAX_STATS_QUERY_PEERS, STATS_QUERY_FIELDS, decodeStats, encodeStats, type PeerCounts, type ServiceTimeSummary, type StatsSnapshot, type UdpStats } from '../src/payloads.js';
+import { formatPeerAddress } from '../src/peer-address.js';
 
 const read = (path: string): string => readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
 const doc = read('../../../docs/protocol.md');
@@ -64,5 +66,66 @@ describe('README and src/errors.ts agree (fastify test/internals/errors.test.js)
       .filter(([, v]) => typeof v === 'function' && v.prototype instanceof errors.ProtocolError)
       .map(([name]) => name);
     expect(rows.map(([name]) => name).sort()).toEqual(classes.sort());
+  });
+});
+
+describe('docs/protocol.md and the STATS codecs agree (added fields, the query)', () => {
+  /** The text of the first fenced block after `marker`. */
+  const blockAfter = (marker: string): string => {
+    const at = doc.indexOf(marker);
+    expect(at, marker).toBeGreaterThanOrEqual(0);
+    const open = doc.indexOf('```', at);
+    return doc.slice(doc.indexOf('\n', open) + 1, doc.indexOf('```', open + 3));
+  };
+  /** Quoted JSON keys written in `text`, placeholders (`"<ERROR_NAME>"`) left out. */
+  const quotedKeys = (text: string): string[] => [...new Set([...text.matchAll(/"([A-Za-z]\w*)"\s*:/g)].map((m) => m[1]!))].sort();
+
+  /**
+   * Every field StatsSnapshot/UdpStats hold, optional ones included (`Required` makes the compiler
+   * insist on each), so a field added to the types without the doc (or back) fails below.
+   */
+  const everyField: Required<Omit<StatsSnapshot, 'udp'>> & { udp: Required<UdpStats> } = {
+    uptimeMs: 1, processes: 1, connections: { current: 0, total: 0 }, frames: { in: 0, out: 0 }, bytes: { in: 0, out: 0 },
+    errors: {}, pool: { threads: 0, queued: 0, completed: 0 }, serviceTimeUs: {},
+    udp: { in: 0, out: 0, dropped: 0, droppedByReason: {}, kernelDrops: null, peerTable: { size: 0, capacity: 0, evicted: 0 }, peers: {} },
+    cpu: { userUs: 0, systemUs: 0 }, tcpRetransmits: null, serviceTimeHistograms: {},
+  };
+  const summary: Required<ServiceTimeSummary> = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+  /** Records (name → value) whose keys are not field names: their own name is, their keys are not. */
+  const RECORDS = new Set(['errors', 'serviceTimeUs', 'serviceTimeHistograms', 'droppedByReason', 'peers', 'dropped']);
+  /** Every field name in `obj`, at any depth, records' keys left out. */
+  const names = (obj: object): string[] => Object.entries(obj).flatMap(([k, v]) =>
+    typeof v === 'object' && v !== null && !RECORDS.has(k) ? [k, ...names(v as object)] : [k]);
+  const sorted = (xs: string[]): string[] => [...new Set(xs)].sort();
+
+  it('the base schema, "Added fields" and the query\'s additions name exactly the fields of the types', () => {
+    const base = quotedKeys(blockAfter('## STATS schema'));
+    const added = quotedKeys(blockAfter('Added fields'));
+    expect(added).toEqual(['capacity', 'cpu', 'droppedByReason', 'evicted', 'kernelDrops', 'peerTable', 'size', 'systemUs', 'tcpRetransmits', 'udp', 'userUs']);
+    // The query's additions: `serviceTimeHistograms` and `udp.peers`, as the query table writes them.
+    const queryAdded = ['serviceTimeHistograms', 'peers'];
+    expect(sorted([...base, ...added, ...queryAdded])).toEqual(sorted([...names(everyField), ...names(summary)]));
+    expect(decodeStats(encodeStats(everyField))).toEqual(everyField);
+    // The added fields are optional: a reply of the base schema alone decodes.
+    const { cpu: _c, tcpRetransmits: _t, serviceTimeHistograms: _h, ...older } = everyField;
+    const olderUdp = { in: 1, out: 1, dropped: 0 };
+    expect(decodeStats(encodeStats({ ...older, udp: olderUdp }))).toEqual({ ...older, udp: olderUdp });
+  });
+
+  it('the "STATS query" table names exactly STATS_QUERY_FIELDS, and each adds what the doc says', () => {
+    const rows = tableRows(doc, '### STATS query');
+    expect(rows.map(([name]) => name!.replaceAll('`', '')).sort()).toEqual([...STATS_QUERY_FIELDS].sort());
+    const cell = (f: string): string => rows.find(([name]) => name === `\`${f}\``)![1]!;
+    expect(cell('histograms')).toContain('`serviceTimeHistograms: {"<TYPE_NAME>": string}`');
+    expect(cell('peers')).toContain(`at most ${MAX_STATS_QUERY_PEERS} UDP peer addresses`);
+    expect(cell('peers')).toContain('`udp.peers: {"<addr>": {"received": int, "answered": int, "dropped": {"<ERROR_NAME>": int}}}`');
+    const entry: Required<PeerCounts> = { received: 0, answered: 0, dropped: {} };
+    expect(quotedKeys(cell('peers'))).toEqual(sorted(names(entry)));
+  });
+
+  it('the doc\'s peer address forms are formatPeerAddress\'s', () => {
+    const cell = tableRows(doc, '### STATS query').find(([name]) => name === '`peers`')![1]!;
+    expect(cell).toContain(`\`"${formatPeerAddress('ip', 0).replace('0', 'port')}"\``);
+    expect(cell).toContain(`\`"${formatPeerAddress('addr:', 0).replace(':]', ']').replace(':0', ':port')}"\``);
   });
 });

@@ -127,7 +127,9 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     addCounts(snap.frames, p.frames);
     addCounts(snap.bytes, p.bytes);
     snap.errors = addRecords(snap.errors, p.errors);
-    addCounts(snap.udp, p.udp);
+    snap.udp.in += p.udp.in;
+    snap.udp.out += p.udp.out;
+    snap.udp.dropped += p.udp.dropped;
     addCounts(snap.pool, p.pool);
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
     addCounts(snap.backpressure, p.backpressure);
