@@ -3,7 +3,7 @@
  * id, get every decoded frame back with its receive time. No promise and no map entry per request, so a
  * generator can keep thousands in flight and match replies by id itself.
  */
-import type { Frame, Hello } from '@sockbench/protocol';
+import type { Frame, Hello, ProtocolError } from '@sockbench/protocol';
 
 /** Callbacks of a channel. */
 export interface ChannelHandlers {
@@ -16,6 +16,14 @@ export interface ChannelHandlers {
   onFrame(frame: Frame, receivedAtMs: number): void;
   /** Once, when the channel closes; `err` when it closed on an error (socket error, malformed frame). */
   onClose?(err?: Error): void;
+  /**
+   * UDP only: a datagram that is not exactly one frame (BadFrameError: shorter than the header, not the
+   * size its header says, unknown version, reserved flags; FrameTooLargeError: a header over
+   * `maxPayload`), with its receive time (ms). It is dropped either way and counted in
+   * `droppedDatagrams`; this lets a caller count it by kind. A TCP channel reports a malformed frame
+   * through `onClose(err)` instead, since it closes on it.
+   */
+  onUndecodable?(err: ProtocolError, receivedAtMs: number): void;
 }
 
 /** Options of {@link openTcpChannel} and {@link openUdpChannel}. */

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload } from '@sockbench/protocol';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload, type ProtocolError } from '@sockbench/protocol';
 import { type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError } from './errors.js';
 
@@ -42,8 +42,10 @@ class UdpChannel implements FrameChannel {
       let frame;
       try {
         frame = decodeDatagram(msg, { maxPayload: this.#maxPayload, expect: 'replies' });
-      } catch {
+      } catch (err) {
         this.#dropped++;
+        // decodeDatagram throws only ProtocolErrors (its docstring): the kind is in err.errorCode.
+        this.#handlers.onUndecodable?.(err as ProtocolError, at);
         return;
       }
       this.#handlers.onFrame(frame, at);

@@ -302,6 +302,27 @@ describe('openUdpChannel', () => {
     expect(r.frames).toHaveLength(1);
   });
 
+  it('hands each undecodable datagram to onUndecodable with its ProtocolError (short, wrong version, 16 MiB header)', async () => {
+    const peer = await startUdpPeer();
+    const r = recorder();
+    const bad: string[] = [];
+    const ch = track(await openUdpChannel({ host: '127.0.0.1', port: peer.port }, { ...r, onUndecodable: (err) => bad.push(err.codeName) }));
+    ch.send(MessageType.PING, 1);
+    const got = await peer.next();
+    await peer.reply(Buffer.from('garbage'), got.rinfo);
+    const wrongVersion = encodeFrame(MessageType.PING, 1, undefined, Flags.RESPONSE);
+    wrongVersion[4] = 9;
+    await peer.reply(wrongVersion, got.rinfo);
+    const huge = encodeFrame(MessageType.ECHO, 1, undefined, Flags.RESPONSE);
+    huge.writeUInt32BE(16 * 1024 * 1024, 0); // announces 16 MiB, carries none
+    await peer.reply(huge, got.rinfo);
+    await peer.reply(encodeFrame(MessageType.PING, 1, undefined, Flags.RESPONSE), got.rinfo);
+    await r.waitFor(1);
+    expect(bad).toEqual(['BAD_FRAME', 'BAD_FRAME', 'FRAME_TOO_LARGE']);
+    expect(ch.droppedDatagrams).toBe(3);
+    expect(r.frames).toHaveLength(1);
+  });
+
   it('close() resolves and runs onClose once', async () => {
     const { port } = await startServer();
     const r = recorder();
