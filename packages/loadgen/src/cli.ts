@@ -2,8 +2,9 @@
  * `sockbench-loadgen`: run (default), compare, merge, report. Human output (progress, tables, notes)
  * goes to stderr; stdout carries only the JSON report, and only with `--json -`.
  *
- * Exit status: 0 done; 130 interrupted by Ctrl-C (reports of the time measured are still written); 1 the run finished but had errors, lost connections or no reply at all (its
- * reports are still written), or a generator thread failed; 2 usage (unknown, malformed or conflicting
+ * Exit status: 0 done; 130 interrupted by Ctrl-C (reports of the time measured are still written); 1 the
+ * run finished but had errors, lost connections, unexpected replies or no completed request (its
+ * reports are still written; the last line says which), or a generator thread failed; 2 usage (unknown, malformed or conflicting
  * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable.
  */
 import { isOptionError, yargsOptions } from '@sockbench/options';
@@ -24,6 +25,7 @@ import {
 import { Progress } from './progress.js';
 import { mergeReports } from './report/merge.js';
 import { makeReport, readReport, toolInfo, writeOutputs } from './report/output.js';
+import { failureReason } from './report/failure.js';
 import type { IntervalReport, Report, RunReport } from './report/schema.js';
 import { renderTable } from './report/text.js';
 import { runPlan } from './runner.js';
@@ -32,11 +34,6 @@ const NAME = 'sockbench-loadgen';
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-/** True when a run should make the process exit non-zero (its reports are still written). */
-function runFailed(run: RunReport): boolean {
-  return run.counters.errors > 0 || run.counters.connectionsLost > 0 || run.counters.completed === 0;
 }
 
 function runArgs(argv: Record<string, unknown>): RunArgs {
@@ -49,12 +46,15 @@ async function finish(report: Report, targets: { json: string | null; hdrLog: st
   for (const [what, path] of [['JSON', targets.json], ['HdrHistogram log', targets.hdrLog], ['HTML', targets.html]] as const) {
     if (path !== null && path !== '-') say(`${NAME}: wrote ${what} report ${path}`);
   }
-  const failed = report.runs.filter(runFailed);
-  for (const r of failed) {
-    say(`${NAME}: ${r.plan.transport} run had ${r.counters.errors} errors, ${r.counters.connectionsLost} lost connections, ${r.counters.completed} completed requests`);
+  let failed = false;
+  for (const r of report.runs) {
+    const why = failureReason(r);
+    if (why === null) continue;
+    failed = true;
+    say(`${NAME}: ${r.plan.transport} run failed: ${why}`);
   }
   if (report.runs.some((r) => r.interrupted === true)) return 130;
-  return failed.length > 0 ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 /**
@@ -212,7 +212,7 @@ function buildCli(args: string[]): Argv {
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
     .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
-    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors during the run (reports still written); 2 usage; 3 target unreachable;\n130 interrupted (the first Ctrl-C stops, drains and still writes the reports).')
+    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n130 interrupted (the first Ctrl-C stops, drains and still writes the reports).')
     .strict()
     .help()
     .alias('help', 'h')

@@ -5,12 +5,13 @@
  */
 export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, type LoadgenErrorCode } from './errors.js';
 export { resolveRunOptions, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
-export type { Counters } from './counters.js';
+export { UNEXPECTED_KINDS, type Counters, type UnexpectedKind } from './counters.js';
 export { LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, decodeHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
 export { runPlan, type RunInput, type RunHooks } from './runner.js';
 export { REPORT_SCHEMA, REPORT_VERSION, parseReport, validateReport, type Report, type RunReport, type RunResults, type IntervalReport, type SelfCheck, type ThreadCheck } from './report/schema.js';
 export { makeReport, readReport, writeOutputs, type OutputTargets } from './report/output.js';
 export { mergeReports } from './report/merge.js';
 export { renderTable } from './report/text.js';
+export { runFailed, failureReason } from './report/failure.js';
 export { renderHdrLog } from './report/hdr-log.js';
 export { renderHtml } from './report/html.js';

@@ -29,6 +29,11 @@ describe('progress', () => {
     expect(progressLine(planOf({ duration: '10s' }), iv)).toBe('tcp        3s/10s     12,345 req/s  p50    87 µs  p99  1.23 ms  errors 2  timeouts 1');
   });
 
+  it('adds the unexpected replies of the interval when there are any', () => {
+    const odd = { ...iv, counters: { ...iv.counters, unexpected: 1_200, unexpectedByKind: { unsentId: 1_200 } } };
+    expect(progressLine(planOf({ duration: '10s' }), odd)).toBe('tcp        3s/10s     12,345 req/s  p50    87 µs  p99  1.23 ms  errors 2  timeouts 1  unexpected 1,200');
+  });
+
   it('rewrites one live line on a TTY and ends it before other output', () => {
     const out = sink(true);
     const p = new Progress(out, false);

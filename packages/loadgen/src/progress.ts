@@ -1,6 +1,7 @@
 /**
  * Live progress on stderr: on a TTY one status line rewritten in place (elapsed/total, req/s, p50,
- * p99, errors); otherwise one plain line per interval; nothing with `--quiet`.
+ * p99, errors, and timeouts and unexpected replies when there are any); otherwise one plain line per
+ * interval; nothing with `--quiet`.
  */
 import { formatDuration } from '@sockbench/options';
 import type { LoadPlan } from './options.js';
@@ -19,7 +20,8 @@ export function progressLine(plan: LoadPlan, iv: IntervalReport): string {
   const c = iv.counters;
   const elapsed = `${(iv.endMs / 1000).toFixed(0)}s/${total}`;
   const loss = c.timeouts > 0 ? `  timeouts ${formatInt(c.timeouts)}` : '';
-  return `${plan.transport.padEnd(7)} ${elapsed.padStart(9)}  ${formatInt(iv.requestsPerSec).padStart(9)} req/s  p50 ${formatUs(iv.latencyUs.p50).padStart(8)}  p99 ${formatUs(iv.latencyUs.p99).padStart(8)}  errors ${formatInt(c.errors)}${loss}`;
+  const unexpected = c.unexpected > 0 ? `  unexpected ${formatInt(c.unexpected)}` : '';
+  return `${plan.transport.padEnd(7)} ${elapsed.padStart(9)}  ${formatInt(iv.requestsPerSec).padStart(9)} req/s  p50 ${formatUs(iv.latencyUs.p50).padStart(8)}  p99 ${formatUs(iv.latencyUs.p99).padStart(8)}  errors ${formatInt(c.errors)}${loss}${unexpected}`;
 }
 
 /** Progress printer for one run. */

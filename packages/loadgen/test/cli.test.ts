@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer, type Server } from '@sockbench/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failureReason } from '../src/report/failure.js';
 import { parseReport } from '../src/report/schema.js';
 import { dyingServer, freePort } from './fixtures/servers.js';
 
@@ -213,9 +214,13 @@ describe('run, compare, merge, report', () => {
       const out = join(dir, 'dying.json');
       const r = await cli(['--port', String(s.port), '--connections', '2', '--threads', '1', '--duration', '1s', '--warmup', '0', '--json', out, '-q']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/tcp run had [1-9]\d* errors, 2 lost connections/);
       const run = parseReport(await readFile(out, 'utf8'), out).runs[0]!;
       expect(run.counters.connectionsLost).toBe(2);
+      expect(run.counters.errors).toBeGreaterThan(0);
+      // The last line names why, from the report's counts (failureReason's wording is pinned in report.test.ts).
+      const last = r.stderr.trimEnd().split('\n').at(-1);
+      expect(last).toBe(`sockbench-loadgen: tcp run failed: ${failureReason(run)}`);
+      expect(last).toMatch(/ errors? \((ECONNRESET|CONNECTION_CLOSED) [\d,]+(, [A-Z_]+ [\d,]+)*\), 2 lost connections$/);
       expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
     } finally {
       await s.close();

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Driver, DriverFactory } from '../src/generator/drivers.js';
 import { LoadLoop } from '../src/generator/load-loop.js';
 import type { ThreadFinal, ThreadInterval } from '../src/generator/messages.js';
+import { sumCounters } from '../src/counters.js';
 import { createHistogram, encodeHistogram, mergeEncoded } from '../src/histogram.js';
 import { resolveRunOptions } from '../src/options.js';
 
@@ -127,5 +128,48 @@ describe('LoadLoop open loop', () => {
     const counters = intervals.reduce((n, iv) => n + iv.counters.completed, 0);
     expect(counters).toBe(20);
     expect([f.sendEndMs, f.drainEndMs]).toEqual([100, 100]);
+  });
+});
+
+describe('LoadLoop replies never asked for', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('late (timed out, or its slot reused since), duplicate and unexpected replies are told apart, each counted once', async () => {
+    vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    const clock = (): number => Date.now();
+    // One connection, one request in flight, 40 requests, a ring of 16 slots, timeout 100 ms.
+    const plan = resolveRunOptions({ port: 7878, connections: 1, threads: 1, requests: 40, warmup: '0', timeout: 100 }).plan;
+    const open: DriverFactory = async (sink) => ({
+      requestBytes: 76,
+      send(id) {
+        const reply = (rid: number): void => void setImmediate(() => sink.reply(rid, clock(), 76, null));
+        if (id === 3) return true; // held: it times out, and its reply comes with request 5
+        if (id === 5) reply(3); // late: request 3 timed out
+        if (id === 7) {
+          for (const never of [0, 7 + 1000, 41]) reply(never); // ids this connection never sent (41 > the 40 it sends)
+          setImmediate(() => sink.unexpected('badFrame'));
+        }
+        if (id === 10) reply(10); // a duplicate, below
+        if (id === 30) reply(4); // request 4 was answered; its slot (4 & 15) holds request 20 now: late, not unexpected
+        reply(id);
+        return true;
+      },
+      close: async () => undefined,
+    });
+    const loop = new LoadLoop({ plan, thread: 0, connections: [0, 1], open, clock });
+    await loop.open();
+    const intervals: ThreadInterval[] = [];
+    let final: ThreadFinal | null = null;
+    loop.start(0, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(final).not.toBeNull();
+    await loop.close();
+    const c = sumCounters(intervals.map((iv) => iv.counters));
+    expect([c.sent, c.completed, c.timeouts, c.errors]).toEqual([40, 39, 1, 0]);
+    expect([c.late, c.duplicates]).toEqual([2, 1]);
+    expect(c.unexpected).toBe(4);
+    expect(c.unexpectedByKind).toEqual({ unsentId: 3, badFrame: 1 });
   });
 });

@@ -20,9 +20,13 @@ import {
   MessageType,
   decodeError,
   encodeCompute,
+  ErrorCode,
+  Flags,
+  ProtocolError,
   errorCodeName,
   type Frame,
 } from '@sockbench/protocol';
+import type { UnexpectedKind } from '../counters.js';
 import { TargetUnreachable, UsageError } from '../errors.js';
 import type { LoadPlan } from '../options.js';
 
@@ -34,6 +38,12 @@ export interface ReplySink {
   closed(code: string): void;
   /** A driver that returned false from `send` can send again. */
   drained(): void;
+  /**
+   * Bytes from the target that decode as no frame (`badFrame`, `frameTooLarge`): a protocol error,
+   * counted apart from requests. (Replies to ids never sent come through {@link reply}: only the load
+   * loop knows which ids were sent.)
+   */
+  unexpected(kind: UnexpectedKind): void;
 }
 
 /** One connection (or UDP socket) as the load loop sees it. */
@@ -49,7 +59,7 @@ export interface Driver {
 /** Opens one driver; rejects with TargetUnreachable or UsageError. */
 export type DriverFactory = (sink: ReplySink) => Promise<Driver>;
 
-/** Reply code for a reply that does not match its request (wrong type or size). */
+/** Reply code for a reply that does not match its request (wrong type or size, or no RESPONSE flag). */
 export const BAD_REPLY = 'BAD_REPLY';
 /** Loss code for requests in flight on a connection that the server closed without an OS error. */
 export const CONNECTION_CLOSED = 'CONNECTION_CLOSED';
@@ -79,6 +89,11 @@ function messageType(plan: LoadPlan): MessageType {
   return plan.op === 'ping' ? MessageType.PING : plan.op === 'compute' ? MessageType.COMPUTE : MessageType.ECHO;
 }
 
+/** The kind of unexpected reply a frame that failed to decode is (see {@link UnexpectedKind}). */
+export function undecodableKind(err: ProtocolError): UnexpectedKind {
+  return err.errorCode === ErrorCode.FRAME_TOO_LARGE ? 'frameTooLarge' : 'badFrame';
+}
+
 /** Reply payload length a good reply has, bytes. */
 function expectedReplyLength(plan: LoadPlan): number {
   return plan.op === 'ping' ? 0 : plan.op === 'compute' ? COMPUTE_DIGEST_BYTES : plan.size;
@@ -101,14 +116,22 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
             // An ERROR whose payload does not decode is still an error reply to this id.
           }
           sink.reply(frame.id, at, bytes, code);
-        } else if (frame.type !== type || frame.payload.length !== want) {
+        } else if (frame.type !== type || frame.payload.length !== want || (frame.flags & Flags.RESPONSE) === 0) {
           sink.reply(frame.id, at, bytes, BAD_REPLY);
         } else {
           sink.reply(frame.id, at, bytes, null);
         }
       },
       onClose(err?: Error): void {
-        sink.closed((err as NodeJS.ErrnoException | undefined)?.code ?? CONNECTION_CLOSED);
+        // A malformed frame closed the connection (the stream can no longer be trusted): it is one
+        // unexpected reply, and the requests it strands are errors under the wire code's name.
+        if (err instanceof ProtocolError) {
+          sink.unexpected(undecodableKind(err));
+          sink.closed(err.codeName);
+        } else sink.closed((err as NodeJS.ErrnoException | undefined)?.code ?? CONNECTION_CLOSED);
+      },
+      onUndecodable(err: ProtocolError): void {
+        sink.unexpected(undecodableKind(err));
       },
     };
     // reuseReadBuffer: onFrame reads each reply's header fields and never keeps a payload.
@@ -221,7 +244,10 @@ function rawUdpDriver(plan: LoadPlan): DriverFactory {
     socket.on('error', () => undefined);
     socket.on('message', (msg: Buffer) => {
       const at = performance.now();
-      if (msg.length < 4) return;
+      if (msg.length < 4) {
+        sink.unexpected('badFrame'); // too short to carry an id
+        return;
+      }
       sink.reply(msg.readUInt32BE(0), at, msg.length, msg.length === size ? null : BAD_REPLY);
     });
     await new Promise<void>((resolve, reject) => {

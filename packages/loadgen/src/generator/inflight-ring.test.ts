@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DONE, InflightRing, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
+import { DONE, InflightRing, LIVE, LOST, STALE, UNSENT, WARM, ringCapacity } from './inflight-ring.js';
 
 describe('ringCapacity', () => {
   it('is the power of two at or above what is wanted, within 16..2^20', () => {
@@ -22,7 +22,7 @@ describe('InflightRing', () => {
     expect(r.settle(2)).toBe(LIVE);
     expect(r.settle(2)).toBe(DONE); // a duplicate
     expect(r.settle(1)).toBe(WARM);
-    expect(r.settle(3)).toBe(STALE); // never sent: its slot holds no such id
+    expect(r.settle(3)).toBe(UNSENT); // never sent: past the last id handed out
     expect(r.inflight).toBe(0);
     expect(r.tail).toBe(3);
   });
@@ -76,6 +76,33 @@ describe('InflightRing', () => {
     expect(r.inflight).toBe(0);
     expect(r.tail).toBe(r.next);
     expect([r.settle(1), r.settle(2), r.settle(3)]).toEqual([LOST, DONE, LOST]);
+  });
+
+  it('tells an id never sent (0, or at or past next) from a late one whose slot has moved on', () => {
+    const r = new InflightRing(16);
+    for (let i = 1; i <= 20; i++) {
+      r.push(0, 0, true);
+      r.settle(i);
+    }
+    expect(r.next).toBe(21);
+    expect(r.settle(4)).toBe(STALE); // sent, its slot now holds id 20
+    expect(r.settle(20)).toBe(DONE);
+    expect([r.settle(0), r.settle(21), r.settle(1000), r.settle(0xffff_ffff)]).toEqual([UNSENT, UNSENT, UNSENT, UNSENT]);
+    expect(r.inflight).toBe(0);
+    expect(r.tail).toBe(21);
+  });
+
+  it('after the id sequence wraps, every id but 0 has been sent: a reply to it is late, never unsent', () => {
+    const r = new InflightRing(16);
+    r.next = 0xffff_ffff;
+    r.tail = 0xffff_ffff;
+    expect(r.settle(0xffff_ffff)).toBe(UNSENT);
+    expect(r.wrapped).toBe(false);
+    expect([r.push(0, 0, true), r.push(0, 0, true)]).toEqual([0xffff_ffff, 1]);
+    expect(r.wrapped).toBe(true);
+    expect(r.settle(2)).toBe(STALE); // sent in the lap before: late, not unexpected
+    expect(r.settle(0)).toBe(UNSENT);
+    expect(r.settle(1)).toBe(LIVE);
   });
 
   it('keeps working across the u32 wrap, 2^32 − 1 then 1, never 0 (slot = id & mask)', () => {

@@ -13,7 +13,9 @@
  *           └────────── may be in flight ─────┘
  *
  * `push` claims the slot of `next`, unless that slot still holds a request in flight (the ring is
- * full: the caller waits). A reply settles its slot wherever it is; `tail` then moves past settled
+ * full: the caller waits). Ids go out in order, so the ids ever sent are 1 … next − 1 until the
+ * sequence first wraps, and every id but 0 after that: one comparison tells a late reply (sent, its
+ * slot since reused) from one to an id never sent, with no record per id. A reply settles its slot wherever it is; `tail` then moves past settled
  * slots to the oldest request still in flight, which is where the timeout sweep ({@link expire})
  * and a lost connection ({@link loseAll}) start. Per slot:
  *
@@ -38,6 +40,8 @@ export const DONE = 3;
 export const LOST = 4;
 /** {@link InflightRing.settle}'s answer for a reply whose slot holds another id (an old, late reply). */
 export const STALE = 5;
+/** {@link InflightRing.settle}'s answer for an id this ring never gave out (a reply never asked for). */
+export const UNSENT = 6;
 
 /** One of {@link FREE}, {@link WARM}, {@link LIVE}, {@link DONE}, {@link LOST}. */
 export type SlotState = typeof FREE | typeof WARM | typeof LIVE | typeof DONE | typeof LOST;
@@ -73,6 +77,8 @@ export class InflightRing {
   tail = 1;
   /** Requests in flight (WARM or LIVE). */
   inflight = 0;
+  /** The id sequence has wrapped from 2^32 − 1 back to 1: every id but 0 has been sent. */
+  wrapped = false;
 
   /** @param capacity slots, a power of two (see {@link ringCapacity}) */
   constructor(capacity: number) {
@@ -98,7 +104,9 @@ export class InflightRing {
     this.sched[slot] = schedAt;
     this.sentAt[slot] = sentAt;
     this.state[slot] = measured ? LIVE : WARM;
-    this.next = nextRequestId(id);
+    const next = nextRequestId(id);
+    if (next < id) this.wrapped = true;
+    this.next = next;
     this.inflight++;
     return id;
   }
@@ -106,12 +114,12 @@ export class InflightRing {
   /**
    * A reply to `id` arrived. Returns the slot's state before it: WARM or LIVE (now DONE, one fewer in
    * flight: its times stay in `sched[id & mask]` and `sentAt[id & mask]` until the next push), DONE (a
-   * duplicate), LOST (late, after a timeout), or {@link STALE} when the slot holds another id (late
-   * by a whole ring, or an id never sent).
+   * duplicate), LOST (late, after a timeout), {@link STALE} when the slot holds another id (late by a
+   * whole ring), or {@link UNSENT} when `id` was never sent (0, or past the last id sent).
    */
-  settle(id: number): SlotState | typeof STALE {
+  settle(id: number): SlotState | typeof STALE | typeof UNSENT {
     const slot = id & this.mask;
-    if (this.ids[slot] !== id) return STALE;
+    if (this.ids[slot] !== id || id === 0) return this.wasSent(id) ? STALE : UNSENT;
     const st = this.state[slot]! as SlotState;
     if (st === WARM || st === LIVE) {
       this.state[slot] = DONE;
@@ -119,6 +127,11 @@ export class InflightRing {
       this.#advanceTail();
     }
     return st;
+  }
+
+  /** True when request `id` has been sent from this ring (see the drawing: ids go out in order). */
+  wasSent(id: number): boolean {
+    return id !== 0 && (this.wrapped || id < this.next);
   }
 
   /** Moves `tail` past settled slots to the oldest request in flight (or to `next`). */

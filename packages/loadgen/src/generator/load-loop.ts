@@ -17,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { shareOf, type LoadPlan } from '../options.js';
 import { ClosedLoop } from './closed-loop.js';
 import type { DriverFactory } from './drivers.js';
-import { DONE, LIVE, LOST, STALE, WARM, ringCapacity } from './inflight-ring.js';
+import { countUnexpected, type UnexpectedKind } from '../counters.js';
+import { DONE, LIVE, UNSENT, WARM, ringCapacity } from './inflight-ring.js';
 import { LoopConnection, openConnections, type ConnectionEvents } from './loop-connection.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { OpenLoop } from './open-loop.js';
@@ -248,7 +249,8 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     const rec = this.#rec;
     if (st !== WARM && st !== LIVE) {
       if (st === DONE) rec.counters.duplicates++;
-      else if (st === LOST || st === STALE) rec.counters.late++;
+      else if (st === UNSENT) countUnexpected(rec.counters, 'unsentId');
+      else rec.counters.late++; // LOST (timed out, or its connection closed) or STALE (its slot reused since)
       return;
     }
     if (this.#datagram) {
@@ -285,6 +287,11 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#liveInflight -= lost;
     this.quotaSpent();
     this.#checkDrained();
+  }
+
+  /** `c`'s target sent something no request asked for: counted in any phase (a protocol error is one whenever it comes). */
+  onUnexpected(_c: LoopConnection, kind: UnexpectedKind): void {
+    countUnexpected(this.#rec.counters, kind);
   }
 
   /** `c` can write again. */

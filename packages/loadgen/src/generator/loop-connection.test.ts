@@ -10,6 +10,7 @@ function recording(): { events: ConnectionEvents; seen: unknown[][] } {
       onReply: (c, ...rest) => seen.push(['reply', c.index, ...rest]),
       onClosed: (c, code) => seen.push(['closed', c.index, code]),
       onDrained: (c) => seen.push(['drained', c.index, c.blocked]),
+      onUnexpected: (c, kind) => seen.push(['unexpected', c.index, kind]),
     },
   };
 }
@@ -22,10 +23,12 @@ describe('LoopConnection', () => {
     c.blocked = true;
     c.reply(3, 1.5, 76, null);
     c.drained();
+    c.unexpected('frameTooLarge');
     c.closed('ECONNRESET');
     expect(seen).toEqual([
       ['reply', 7, 3, 1.5, 76, null],
       ['drained', 7, false],
+      ['unexpected', 7, 'frameTooLarge'],
       ['closed', 7, 'ECONNRESET'],
     ]);
   });

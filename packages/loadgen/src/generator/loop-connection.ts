@@ -2,6 +2,7 @@
  * One connection as the load loop holds it: its driver, its in-flight ring, and where it stands in
  * its schedule. It is the driver's {@link ReplySink} and hands every event to the loop unchanged.
  */
+import type { UnexpectedKind } from '../counters.js';
 import type { Driver, DriverFactory, ReplySink } from './drivers.js';
 import { InflightRing } from './inflight-ring.js';
 
@@ -10,6 +11,7 @@ export interface ConnectionEvents {
   onReply(c: LoopConnection, id: number, atMs: number, bytes: number, error: string | null): void;
   onClosed(c: LoopConnection, code: string): void;
   onDrained(c: LoopConnection): void;
+  onUnexpected(c: LoopConnection, kind: UnexpectedKind): void;
 }
 
 /** One connection (or UDP socket) of a load loop. */
@@ -50,6 +52,11 @@ export class LoopConnection implements ReplySink {
   /** See {@link ReplySink.closed}. */
   closed(code: string): void {
     this.#events.onClosed(this, code);
+  }
+
+  /** See {@link ReplySink.unexpected}. */
+  unexpected(kind: UnexpectedKind): void {
+    this.#events.onUnexpected(this, kind);
   }
 
   /** See {@link ReplySink.drained}. */

@@ -18,7 +18,7 @@ interface Sent {
   measured: boolean;
 }
 
-const events: ConnectionEvents = { onReply: () => undefined, onClosed: () => undefined, onDrained: () => undefined };
+const events: ConnectionEvents = { onReply: () => undefined, onClosed: () => undefined, onDrained: () => undefined, onUnexpected: () => undefined };
 
 function planOf(args: RunArgs): LoadPlan {
   return resolveRunOptions({ port: 7878, threads: 1, warmup: '0', ...args }).plan;

@@ -22,6 +22,15 @@ export function formatNum(n: number): string {
   return n.toFixed(2);
 }
 
+/**
+ * Counts by name as `NAME 1,234, NAME 5`: the names of `order` first, then the rest by name (so the
+ * line reads the same whichever thread saw a code first).
+ */
+export function formatCounts(counts: Record<string, number>, order: readonly string[] = []): string {
+  const keys = [...order.filter((k) => k in counts), ...Object.keys(counts).filter((k) => !order.includes(k)).sort()];
+  return keys.map((k) => `${k} ${formatInt(counts[k]!)}`).join(', ');
+}
+
 /** A percentage with two decimals: `0.00%`. */
 export function formatPercent(p: number): string {
   return `${p.toFixed(2)}%`;

@@ -9,6 +9,7 @@
  * Then the side-by-side table and each run's self-check line.
  */
 import { decodeHistogram, percentileCurve } from '../histogram.js';
+import { failureReason } from './failure.js';
 import { formatInt, formatNum, formatUs } from './format.js';
 import type { Report } from './schema.js';
 import { describePlan, renderTable } from './text.js';
@@ -142,6 +143,15 @@ function planLines(report: Report): string[] {
   return plans.every((p) => p === plans[0]) ? [plans[0]!] : report.runs.map((r, i) => `${r.plan.transport}: ${plans[i]!}`);
 }
 
+/** One paragraph per failed run saying why (as the CLI's last line does), or nothing. */
+function failures(report: Report): string {
+  const lines = report.runs.flatMap((r) => {
+    const why = failureReason(r);
+    return why === null ? [] : [`${r.plan.transport} run failed: ${why}`];
+  });
+  return lines.map((l) => `<p><strong>${esc(l)}</strong></p>\n`).join('');
+}
+
 /** The whole HTML document. */
 export function renderHtml(report: Report): string {
   const title = `sockbench-loadgen: ${report.runs.map((r) => r.plan.transport).join(' vs ')}`;
@@ -165,6 +175,7 @@ ${latencyChart(report)}
 ${throughputChart(report)}
 <h2>Summary</h2>
 <pre>${esc(renderTable(report.runs))}</pre>
+${failures(report)}
 </body>
 </html>
 `;

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { planOf, syntheticReport, syntheticRun } from '../../test/synthetic.js';
 import { PlanMismatchError, ReportFormatError } from '../errors.js';
 import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '../histogram.js';
+import { failureReason, runFailed } from './failure.js';
 import { renderHdrLog } from './hdr-log.js';
 import { renderHtml } from './html.js';
 import { mergeReports } from './merge.js';
 import { makeReport } from './output.js';
-import { parseReport, REPORT_SCHEMA, REPORT_VERSION, validateReport } from './schema.js';
+import { parseReport, REPORT_SCHEMA, REPORT_VERSION, validateReport, type RunReport } from './schema.js';
 import { renderTable } from './text.js';
 
 const lat = (n: number, base: number): number[] => Array.from({ length: n }, (_, i) => base + i);
@@ -44,6 +45,76 @@ describe('JSON report schema', () => {
     const badHist = structuredClone(good);
     badHist.runs[0]!.histograms.latency = 'bm90IGEgaGlzdG9ncmFt';
     expect(() => validateReport(badHist, 'd.json')).toThrow('d.json: runs[0].histograms.latency must be a compressed base64 HdrHistogram');
+  });
+});
+
+describe('reports written before the unexpected-reply counters', () => {
+  it('still read, render and merge: the counters they lack read as zero', () => {
+    const report = syntheticReport(planOf(), [[lat(10, 5)], [lat(10, 6)]]);
+    const old = JSON.parse(JSON.stringify(report)) as { runs: { counters: Record<string, unknown>; intervals: { counters: Record<string, unknown> }[] }[] };
+    for (const r of old.runs) {
+      for (const c of [r.counters, ...r.intervals.map((iv) => iv.counters)]) {
+        delete c.unexpected;
+        delete c.unexpectedByKind;
+      }
+    }
+    const back = validateReport(old, 'old.json');
+    expect([back.runs[0]!.counters.unexpected, back.runs[0]!.counters.unexpectedByKind]).toEqual([0, {}]);
+    expect(back.runs[0]!.intervals.map((iv) => iv.counters.unexpected)).toEqual([0]);
+    expect(renderTable(back.runs)).toMatch(/^unexpected replies +0$/m);
+    expect(mergeReports([back, validateReport(structuredClone(old), 'old2.json')]).runs[0]!.counters.unexpected).toBe(0);
+  });
+
+  it('refuses counts by kind that are not numbers, naming the field', () => {
+    const report = structuredClone(syntheticReport(planOf(), [[lat(10, 5)]])) as unknown as { runs: { counters: { unexpectedByKind: unknown } }[] };
+    report.runs[0]!.counters.unexpectedByKind = { unsentId: 'many' };
+    expect(() => validateReport(report, 'e.json')).toThrow('e.json: runs[0].counters.unexpectedByKind.unsentId must be a number');
+  });
+});
+
+describe('why a run failed', () => {
+  const run = (counts: Partial<RunReport['counters']>): RunReport => {
+    const r = syntheticRun(planOf({ transport: 'udp' }), [[lat(10, 5)]]);
+    Object.assign(r.counters, counts);
+    r.results.lossPercent = r.counters.sent > 0 ? (100 * r.counters.timeouts) / r.counters.sent : 0;
+    return r;
+  };
+
+  it('all 24 requests timed out: the line says so (it once read "0 errors, 0 lost connections, 0 completed requests")', () => {
+    const r = run({ sent: 24, completed: 0, timeouts: 24 });
+    expect(runFailed(r)).toBe(true);
+    expect(failureReason(r)).toBe('0 of 24 requests completed, 24 timeouts (100.00% loss)');
+  });
+
+  it('names every cause that is not zero: timeouts, errors by code, lost connections, unexpected replies by kind', () => {
+    const r = run({
+      sent: 1_200,
+      completed: 1_000,
+      timeouts: 1,
+      errors: 199,
+      errorsByCode: { FRAME_TOO_LARGE: 4, ECONNRESET: 195 },
+      connectionsLost: 1,
+      unexpected: 66_197,
+      unexpectedByKind: { frameTooLarge: 97, unsentId: 66_000, badFrame: 100 },
+    });
+    expect(failureReason(r)).toBe(
+      '1,000 of 1,200 requests completed, 1 timeout (0.08% loss), 199 errors (ECONNRESET 195, FRAME_TOO_LARGE 4), 1 lost connection, 66,197 unexpected replies (unsentId 66,000, badFrame 100, frameTooLarge 97)',
+    );
+  });
+
+  it('unexpected replies alone fail a run; timeouts alone do not', () => {
+    expect(failureReason(run({ unexpected: 1, unexpectedByKind: { unsentId: 1 } }))).toBe('10 of 10 requests completed, 1 unexpected reply (unsentId 1)');
+    const lossy = run({ sent: 20, timeouts: 10 });
+    expect([runFailed(lossy), failureReason(lossy)]).toEqual([false, null]);
+  });
+
+  it('the table has the row and the line by kind; the HTML says why the run failed', () => {
+    const r = run({ unexpected: 3, unexpectedByKind: { badFrame: 2, unsentId: 1 } });
+    const text = renderTable([r]);
+    expect(text).toMatch(/^unexpected replies +3$/m);
+    expect(text).toContain('\nudp unexpected replies: unsentId 1, badFrame 2\n');
+    expect(renderHtml(makeReport([r]))).toContain('<p><strong>udp run failed: 10 of 10 requests completed, 3 unexpected replies (unsentId 1, badFrame 2)</strong></p>');
+    expect(renderHtml(makeReport([run({})]))).not.toContain('run failed');
   });
 });
 

@@ -5,6 +5,9 @@
  * base64 form, so reports from several machines add up exactly (`merge`).
  *
  * Units: µs for latencies, ms for times, bytes, req/s, MB/s (10^6 bytes per second).
+ *
+ * Fields added within version 1 are optional on reading: a report written before them reads as if
+ * they were zero (counters `unexpected`, `unexpectedByKind`), so old reports still render and merge.
  */
 import { COUNTER_FIELDS, type Counters } from '../counters.js';
 import { ReportFormatError } from '../errors.js';
@@ -137,13 +140,23 @@ function str(o: Record<string, unknown>, key: string, source: string, path: stri
   if (typeof v !== 'string') fail(source, `${path}.${key}`, nullable ? 'a string or null' : 'a string');
 }
 
+/** Counter fields added within version 1, with the value a report written before them means. */
+const ADDED_COUNTERS = { unexpected: () => 0, unexpectedByKind: () => ({}) } as const;
+
+function checkCounts(v: Record<string, unknown>, key: string, source: string, path: string): void {
+  const o = v[key];
+  if (!isObject(o)) fail(source, `${path}.${key}`, 'an object');
+  for (const [k, n] of Object.entries(o)) {
+    if (typeof n !== 'number') fail(source, `${path}.${key}.${k}`, 'a number');
+  }
+}
+
 function checkCounters(v: unknown, source: string, path: string): void {
   if (!isObject(v)) fail(source, path, 'an object');
+  for (const [k, zero] of Object.entries(ADDED_COUNTERS)) if (!(k in v)) v[k] = zero();
   for (const k of COUNTER_FIELDS) num(v, k, source, path);
-  if (!isObject(v.errorsByCode)) fail(source, `${path}.errorsByCode`, 'an object');
-  for (const [code, n] of Object.entries(v.errorsByCode)) {
-    if (typeof n !== 'number') fail(source, `${path}.errorsByCode.${code}`, 'a number');
-  }
+  checkCounts(v, 'errorsByCode', source, path);
+  checkCounts(v, 'unexpectedByKind', source, path);
 }
 
 function checkPlan(v: unknown, source: string, path: string): void {
@@ -185,7 +198,8 @@ function checkRun(v: unknown, source: string, path: string): void {
 }
 
 /**
- * Checks that `value` is a report this version reads (schema, version, every field the code uses).
+ * Checks that `value` is a report this version reads (schema, version, every field the code uses);
+ * counter fields added within version 1 that it lacks are filled in as zero (in place).
  * @param source a name for messages (a file name)
  * @throws ReportFormatError naming the source and the first bad field
  */

@@ -4,8 +4,9 @@
  */
 import { formatDuration } from '@sockbench/options';
 import type { LatencySummary } from '../histogram.js';
+import { UNEXPECTED_KINDS } from '../counters.js';
 import type { LoadPlan } from '../options.js';
-import { alignTable, formatInt, formatNum, formatPercent, formatUs } from './format.js';
+import { alignTable, formatCounts, formatInt, formatNum, formatPercent, formatUs } from './format.js';
 import type { RunReport } from './schema.js';
 
 /** One line describing a plan: target, op, load shape and time. */
@@ -54,13 +55,14 @@ function rows(runs: readonly RunReport[]): Row[] {
     { label: 'late (after timeout)', value: (r) => r.counters.late, show: formatInt, ratio: false },
     { label: 'reordered', value: (r) => r.counters.reordered, show: formatInt, ratio: false },
     { label: 'duplicates', value: (r) => r.counters.duplicates, show: formatInt, ratio: false },
+    { label: 'unexpected replies', value: (r) => r.counters.unexpected, show: formatInt, ratio: false },
   );
   return out;
 }
 
 /**
- * Renders runs side by side. Lines: the plan, the table, errors by code, and each run's self-check
- * verdict.
+ * Renders runs side by side. Lines: the plan, the table, errors by code, unexpected replies by kind,
+ * and each run's self-check verdict.
  */
 export function renderTable(runs: readonly RunReport[]): string {
   const first = runs[0];
@@ -84,8 +86,8 @@ export function renderTable(runs: readonly RunReport[]): string {
   const planLines = plans.every((p) => p === plans[0]) ? [plans[0] + merged] : runs.map((r, i) => `${r.plan.transport}: ${plans[i]}`);
   const lines = [...planLines, '', alignTable([header, ...body])];
   for (const r of runs) {
-    const codes = Object.entries(r.counters.errorsByCode);
-    if (codes.length > 0) lines.push(`${r.plan.transport} errors: ${codes.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
+    if (Object.keys(r.counters.errorsByCode).length > 0) lines.push(`${r.plan.transport} errors: ${formatCounts(r.counters.errorsByCode)}`);
+    if (r.counters.unexpected > 0) lines.push(`${r.plan.transport} unexpected replies: ${formatCounts(r.counters.unexpectedByKind, UNEXPECTED_KINDS)}`);
     if (r.interrupted) lines.push(`${r.plan.transport}: interrupted after ${(r.durationMs / 1000).toFixed(1)} s of measuring (Ctrl-C)`);
     if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
   }
