@@ -6,8 +6,8 @@
 
 /**
  * Kinds of {@link Counters.unexpected}, a protocol error of the target:
- * - `unsentId`: a reply whose id was never sent on that connection or socket (raw-tcp: echoed bytes
- *   beyond every request sent);
+ * - `unsentId`: a reply whose id was never sent on that connection or socket (over UDP id 0 too, as
+ *   the server never pushes there; raw-tcp: echoed bytes beyond every request sent);
  * - `badFrame`: bytes that are no frame: unknown version, reserved flag bits, a datagram shorter than
  *   the 12-byte header or not the size its header says (raw-udp: under the 4-byte id). TCP closes;
  * - `frameTooLarge`: a header announcing a payload over the 1 MiB the generator accepts. TCP closes.

@@ -52,20 +52,20 @@ function lastLine(stderr: string): string {
 }
 
 describe('unexpected replies', () => {
-  it('udp: wrong ids, garbage, an unknown version and 16 MiB headers are counted by kind, never as late; exit 1', async () => {
+  it('udp: wrong ids, id 0, garbage, an unknown version and 16 MiB headers are counted by kind, never as late; exit 1', async () => {
     const server = await hostileUdpServer();
     const r = await against(server, ['--transport', 'udp', '--connections', '1', '--requests', '20']);
-    // Every request got its real reply, and before it 4 datagrams nobody asked for.
-    expect(server.sent).toEqual({ answered: 21, unsentIds: 20, badFrames: 40, hugeHeaders: 20 });
+    // Every request got its real reply, and before it 5 datagrams nobody asked for.
+    expect(server.sent).toEqual({ answered: 21, unsentIds: 40, badFrames: 40, hugeHeaders: 20 });
     const c = r.run.counters;
     expect([c.sent, c.completed, c.errors, c.timeouts, c.late, c.duplicates]).toEqual([20, 20, 0, 0, 0, 0]);
-    expect(c.unexpected).toBe(80);
-    expect(c.unexpectedByKind).toEqual({ unsentId: 20, badFrame: 40, frameTooLarge: 20 });
-    expect(r.run.intervals.reduce((n, iv) => n + iv.counters.unexpected, 0)).toBe(80);
-    expect(r.stderr).toMatch(/^unexpected replies +80$/m);
+    expect(c.unexpected).toBe(100);
+    expect(c.unexpectedByKind).toEqual({ unsentId: 40, badFrame: 40, frameTooLarge: 20 });
+    expect(r.run.intervals.reduce((n, iv) => n + iv.counters.unexpected, 0)).toBe(100);
+    expect(r.stderr).toMatch(/^unexpected replies +100$/m);
     expect(r.stderr).toMatch(/^late \(after timeout\) +0$/m);
-    expect(r.stderr).toContain('\nudp unexpected replies: unsentId 20, badFrame 40, frameTooLarge 20\n');
-    expect(lastLine(r.stderr)).toBe('sockbench-loadgen: udp run failed: 20 of 20 requests completed, 80 unexpected replies (unsentId 20, badFrame 40, frameTooLarge 20)');
+    expect(r.stderr).toContain('\nudp unexpected replies: unsentId 40, badFrame 40, frameTooLarge 20\n');
+    expect(lastLine(r.stderr)).toBe('sockbench-loadgen: udp run failed: 20 of 20 requests completed, 100 unexpected replies (unsentId 40, badFrame 40, frameTooLarge 20)');
     expect(r.code).toBe(1);
   });
 

@@ -103,10 +103,16 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
   const type = messageType(plan);
   const payload = requestPayload(plan);
   const want = expectedReplyLength(plan);
+  const datagram = plan.transport === 'udp';
   return async (sink) => {
     const handlers = {
       onFrame(frame: Frame, at: number): void {
-        if (frame.id === 0) return; // a push (CHAT, WELCOME): not a reply
+        if (frame.id === 0) {
+          // A push (CHAT, an ERROR before a close) is no reply over TCP; over UDP the server never
+          // pushes (docs/protocol.md, "UDP rules"), so id 0 there is a reply to an id never sent.
+          if (datagram) sink.unexpected('unsentId');
+          return;
+        }
         const bytes = HEADER_SIZE + frame.payload.length;
         if (frame.type === MessageType.ERROR) {
           let code = BAD_REPLY;
