@@ -39,7 +39,10 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** COMPUTE iteration cap. Default 100000. */
   maxIterations?: number;
-  /** On close/SIGTERM, how long requests already received may take before connections are cut, ms. Default 10000. */
+  /**
+   * On close/SIGTERM, how long requests already received may take before connections are cut, ms;
+   * also the longest a connection ending on a fatal error waits for the replies it owes. Default 10000.
+   */
   drainTimeoutMs?: number;
   /** Shared secret: the first TCP request must be a HELLO carrying it. Default none. */
   token?: string;
@@ -94,7 +97,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'maxPayload', flag: 'max-payload', type: 'integer', unit: 'bytes', default: DEFAULT_MAX_PAYLOAD, min: 0, max: MAX_PAYLOAD_LIMIT, description: 'largest request payload; a bigger header is FRAME_TOO_LARGE' },
     { key: 'idleTimeoutMs', flag: 'idle-timeout', type: 'integer', unit: 'ms', default: 300_000, min: 0, max: 86_400_000, description: 'close a TCP connection that completes no frame for this long; 0 = never' },
     { key: 'maxIterations', flag: 'max-iterations', type: 'integer', unit: 'iterations', default: DEFAULT_MAX_ITERATIONS, min: 1, max: 0xffff_ffff, description: 'COMPUTE cap on SHA-256 rounds; above it BAD_PAYLOAD' },
-    { key: 'drainTimeoutMs', flag: 'drain-timeout', type: 'integer', unit: 'ms', default: 10_000, min: 0, max: 3_600_000, description: 'on SIGINT/SIGTERM, time for requests already received to be answered before connections are cut' },
+    { key: 'drainTimeoutMs', flag: 'drain-timeout', type: 'integer', unit: 'ms', default: 10_000, min: 0, max: 3_600_000, description: 'on SIGINT/SIGTERM, time for requests already received to be answered before connections are cut; also the longest a connection ending on a fatal error waits for the replies it owes' },
     { key: 'token', flag: 'token', type: 'string', description: 'shared secret: the first TCP request must be HELLO with it (env SOCKBENCH_TOKEN)' },
     { key: 'udpWithToken', flag: 'udp-with-token', type: 'boolean', default: false, description: 'serve UDP although --token is set (UDP carries no token)' },
     { key: 'metricsPort', flag: 'metrics-port', type: 'integer', min: 0, max: 65535, description: 'HTTP port for Prometheus /metrics and /healthz' },

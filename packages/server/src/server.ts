@@ -161,9 +161,10 @@ export class Server {
   }
 
   /**
-   * Drains and closes: stops accepting; requests already received get their replies and later ones
-   * SHUTTING_DOWN; each connection is closed once answered. After `drainTimeoutMs` whatever is left
-   * is destroyed. Idempotent; never rejects.
+   * Drains and closes (docs/protocol.md, "Drain"): stops accepting; requests decoded before get their
+   * replies, later ones ERROR SHUTTING_DOWN (non-fatal, BYE excepted); each connection gets FIN once
+   * nothing is owed and all it had sent is read; UDP drops later datagrams (counted SHUTTING_DOWN).
+   * After `drainTimeoutMs` whatever is left is destroyed. Idempotent; never rejects.
    */
   close(): Promise<void> {
     if (this.#closing === null) this.#closing = this.#close();

@@ -277,6 +277,35 @@ describe('TCP error replies (one per code in PROTOCOL.md)', () => {
     expect(p.frames.map((f) => [f.type, f.id])).toEqual([[MessageType.PING, 1], [MessageType.ERROR, 2]]);
   });
 
+  const afterPool: [string, Buffer, number][] = [
+    ['reserved flag bits', rawHeader({ flags: 0x0002, id: 9 }), ErrorCode.BAD_FRAME],
+    ['length over maxPayload', rawHeader({ type: MessageType.ECHO, length: 8193, id: 9 }), ErrorCode.FRAME_TOO_LARGE],
+  ];
+  for (const [name, bad, code] of afterPool) {
+    it(`${name} after pipelined COMPUTE and STATS: every earlier reply, then ERROR ${ErrorCode[code]}, then FIN; later frames not served`, async () => {
+      const p = await open(port);
+      const computes = [2, 3, 4, 5, 6, 8];
+      p.socket.write(Buffer.concat([
+        encodeFrame(MessageType.PING, 1),
+        ...computes.slice(0, 5).map((id) => encodeFrame(MessageType.COMPUTE, id, encodeCompute(1000, Buffer.from(`job ${id}`)))),
+        encodeFrame(MessageType.STATS, 7),
+        encodeFrame(MessageType.COMPUTE, 8, encodeCompute(1000, Buffer.from('job 8'))),
+        bad,
+        encodeFrame(MessageType.PING, 10),
+      ]));
+      await p.waitClosed(10_000);
+      const last = p.frames.at(-1)!;
+      expect(p.frames.slice(0, -1).map((f) => f.id).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      for (const f of p.frames.filter((x) => computes.includes(x.id))) {
+        expect(f.type).toBe(MessageType.COMPUTE);
+        expect(f.payload.equals(sha256n(Buffer.from(`job ${f.id}`), 1000))).toBe(true);
+      }
+      expect(p.frames.find((f) => f.id === 7)!.type).toBe(MessageType.STATS);
+      expect(last).toMatchObject({ type: MessageType.ERROR, id: 9, flags: Flags.RESPONSE });
+      expect(errorOf(last).code).toBe(code);
+    });
+  }
+
   const nonFatal: [string, number, Buffer, number][] = [
     ['type 0x55', 0x55, Buffer.alloc(0), ErrorCode.UNKNOWN_TYPE],
     ['WELCOME from a client', MessageType.WELCOME, Buffer.alloc(0), ErrorCode.UNKNOWN_TYPE],
@@ -496,7 +525,7 @@ describe('TCP limits', () => {
 });
 
 describe('drain (close) with requests in flight', () => {
-  it('answers requests received before the drain, SHUTTING_DOWN for later ones, then FIN', async () => {
+  it('answers requests decoded before the drain; each later one gets ERROR SHUTTING_DOWN (its id, not fatal); FIN after the last owed reply', async () => {
     const server = createServer({ port: 0, threads: 1, maxIterations: 10_000_000 });
     try {
       const port = (await server.listen()).tcp.port;
@@ -506,14 +535,63 @@ describe('drain (close) with requests in flight', () => {
       // The request is in the server once this later PING is answered.
       await p.request(MessageType.PING, 2);
       const closing = server.close();
-      p.send(MessageType.PING, 3);
+      const first = await p.request(MessageType.PING, 3);
+      // Not fatal: the connection is still read, and a second request gets its own answer.
+      const second = await p.request(MessageType.ECHO, 4, Buffer.from('again'));
       await p.waitClosed(20_000);
       await idle.waitClosed();
       await closing;
-      expect(p.frames.map((f) => [f.type, f.id])).toEqual([[MessageType.ERROR, 3], [MessageType.COMPUTE, 1]]);
-      expect(errorOf(p.frames[0]!).code).toBe(ErrorCode.SHUTTING_DOWN);
-      expect(p.frames[1]!.payload.equals(sha256n(Buffer.from('d'), 400_000))).toBe(true);
+      for (const [f, id] of [[first, 3], [second, 4]] as const) {
+        expect(f).toMatchObject({ type: MessageType.ERROR, id, flags: Flags.RESPONSE });
+        expect(errorOf(f)).toEqual({ code: ErrorCode.SHUTTING_DOWN, message: 'server is shutting down' });
+      }
+      expect(p.frames.map((f) => [f.type, f.id])).toEqual([[MessageType.COMPUTE, 1]]);
+      expect(p.frames[0]!.payload.equals(sha256n(Buffer.from('d'), 400_000))).toBe(true);
       expect(idle.frames).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a connection owing nothing: requests already sent when the drain begins get SHUTTING_DOWN, a BYE its reply, then FIN', async () => {
+    const server = createServer({ port: 0, threads: 1 });
+    try {
+      const port = (await server.listen()).tcp.port;
+      const p = await open(port);
+      const closing = server.close();
+      // Written at once: in the server's socket before its first quiet check can end the connection.
+      p.socket.write(Buffer.concat([encodeFrame(MessageType.PING, 5), encodeFrame(MessageType.STATS, 6), encodeFrame(MessageType.BYE, 7)]));
+      await p.waitClosed();
+      await closing;
+      expect(p.frames.map((f) => [f.type, f.id, f.flags])).toEqual([
+        [MessageType.ERROR, 5, Flags.RESPONSE],
+        [MessageType.ERROR, 6, Flags.RESPONSE],
+        [MessageType.BYE, 7, Flags.RESPONSE],
+      ]);
+      expect(p.frames.slice(0, 2).map((f) => errorOf(f).code)).toEqual([ErrorCode.SHUTTING_DOWN, ErrorCode.SHUTTING_DOWN]);
+      const s = await server.stats();
+      expect(s.errors.SHUTTING_DOWN).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('bytes still arriving when nothing is owed: answered (SHUTTING_DOWN) before the FIN, none dropped', async () => {
+    const server = createServer({ port: 0, threads: 1 });
+    try {
+      const port = (await server.listen()).tcp.port;
+      const p = await open(port);
+      // A frame split across writes: its header is in the server when the drain begins, its
+      // payload comes a turn later. The old drain ended the connection with it half read.
+      const frame = encodeFrame(MessageType.ECHO, 8, Buffer.alloc(1000, 0x61));
+      p.socket.write(frame.subarray(0, 100));
+      await waitFor(async () => (await server.stats()).bytes.in >= 100);
+      const closing = server.close();
+      p.socket.write(frame.subarray(100));
+      await p.waitClosed();
+      await closing;
+      expect(p.frames.map((f) => [f.type, f.id])).toEqual([[MessageType.ERROR, 8]]);
+      expect(errorOf(p.frames[0]!).code).toBe(ErrorCode.SHUTTING_DOWN);
     } finally {
       await server.close();
     }

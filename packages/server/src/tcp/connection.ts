@@ -20,6 +20,13 @@
  * - Replies may leave out of order (pool work); the client matches them by id.
  * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
  *   frames after BYE are ignored (Session).
+ * - Fatal errors: the replies owed for earlier requests first (at most `drainTimeoutMs`), then the
+ *   ERROR, then FIN (Session).
+ * - Drain (docs/protocol.md, "Drain"): a request decoded after the drain began, BYE excepted, gets
+ *   ERROR SHUTTING_DOWN (non-fatal); FIN once nothing is owed and the socket is quiet, that is, not
+ *   paused and a turn of the event loop after the drain and after the last bytes read found none
+ *   (checked with setImmediate, which runs right after the poll phase that reads sockets): what the
+ *   peer sent before the drain is answered, never silently dropped.
  * - Fatal errors, the idle timeout and drain end with FIN after the queued replies; a peer that does
  *   not close within `CLOSE_LINGER_MS` (5 s) is destroyed (ReplyWriter).
  */
@@ -42,24 +49,29 @@ export class Connection implements Closable {
   /** Arrival of the chunk being decoded, ms (the writer's clock). */
   #chunkAt = 0;
   #frames = 0;
+  /** True once `close()` began the drain. */
+  #draining = false;
+  /** Bytes arrived since the last quiet check (set per chunk; read only while draining). */
+  #readSinceCheck = false;
+  #checkScheduled = false;
   readonly #idleTimer: NodeJS.Timeout | null;
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
 
-  /** Routes one decoded frame: auth first, then the drain check, stateless requests, the rest. */
+  /** Routes one decoded frame: the drain check first (BYE excepted), auth, stateless requests, the rest. */
   readonly #onFrame = (frame: Frame): void => {
     const session = this.#session;
     if (!session.serving) return;
     this.#frames++;
     this.#ctx.counters.framesIn++;
     const t0 = this.#chunkAt;
-    if (!session.authed) {
-      session.authenticate(frame, t0);
+    const { type, id, payload } = frame;
+    if (this.#ctx.draining && type !== MessageType.BYE) {
+      this.#writer.error(ErrorCode.SHUTTING_DOWN, id, 'server is shutting down');
       return;
     }
-    const { type, id, payload } = frame;
-    if (this.#ctx.draining) {
-      this.#writer.error(ErrorCode.SHUTTING_DOWN, id, 'server is shutting down');
+    if (!session.authed) {
+      session.authenticate(frame, t0);
       return;
     }
     try {
@@ -80,7 +92,9 @@ export class Connection implements Closable {
     this.#stateless = stateless;
     this.#decoder = new FrameDecoder({ maxPayload: ctx.options.maxPayload, expect: 'requests' });
     this.#writer = new ReplyWriter(socket, ctx.counters);
-    this.#session = new Session(ctx, this.#writer, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`);
+    this.#session = new Session(ctx, this.#writer, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, () => {
+      if (this.#draining) this.#scheduleQuietCheck();
+    });
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -102,11 +116,19 @@ export class Connection implements Closable {
   }
 
   /**
-   * Drains: requests already received get their replies, later ones SHUTTING_DOWN, then FIN.
-   * Resolves when the socket has closed (the server destroys stragglers at its drain deadline).
+   * Drains: requests decoded before get their replies, later ones SHUTTING_DOWN; FIN once nothing is
+   * owed and the socket is quiet (see the file comment). Resolves when the socket has closed (the
+   * server destroys stragglers at its drain deadline).
    */
   close(): Promise<void> {
-    this.#session.drain();
+    if (!this.#draining) {
+      this.#draining = true;
+      // The first check only starts the count: a whole turn of the loop after this one must read nothing.
+      this.#readSinceCheck = true;
+      // Paused for unwritten replies: their 'drain' resumes reading, then the check runs again.
+      this.#socket.on('drain', this.#scheduleQuietCheck);
+      this.#scheduleQuietCheck();
+    }
     return this.#closedPromise;
   }
 
@@ -132,6 +154,7 @@ export class Connection implements Closable {
 
   #onData(chunk: Buffer): void {
     this.#ctx.counters.bytesIn += chunk.length;
+    this.#readSinceCheck = true;
     if (!this.#session.serving) return;
     const before = this.#frames;
     const writer = this.#writer;
@@ -146,6 +169,28 @@ export class Connection implements Closable {
       writer.endChunk();
     }
   }
+
+  readonly #scheduleQuietCheck = (): void => {
+    if (this.#checkScheduled) return;
+    this.#checkScheduled = true;
+    setImmediate(this.#quietCheck);
+  };
+
+  /** Draining: ends the connection once nothing is owed and a turn of the loop read nothing; else checks again. */
+  readonly #quietCheck = (): void => {
+    this.#checkScheduled = false;
+    const session = this.#session;
+    // BYE or a fatal error ends the connection itself; owed replies call back when they settle.
+    if (!session.serving || session.pending !== 0) return;
+    // Paused: bytes may wait unread; the socket's 'drain' calls back once reading resumes.
+    if (this.#writer.paused) return;
+    if (this.#readSinceCheck || this.#socket.readableLength > 0) {
+      this.#readSinceCheck = false;
+      this.#scheduleQuietCheck();
+      return;
+    }
+    this.#writer.end();
+  };
 
   #onIdle(): void {
     this.#ctx.logger.debug({ peer: this.#session.name }, 'closing idle connection');

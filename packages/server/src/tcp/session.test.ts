@@ -201,20 +201,51 @@ describe('Session: BYE and drain', () => {
     expect(writer.pendingWorkBytes).toBe(0);
   });
 
-  it('drain(): ends at once when nothing is owed; else after the last owed reply (ctx.draining)', async () => {
-    const idle = await setup();
-    idle.session.drain();
-    expect(idle.writer.ended).toBe(true);
+  it('onSettled: called when the last owed reply is written and no BYE waits; not while work is owed', async () => {
+    const settled: number[] = [];
+    const { session, writer, peer, ctx } = await setup();
+    const s2 = new Session(ctx, writer, 'x', () => settled.push(session.pending));
+    const a = deferred<Uint8Array>();
+    const b = deferred<Uint8Array>();
+    s2.answer(MessageType.ECHO, 1, a.promise, 0, 4);
+    s2.answer(MessageType.ECHO, 2, b.promise, 0, 4);
+    a.resolve(Buffer.from('one'));
+    await peer.until(() => peer.frames.length === 1);
+    expect(settled).toEqual([]);
+    b.resolve(Buffer.from('two'));
+    await peer.until(() => peer.frames.length === 2);
+    expect(settled).toEqual([0]);
+    expect(writer.ended).toBe(false);
+  });
 
-    const busy = await setup();
-    const work = deferred<Uint8Array>();
-    busy.session.answer(MessageType.ECHO, 1, work.promise, 0, 4);
-    busy.ctx.draining = true;
-    busy.session.drain();
-    expect(busy.writer.ended).toBe(false);
-    work.resolve(Buffer.from('done'));
-    await busy.peer.waitClosed();
-    expect(busy.peer.frames.map((f) => f.id)).toEqual([1]);
+  it('a fatal error after pool work: the owed replies first, then the ERROR, then FIN; later frames not served', async () => {
+    const { session, writer, peer } = await setup();
+    const a = deferred<Uint8Array>();
+    const b = deferred<Uint8Array>();
+    session.answer(MessageType.ECHO, 1, a.promise, 0, 4);
+    session.answer(MessageType.ECHO, 2, b.promise, 0, 4);
+    session.fatal(ErrorCode.BAD_FRAME, 3, 'reserved flag bits set');
+    expect([session.serving, writer.ended]).toEqual([false, false]);
+    b.resolve(Buffer.from('two'));
+    a.resolve(Buffer.from('one'));
+    await peer.waitClosed();
+    expect(peer.frames.map((f) => [f.type, f.id])).toEqual([
+      [MessageType.ECHO, 2],
+      [MessageType.ECHO, 1],
+      [MessageType.ERROR, 3],
+    ]);
+    expect(decodeError(peer.frames[2]!.payload).code).toBe(ErrorCode.BAD_FRAME);
+  });
+
+  it('a fatal error waits at most drainTimeoutMs for owed replies: then the ERROR and FIN, later replies dropped', async () => {
+    const { session, peer } = await setup({ drainTimeoutMs: 50 });
+    const stuck = deferred<Uint8Array>();
+    session.answer(MessageType.ECHO, 1, stuck.promise, 0, 4);
+    session.fatal(ErrorCode.FRAME_TOO_LARGE, 2, 'too large');
+    await peer.waitClosed();
+    stuck.resolve(Buffer.from('late'));
+    await new Promise((r) => setImmediate(r));
+    expect(peer.frames.map((f) => [f.type, f.id, decodeError(f.payload).code])).toEqual([[MessageType.ERROR, 2, ErrorCode.FRAME_TOO_LARGE]]);
   });
 
   it('a room member whose queued writes pass WRITE_HIGH_WATER_MARK + maxPayload + SLOW_CONSUMER_MARGIN is closed', async () => {

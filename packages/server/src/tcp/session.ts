@@ -5,6 +5,9 @@
  *
  * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
  *   frames after BYE are not served ({@link Session.serving} turns false).
+ * - Fatal errors end the same way (docs/protocol.md, "Fatal errors"): replies owed for earlier
+ *   requests first, then the ERROR, then FIN; the wait is bounded by `drainTimeoutMs`, so pool work
+ *   that never settles cannot keep a connection the server has given up on open.
  * - Slow consumer: a room member whose queued writes pass `WRITE_HIGH_WATER_MARK + maxPayload +`
  *   {@link SLOW_CONSUMER_MARGIN} is closed, since CHAT pushes are not paced by its own requests.
  */
@@ -22,7 +25,12 @@ import { tokenMatches } from './token.js';
  */
 export const SLOW_CONSUMER_MARGIN = 4 * 1024 * 1024;
 
-/** One connection's session: auth, name, rooms, replies owed, BYE. */
+/** How a connection ends once no reply is owed: the BYE reply, or a fatal ERROR. */
+type Ending =
+  | { kind: 'bye'; id: number; t0: number }
+  | { kind: 'fatal'; code: ErrorCode; id: number; message: string };
+
+/** One connection's session: auth, name, rooms, replies owed, BYE, fatal errors. */
 export class Session implements RoomMember {
   readonly #ctx: ProcessContext;
   readonly #writer: ReplyWriter;
@@ -32,16 +40,23 @@ export class Session implements RoomMember {
   readonly #joined = new Set<string>();
   /** Replies still owed (pool work, STATS). */
   #pending = 0;
-  #bye = false;
-  #byeId = 0;
-  #byeAt = 0;
+  /** Set by BYE or a fatal error: written, then FIN, once nothing is owed. */
+  #ending: Ending | null = null;
+  /** Bounds the wait of a fatal error for the replies owed before it. */
+  #fatalTimer: NodeJS.Timeout | null = null;
   readonly #slowConsumerLimit: number;
+  readonly #onSettled: () => void;
 
-  /** @param peer the name used until a HELLO gives one, `ip:port` */
-  constructor(ctx: ProcessContext, writer: ReplyWriter, peer: string) {
+  /**
+   * @param peer the name used until a HELLO gives one, `ip:port`
+   * @param onSettled called when the last owed reply has been written and no BYE or fatal error
+   *   waits for it (the connection's drain closes then)
+   */
+  constructor(ctx: ProcessContext, writer: ReplyWriter, peer: string, onSettled: () => void = () => undefined) {
     this.#ctx = ctx;
     this.#writer = writer;
     this.#name = peer;
+    this.#onSettled = onSettled;
     this.#authed = ctx.options.token === undefined;
     this.#slowConsumerLimit = WRITE_HIGH_WATER_MARK + ctx.options.maxPayload + SLOW_CONSUMER_MARGIN;
   }
@@ -56,9 +71,9 @@ export class Session implements RoomMember {
     return this.#authed;
   }
 
-  /** False once no more frames are served: after BYE, or once the writer has ended. */
+  /** False once no more frames are served: after BYE or a fatal error, or once the writer has ended. */
   get serving(): boolean {
-    return !this.#bye && !this.#writer.ended;
+    return this.#ending === null && !this.#writer.ended;
   }
 
   /** Replies still owed (pool work, STATS). */
@@ -143,10 +158,8 @@ export class Session implements RoomMember {
           writer.error(ErrorCode.BAD_PAYLOAD, id, `BYE payload must be empty, got ${payload.length} bytes`);
           return;
         }
-        this.#bye = true;
-        this.#byeId = id;
-        this.#byeAt = t0;
-        if (this.#pending === 0) this.#finishBye();
+        this.#ending = { kind: 'bye', id, t0 };
+        if (this.#pending === 0) this.#finish();
         return;
       default:
         writer.error(ErrorCode.UNKNOWN_TYPE, id, `type 0x${type.toString(16).padStart(2, '0')} is not a request`);
@@ -188,16 +201,26 @@ export class Session implements RoomMember {
     );
   }
 
-  /** Sends ERROR `code` and ends the connection (logged at debug with the peer's name). */
+  /**
+   * A fatal error at request `id`: serves no more frames; once the replies owed for earlier requests
+   * are written, sends ERROR `code` and ends the connection (logged at debug with the peer's name).
+   * Waits at most `drainTimeoutMs` for them: then the ERROR goes out anyway and later replies are
+   * dropped. Ignored after BYE (frames after it are not served) or an earlier fatal error.
+   */
   fatal(code: ErrorCode, id: number, message: string): void {
-    this.#ctx.logger.debug({ peer: this.#name, code, message }, 'closing connection on error');
-    this.#writer.error(code, id, message);
-    this.#writer.end();
-  }
-
-  /** Drain: ends the connection now when no reply is owed and no BYE waits; else the last reply ends it. */
-  drain(): void {
-    if (this.#pending === 0 && !this.#bye) this.#writer.end();
+    if (this.#ending !== null || this.#writer.ended) return;
+    this.#ctx.logger.debug({ peer: this.#name, code, message, owed: this.#pending }, 'closing connection on error');
+    this.#ending = { kind: 'fatal', code, id, message };
+    const bound = this.#ctx.options.drainTimeoutMs;
+    if (this.#pending === 0 || bound === 0) {
+      this.#finish();
+      return;
+    }
+    this.#fatalTimer = setTimeout(() => {
+      this.#fatalTimer = null;
+      this.#ctx.logger.debug({ peer: this.#name, code, owed: this.#pending, waitedMs: bound }, 'replies owed before a fatal error did not come in time: closing');
+      this.#finish();
+    }, bound).unref();
   }
 
   /** Pushes one CHAT frame (id 0); closes the connection when it is a slow consumer. */
@@ -222,12 +245,19 @@ export class Session implements RoomMember {
 
   #afterPending(): void {
     if (this.#pending !== 0 || this.#writer.ended) return;
-    if (this.#bye) this.#finishBye();
-    else if (this.#ctx.draining) this.#writer.end();
+    if (this.#ending !== null) this.#finish();
+    else this.#onSettled();
   }
 
-  #finishBye(): void {
-    this.#writer.reply(MessageType.BYE, this.#byeId, EMPTY_PAYLOAD, this.#byeAt);
+  /** Writes the BYE reply or the fatal ERROR, then FIN. */
+  #finish(): void {
+    const ending = this.#ending!;
+    if (this.#fatalTimer !== null) {
+      clearTimeout(this.#fatalTimer);
+      this.#fatalTimer = null;
+    }
+    if (ending.kind === 'bye') this.#writer.reply(MessageType.BYE, ending.id, EMPTY_PAYLOAD, ending.t0);
+    else this.#writer.error(ending.code, ending.id, ending.message);
     this.#writer.end();
   }
 }
