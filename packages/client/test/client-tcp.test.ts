@@ -212,6 +212,22 @@ describe('typed errors', () => {
     await closed;
   });
 
+  it('ErrorReply SHUTTING_DOWN (with its id) for each request the draining server answers so; earlier work still resolves', async () => {
+    const { port, close } = await startServer({ maxIterations: 10_000_000 });
+    const c = await client(port);
+    const work = c.compute(300_000, 'before');
+    // The COMPUTE is in the server once this later PING is answered.
+    await c.ping();
+    const closing = close();
+    const first = await rejection(c.ping(), ErrorReply);
+    const second = await rejection(c.echo('x'), ErrorReply);
+    expect([first.codeName, second.codeName]).toEqual(['SHUTTING_DOWN', 'SHUTTING_DOWN']);
+    expect([first.errorCode, second.errorCode]).toEqual([ErrorCode.SHUTTING_DOWN, ErrorCode.SHUTTING_DOWN]);
+    expect(second.id).toBe(first.id + 1);
+    expect((await work).length).toBe(32);
+    await closing;
+  });
+
   it('ErrorReply BUSY when the connection limit is reached (sent instead of WELCOME)', async () => {
     const { port } = await startServer({ maxConnections: 1 });
     await client(port);
