@@ -99,6 +99,20 @@ describe('FrameDecoder', () => {
     expect(out!.payload.toString()).toBe('hello world');
   });
 
+  it('reports the whole size of a pending frame, and holds only the bytes that arrived', () => {
+    const frame = encodeFrame(MessageType.ECHO, 5, Buffer.alloc(1000, 1));
+    const decoder = new FrameDecoder();
+    decoder.decode(frame.subarray(0, 11));
+    expect([decoder.pendingFrameBytes, decoder.bufferedBytes]).toEqual([0, 11]);
+    decoder.decode(frame.subarray(11, 112));
+    expect([decoder.pendingFrameBytes, decoder.bufferedBytes]).toEqual([1012, 112]);
+    decoder.decode(frame.subarray(112, 1011));
+    expect([decoder.pendingFrameBytes, decoder.bufferedBytes]).toEqual([1012, 1011]);
+    const [out] = decoder.decode(Buffer.concat([frame.subarray(1011), encodeFrame(MessageType.PING, 6)]));
+    expect(out!.payload.length).toBe(1000);
+    expect([decoder.pendingFrameBytes, decoder.bufferedBytes]).toEqual([0, 0]);
+  });
+
   describe('header checks, in the order version, length, flags, id', () => {
     const cases: Array<[string, Buffer, ErrorCode]> = [
       ['unknown version', header({ version: 2 }), ErrorCode.BAD_FRAME],

@@ -56,6 +56,17 @@ export class FrameDecoder {
     return (this.#pending ? HEADER_SIZE : this.#headerFill) + this.#partsBytes;
   }
 
+  /**
+   * Whole size (12 + length) of the frame whose header has arrived and whose payload has not, bytes;
+   * 0 when there is none (a header still filling does not count: it sits in a fixed 12-byte buffer).
+   * A frame that lies wholly inside one chunk is never pending, so a reader that budgets incomplete
+   * frames checks this once per chunk. Memory held for it grows as its bytes arrive
+   * ({@link bufferedBytes}); nothing is allocated ahead of them.
+   */
+  get pendingFrameBytes(): number {
+    return this.#pending ? HEADER_SIZE + this.#length : 0;
+  }
+
   /** The error that failed this decoder, if any. */
   get error(): ProtocolError | null {
     return this.#failed;
