@@ -10,7 +10,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runPrimary } from './cluster/primary.js';
 import { createLogger, isLoopback } from './log.js';
-import { CLI_OPTIONS, SERVER_OPTIONS } from './options.js';
+import { CLI_OPTIONS, SERVER_OPTIONS, checkAcross } from './options.js';
 import { Server } from './server.js';
 
 /** Exit code for a bad flag or value. */
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   let options;
   try {
     cli = CLI_OPTIONS.fill(CLI_OPTIONS.fromArgv(argv));
-    options = SERVER_OPTIONS.fill(given);
+    options = checkAcross(SERVER_OPTIONS.fill(given));
   } catch (err) {
     if (isOptionError(err)) usageError(err.message);
     throw err;

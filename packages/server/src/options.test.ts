@@ -15,6 +15,8 @@ describe('fillOptions', () => {
       maxConnections: 10_000,
       maxPayload: 1024 * 1024,
       idleTimeoutMs: 300_000,
+      maxBufferedBytes: 256 * 1024 * 1024,
+      frameTimeoutMs: 30_000,
       maxIterations: 100_000,
       drainTimeoutMs: 10_000,
       token: undefined,
@@ -40,6 +42,8 @@ describe('fillOptions', () => {
     [{ dispatch: 'threads' as 'pool' }, /options\.dispatch \(--dispatch\) must be one of inline, pool, got threads/],
     [{ host: '' }, /options\.host \(--host\) must be a non-empty address/],
     [{ token: '' }, /options\.token \(--token\) must be a non-empty string/],
+    [{ maxBufferedBytes: 1000 }, /options\.maxBufferedBytes \(--max-buffered-bytes\) must be an integer in 65536\.\.68719476736 bytes per process, got 1000/],
+    [{ frameTimeoutMs: -1 }, /options\.frameTimeoutMs \(--frame-timeout\) must be an integer in 0\.\.86400000 ms, got -1/],
     [{ udpRecvBuffer: 100 }, /options\.udpRecvBuffer \(--udp-recv-buffer\) must be an integer in 4096\.\.1073741824 bytes, got 100/],
   ])('rejects %j', (bad, message) => {
     expect(() => fillOptions(bad)).toThrow(message);
@@ -48,6 +52,16 @@ describe('fillOptions', () => {
   it('throws RangeError for out-of-range numbers and TypeError for non-integers', () => {
     expect(() => fillOptions({ maxConnections: 0 })).toThrow(RangeError);
     expect(() => fillOptions({ maxConnections: Number.NaN })).toThrow(TypeError);
+  });
+});
+
+describe('maxBufferedBytes', () => {
+  it('must hold one frame of maxPayload and its header', () => {
+    expect(fillOptions({ maxPayload: 100_000, maxBufferedBytes: 100_012 }).maxBufferedBytes).toBe(100_012);
+    expect(() => fillOptions({ maxPayload: 100_000, maxBufferedBytes: 100_011 })).toThrow(
+      'options.maxBufferedBytes (--max-buffered-bytes) must be an integer in 100012..68719476736 bytes per process (one frame of --max-payload 100000 and its header, at least), got 100011',
+    );
+    expect(() => fillOptions({ maxBufferedBytes: 1024 * 1024 })).toThrow(RangeError);
   });
 });
 

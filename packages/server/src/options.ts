@@ -5,10 +5,20 @@
  */
 import { availableParallelism } from 'node:os';
 import { OptionTable } from '@sockbench/options';
-import { DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, MAX_PAYLOAD_LIMIT } from '@sockbench/protocol';
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, HEADER_SIZE, MAX_PAYLOAD_LIMIT } from '@sockbench/protocol';
 import type { Logger } from 'pino';
 import { LOG_LEVELS } from './log.js';
 import { RAW_MODE_NAMES, type RawModeName } from './raw/modes.js';
+
+/**
+ * Default of `--max-buffered-bytes`, bytes per process (256 MiB): 256 frames of the default 1 MiB
+ * `--max-payload` in flight at once. With one process per core that is 4 GiB on 16 cores at worst,
+ * a share a LAN server can spare; an attacker parking frames gets that, not 10 GiB (issue 11).
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+/** Smallest `--max-buffered-bytes`, bytes: one socket read (64 KiB), so a budget can hold a read's frame. */
+export const MIN_BUFFERED_BYTES = 64 * 1024;
 
 /** How requests reach their handler: on the event loop, or every request through the thread pool. */
 export const DISPATCH_MODES = ['inline', 'pool'] as const;
@@ -37,6 +47,14 @@ export interface ServerOptions {
   maxPayload?: number;
   /** A TCP connection that completes no frame for this long is closed, ms; 0 = never. Default 300000. */
   idleTimeoutMs?: number;
+  /**
+   * Bytes held in incomplete TCP frames across every connection of the process (the whole size of
+   * each frame whose header is in and payload is not). Past it, a connection whose next frame does
+   * not fit is not read until the budget frees. At least `maxPayload` + 12 (one frame). Default 256 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** A TCP frame whose header has arrived must complete within this, ms, else the connection is closed; 0 = never. Default 30000. */
+  frameTimeoutMs?: number;
   /** COMPUTE iteration cap. Default 100000. */
   maxIterations?: number;
   /**
@@ -71,6 +89,8 @@ export interface FilledOptions {
   maxConnections: number;
   maxPayload: number;
   idleTimeoutMs: number;
+  maxBufferedBytes: number;
+  frameTimeoutMs: number;
   maxIterations: number;
   drainTimeoutMs: number;
   token: string | undefined;
@@ -96,6 +116,8 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'maxConnections', flag: 'max-connections', type: 'integer', unit: 'connections per process', default: 10_000, min: 1, max: 1_000_000, description: 'open TCP connections; past it a new one gets BUSY and is closed' },
     { key: 'maxPayload', flag: 'max-payload', type: 'integer', unit: 'bytes', default: DEFAULT_MAX_PAYLOAD, min: 0, max: MAX_PAYLOAD_LIMIT, description: 'largest request payload; a bigger header is FRAME_TOO_LARGE' },
     { key: 'idleTimeoutMs', flag: 'idle-timeout', type: 'integer', unit: 'ms', default: 300_000, min: 0, max: 86_400_000, description: 'close a TCP connection that completes no frame for this long; 0 = never' },
+    { key: 'maxBufferedBytes', flag: 'max-buffered-bytes', type: 'integer', unit: 'bytes per process', default: DEFAULT_MAX_BUFFERED_BYTES, min: MIN_BUFFERED_BYTES, max: 2 ** 36, description: 'bytes held in incomplete TCP frames, all connections together; a connection whose next frame does not fit is not read until some frees; at least --max-payload + 12' },
+    { key: 'frameTimeoutMs', flag: 'frame-timeout', type: 'integer', unit: 'ms', default: 30_000, min: 0, max: 86_400_000, description: 'close a TCP connection whose frame has not completed this long after its header arrived (waiting for budget included); 0 = never' },
     { key: 'maxIterations', flag: 'max-iterations', type: 'integer', unit: 'iterations', default: DEFAULT_MAX_ITERATIONS, min: 1, max: 0xffff_ffff, description: 'COMPUTE cap on SHA-256 rounds; above it BAD_PAYLOAD' },
     { key: 'drainTimeoutMs', flag: 'drain-timeout', type: 'integer', unit: 'ms', default: 10_000, min: 0, max: 3_600_000, description: 'on SIGINT/SIGTERM, time for requests already received to be answered before connections are cut; also the longest a connection ending on a fatal error waits for the replies it owes' },
     { key: 'token', flag: 'token', type: 'string', description: 'shared secret: the first TCP request must be HELLO with it (env SOCKBENCH_TOKEN)' },
@@ -123,5 +145,18 @@ export const CLI_OPTIONS = new OptionTable(
  * @throws OptionTypeError (a TypeError) / OptionRangeError (a RangeError) naming the option, its value and the allowed range
  */
 export function fillOptions(options: ServerOptions = {}): FilledOptions {
-  return SERVER_OPTIONS.fill(options);
+  return checkAcross(SERVER_OPTIONS.fill(options));
+}
+
+/**
+ * The checks that involve two options (the table checks each alone); returns `filled` unchanged.
+ * @throws OptionRangeError when `maxBufferedBytes` cannot hold one frame of `maxPayload`
+ */
+export function checkAcross(filled: FilledOptions): FilledOptions {
+  // A budget smaller than one frame would leave that frame waiting for ever (until --frame-timeout).
+  const oneFrame = filled.maxPayload + HEADER_SIZE;
+  if (filled.maxBufferedBytes < oneFrame) {
+    SERVER_OPTIONS.check('maxBufferedBytes', filled.maxBufferedBytes, { min: oneFrame, unit: `bytes per process (one frame of --max-payload ${filled.maxPayload} and its header, at least)` });
+  }
+  return filled;
 }

@@ -207,7 +207,8 @@ export class Server {
       pendingWorkBytes += conn.pendingWorkBytes;
     }
     const pool = this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 };
-    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes });
+    const buffered = this.#tcp?.budget.stats() ?? { bytes: 0, limit: this.#options.maxBufferedBytes, waiting: 0, frameTimeouts: 0 };
+    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered);
   }
 
   /** The STATS reply: this process's numbers, or every process's summed when in a cluster. */

@@ -60,6 +60,10 @@ export function createProcessRegistry(read: () => ProcessStats): Registry {
   gauge('pending_write_bytes', 'bytes queued for writing on all connections', (s) => s.backpressure.pendingWriteBytes);
   gauge('pending_work_bytes', 'request bytes waiting on the thread pool', (s) => s.backpressure.pendingWorkBytes);
   counter('slow_consumers_closed_total', 'room members closed for not reading their CHAT pushes', (s) => s.backpressure.slowConsumersClosed);
+  gauge('buffered_bytes', 'bytes charged to the budget of incomplete TCP frames (whole size of each admitted frame, plus what waiting connections hold)', (s) => s.buffered.bytes);
+  gauge('buffered_limit_bytes', 'the budget of incomplete TCP frames (--max-buffered-bytes)', (s) => s.buffered.limit);
+  gauge('buffered_waiting_connections', 'connections not read because their next frame does not fit in the budget', (s) => s.buffered.waiting);
+  counter('frame_timeouts_total', 'connections closed because a frame did not complete within --frame-timeout', (s) => s.buffered.frameTimeouts);
   new Counter({
     name: METRIC_PREFIX + 'errors_total',
     help: 'ERROR replies sent and datagrams dropped, by protocol error code name',

@@ -5,7 +5,7 @@ import { Counters, mergeStats, type ProcessStats } from './counters.js';
 /** A process's stats through Counters.snapshot, with a pool and live backpressure figures of its own. */
 function processStats(c: Counters): ProcessStats {
   c.slowConsumersClosed = 1;
-  return c.snapshot({ threads: 2, queued: 1, completed: 5 }, { paused: 0, pendingWriteBytes: 10, pendingWorkBytes: 3 });
+  return c.snapshot({ threads: 2, queued: 1, completed: 5 }, { paused: 0, pendingWriteBytes: 10, pendingWorkBytes: 3 }, { bytes: 100, limit: 1000, waiting: 1, frameTimeouts: 2 });
 }
 
 describe('mergeStats', () => {
@@ -34,6 +34,7 @@ describe('mergeStats', () => {
     expect(s.socketErrors).toEqual({ ECONNRESET: 1 });
     expect(s.pool).toEqual({ threads: 4, queued: 2, completed: 10 });
     expect(s.backpressure).toEqual({ paused: 0, pendingWriteBytes: 20, pendingWorkBytes: 6, slowConsumersClosed: 2 });
+    expect(s.buffered).toEqual({ bytes: 200, limit: 2000, waiting: 2, frameTimeouts: 4 });
     expect(s.serviceTimeUs.PING).toEqual({ count: 200, p50: 100, p99: 198, p999: 200, max: 200 });
     expect(s.serviceTimeUs.ECHO).toEqual({ count: 1, p50: 1, p99: 1, p999: 1, max: 1 });
     expect(s.uptimeMs).toBe(5_000);

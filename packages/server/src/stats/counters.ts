@@ -3,6 +3,7 @@
  * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
  */
 import { errorCodeName, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
+import type { BufferedStats } from '../tcp/frame-budget.js';
 import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from './service-time.js';
 
 /**
@@ -10,7 +11,7 @@ import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from '.
  * {@link ServerStatsSnapshot}, plus when the process started and its service-time histograms
  * (encoded) instead of their summaries.
  */
-export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'udp' | 'pool' | 'socketErrors' | 'backpressure'> & {
+export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'udp' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered'> & {
   /** Date.now() when the process started, ms. */
   startedAt: number;
   serviceTimes: EncodedServiceTimes;
@@ -34,6 +35,8 @@ export interface ServerStatsSnapshot extends StatsSnapshot {
   socketErrors: Record<string, number>;
   /** Connections paused for backpressure, bytes queued for writing and on the pool now, slow consumers closed so far. */
   backpressure: Backpressure;
+  /** The budget of incomplete TCP frames: bytes charged, limit, connections waiting, frame timeouts (docs/protocol.md). */
+  buffered: BufferedStats;
 }
 
 /** Live counters of one process. */
@@ -71,10 +74,10 @@ export class Counters {
   }
 
   /**
-   * These counters as {@link ProcessStats}. The pool's numbers and the live backpressure figures
-   * belong to the pool and the connections, so the caller passes them in.
+   * These counters as {@link ProcessStats}. The pool's numbers, the live backpressure figures and
+   * the frame budget's belong to the pool, the connections and the budget, so the caller passes them in.
    */
-  snapshot(pool: ProcessStats['pool'], live: Omit<Backpressure, 'slowConsumersClosed'>): ProcessStats {
+  snapshot(pool: ProcessStats['pool'], live: Omit<Backpressure, 'slowConsumersClosed'>, buffered: BufferedStats): ProcessStats {
     return {
       startedAt: this.startedAt,
       connections: { current: this.connectionsCurrent, total: this.connectionsTotal },
@@ -85,6 +88,7 @@ export class Counters {
       pool,
       socketErrors: { ...this.socketErrors },
       backpressure: { ...live, slowConsumersClosed: this.slowConsumersClosed },
+      buffered: { ...buffered },
       serviceTimes: this.serviceTimes.encode(),
     };
   }
@@ -119,6 +123,7 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     serviceTimeUs: summarizeServiceTimes(parts.map((p) => p.serviceTimes)),
     socketErrors: {},
     backpressure: { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0, slowConsumersClosed: 0 },
+    buffered: { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 },
   };
   let oldest = now;
   for (const p of parts) {
@@ -133,6 +138,7 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     addCounts(snap.pool, p.pool);
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
     addCounts(snap.backpressure, p.backpressure);
+    addCounts(snap.buffered, p.buffered);
   }
   snap.uptimeMs = now - oldest;
   return snap;

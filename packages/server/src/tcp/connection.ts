@@ -17,6 +17,10 @@
  *   pool work resume it. A client that never reads cannot grow server memory past about twice that
  *   mark plus one chunk's worth of requests; a room member that never reads is closed once CHAT
  *   pushes queue past `SLOW_CONSUMER_MARGIN` (4 MiB) more (Session).
+ * - Incomplete frames: a frame that spans chunks is charged its whole size to the process's
+ *   {@link FrameBudget} when its header arrives; when it does not fit, the socket stops reading until
+ *   the budget grants it; when it has not completed within `--frame-timeout`, the connection ends
+ *   (FIN). A frame inside one chunk costs one comparison per chunk here, nothing more.
  * - Replies may leave out of order (pool work); the client matches them by id.
  * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
  *   frames after BYE are ignored (Session).
@@ -35,6 +39,7 @@ import { ErrorCode, FrameDecoder, MessageType, ProtocolError, isFatalError, type
 import type { ProcessContext } from '../context.js';
 import type { StatelessDispatcher } from '../dispatch/stateless.js';
 import type { Closable } from '../lifecycle.js';
+import type { FrameBudget, FrameSlot } from './frame-budget.js';
 import { ReplyWriter } from './reply-writer.js';
 import { Session } from './session.js';
 
@@ -46,6 +51,9 @@ export class Connection implements Closable {
   readonly #stateless: StatelessDispatcher;
   readonly #writer: ReplyWriter;
   readonly #session: Session;
+  readonly #budget: FrameBudget;
+  /** This connection's incomplete frame, as charged to the budget. */
+  readonly #slot: FrameSlot;
   /** Arrival of the chunk being decoded, ms (the writer's clock). */
   #chunkAt = 0;
   #frames = 0;
@@ -85,11 +93,19 @@ export class Connection implements Closable {
     }
   };
 
-  /** @param stateless the listener's PING/ECHO/COMPUTE dispatcher (TCP limits) */
-  constructor(socket: Socket, ctx: ProcessContext, stateless: StatelessDispatcher) {
+  /**
+   * @param stateless the listener's PING/ECHO/COMPUTE dispatcher (TCP limits)
+   * @param budget the process's budget of incomplete frames (the listener's)
+   */
+  constructor(socket: Socket, ctx: ProcessContext, stateless: StatelessDispatcher, budget: FrameBudget) {
     this.#socket = socket;
     this.#ctx = ctx;
     this.#stateless = stateless;
+    this.#budget = budget;
+    this.#slot = budget.slot({
+      granted: () => this.#writer.releaseReading(),
+      expired: () => this.#onFrameTimeout(),
+    });
     this.#decoder = new FrameDecoder({ maxPayload: ctx.options.maxPayload, expect: 'requests' });
     this.#writer = new ReplyWriter(socket, ctx.counters);
     this.#session = new Session(ctx, this.#writer, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, () => {
@@ -168,6 +184,34 @@ export class Connection implements Closable {
     } finally {
       writer.endChunk();
     }
+    // The hot path: frames wholly inside the chunk leave nothing pending and nothing charged.
+    const pending = this.#decoder.pendingFrameBytes;
+    if (pending !== 0 || this.#slot.size !== 0) this.#charge(pending, this.#frames !== before);
+  }
+
+  /**
+   * Settles the budget after a chunk: `pending` is the whole size of the frame left incomplete (0 =
+   * none), `completed` whether the chunk completed any frame (then a pending frame is a new one).
+   */
+  #charge(pending: number, completed: boolean): void {
+    const slot = this.#slot;
+    const budget = this.#budget;
+    if (slot.size !== 0) {
+      if (pending !== 0 && !completed) return; // the same frame, still arriving: its reservation covers it
+      budget.end(slot);
+    }
+    // A connection that stopped serving (BYE, fatal error) decodes no further chunk: the tail of this
+    // one is freed with the socket, within CLOSE_LINGER_MS, and is not worth a reservation.
+    if (pending === 0 || !this.#session.serving) return;
+    if (!budget.begin(slot, pending, this.#decoder.bufferedBytes, this.#chunkAt)) this.#writer.holdReading();
+  }
+
+  #onFrameTimeout(): void {
+    this.#ctx.logger.debug(
+      { peer: this.#session.name, frameBytes: this.#slot.size, receivedBytes: this.#decoder.bufferedBytes, frameTimeoutMs: this.#ctx.options.frameTimeoutMs },
+      'closing connection: frame not completed within the frame timeout',
+    );
+    this.#writer.end();
   }
 
   readonly #scheduleQuietCheck = (): void => {
@@ -199,6 +243,7 @@ export class Connection implements Closable {
 
   #onClose(): void {
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#budget.end(this.#slot);
     this.#session.leaveAll();
     this.#resolveClosed();
   }

@@ -9,6 +9,7 @@ import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { Connection } from './connection.js';
+import { FrameBudget } from './frame-budget.js';
 import { CLOSE_LINGER_MS } from './reply-writer.js';
 
 /** Accepts TCP connections of the framed protocol. */
@@ -19,14 +20,22 @@ export class TcpListener implements Lifecycle<AddressInfo> {
   readonly #port: number;
   /** PING/ECHO/COMPUTE with the TCP limits, shared by every connection. */
   readonly #stateless: StatelessDispatcher;
+  /** Incomplete frames of every connection: `--max-buffered-bytes` and `--frame-timeout`. */
+  readonly #budget: FrameBudget;
   #listening = false;
 
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
     this.#port = port;
     this.#stateless = new StatelessDispatcher(ctx.executor, { maxIterations: ctx.options.maxIterations });
+    this.#budget = new FrameBudget(ctx.options.maxBufferedBytes, ctx.options.frameTimeoutMs);
     this.#net = createNetServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#net.on('error', (err) => ctx.logger.error({ err: err.message }, 'tcp listener error'));
+  }
+
+  /** The budget of incomplete frames shared by the connections (STATS `buffered`). */
+  get budget(): FrameBudget {
+    return this.#budget;
   }
 
   /** Open connections. */
@@ -55,6 +64,7 @@ export class TcpListener implements Lifecycle<AddressInfo> {
       this.#net.close();
     }
     await Promise.all([...this.#connections].map((c) => c.close()));
+    this.#budget.close();
   }
 
   /** Destroys every connection still open (the drain deadline passed). */
@@ -77,7 +87,7 @@ export class TcpListener implements Lifecycle<AddressInfo> {
     }
     counters.connectionsCurrent++;
     counters.connectionsTotal++;
-    const conn = new Connection(socket, ctx, this.#stateless);
+    const conn = new Connection(socket, ctx, this.#stateless, this.#budget);
     this.#connections.add(conn);
     void conn.closed.then(() => {
       this.#connections.delete(conn);

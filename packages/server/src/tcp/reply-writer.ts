@@ -12,7 +12,9 @@
  *   flush), runs of same-type replies of one chunk in one histogram call ({@link ServiceTimeRuns}).
  * - Backpressure: while more than {@link WRITE_HIGH_WATER_MARK} bytes wait to be written, or more
  *   than that many request bytes wait on the pool ({@link holdWork}), the socket stops reading;
- *   'drain' and finished pool work ({@link releaseWork}) resume it.
+ *   'drain' and finished pool work ({@link releaseWork}) resume it. The connection may hold reading
+ *   for its own reason too (the buffer budget, {@link holdReading}); the socket reads only when
+ *   neither holds it.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +54,8 @@ export class ReplyWriter {
   /** Request payload bytes handed to the pool and not answered yet (count toward backpressure). */
   #workBytes = 0;
   #paused = false;
+  /** True while the connection itself keeps reading paused: its next frame waits for the buffer budget. */
+  #held = false;
   /** True once nothing more is written (end, abort, or the socket closed). */
   #ended = false;
   #closed = false;
@@ -77,7 +81,7 @@ export class ReplyWriter {
       this.#socket.pause();
     } else if (!over && this.#paused) {
       this.#paused = false;
-      if (!this.#closed) this.#socket.resume();
+      if (!this.#closed && !this.#held) this.#socket.resume();
     }
   };
 
@@ -161,6 +165,24 @@ export class ReplyWriter {
     this.#counters.bytesOut += HEADER_SIZE + payload.length;
   }
 
+  /**
+   * Stops reading for the connection's own reason (its next frame waits for the buffer budget), on top
+   * of backpressure: reading resumes only once both let go. Ignored once the writer has ended (it
+   * reads on to see the peer's FIN).
+   */
+  holdReading(): void {
+    if (this.#held || this.#ended) return;
+    this.#held = true;
+    if (!this.#paused) this.#socket.pause();
+  }
+
+  /** Lets go of {@link holdReading}; reading resumes unless backpressure still holds it. */
+  releaseReading(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (!this.#paused && !this.#closed) this.#socket.resume();
+  }
+
   /** `bytes` of request payload are now held by pool work: they count toward the mark until released. */
   holdWork(bytes: number): void {
     this.#workBytes += bytes;
@@ -183,8 +205,9 @@ export class ReplyWriter {
     this.#ended = true;
     this.#batch.flush();
     this.#socket.end();
-    if (this.#paused) {
+    if (this.#paused || this.#held) {
       this.#paused = false;
+      this.#held = false;
       this.#socket.resume();
     }
     this.#lingerTimer = setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();

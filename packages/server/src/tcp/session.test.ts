@@ -55,7 +55,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
     logger: pino({ level: 'silent' }),
     welcome: WELCOME,
     draining: false,
-    stats: () => Promise.resolve(mergeStats([counters.snapshot({ threads: 0, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 })])),
+    stats: () => Promise.resolve(mergeStats([counters.snapshot({ threads: 0, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 })])),
     say: (room, from, text, sender) => {
       says.push([room, from, text, sender]);
       rooms.deliver(room, encodeChat({ room, from, text }), sender as RoomMember);
