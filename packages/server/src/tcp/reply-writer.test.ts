@@ -115,6 +115,25 @@ describe('ReplyWriter: backpressure', () => {
     w.releaseWork(1);
     expect([w.paused, socket.isPaused(), w.pendingWorkBytes]).toEqual([false, false, WRITE_HIGH_WATER_MARK]);
   });
+
+  it('holdReading (the buffer budget) and backpressure each keep reading paused until both let go; end() lets go of both', async () => {
+    const { w, socket } = await setup();
+    w.holdReading();
+    expect([w.paused, socket.isPaused()]).toEqual([false, true]);
+    w.holdWork(WRITE_HIGH_WATER_MARK + 1);
+    w.releaseWork(WRITE_HIGH_WATER_MARK + 1); // backpressure gone, the hold stays
+    expect([w.paused, socket.isPaused()]).toEqual([false, true]);
+    w.holdWork(WRITE_HIGH_WATER_MARK + 1);
+    w.releaseReading(); // the hold gone, backpressure stays
+    expect([w.paused, socket.isPaused()]).toEqual([true, true]);
+    w.releaseWork(WRITE_HIGH_WATER_MARK + 1);
+    expect(socket.isPaused()).toBe(false);
+    w.holdReading();
+    expect(w.end()).toBe(true);
+    expect(socket.isPaused()).toBe(false);
+    w.holdReading(); // ignored once ended: it reads on to see the peer's FIN
+    expect(socket.isPaused()).toBe(false);
+  });
 });
 
 describe('ReplyWriter: end and abort', () => {
