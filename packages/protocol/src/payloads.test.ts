@@ -165,6 +165,7 @@ describe('payload codecs round-trip', () => {
       serviceTimeUs: fc.constant({}),
       cpu: fc.record({ userUs: n, systemUs: n }),
       tcpRetransmits: fc.option(n, { nil: null }),
+      buffered: fc.record({ bytes: n, limit: n, waiting: n, frameTimeouts: n }),
       serviceTimeHistograms: fc.dictionary(fc.constantFrom('PING', 'ECHO'), fc.base64String()),
     }, { requiredKeys: ['uptimeMs', 'processes', 'connections', 'frames', 'bytes', 'errors', 'udp', 'pool', 'serviceTimeUs'] });
     fc.assert(
@@ -260,6 +261,8 @@ describe('payload validation → BAD_PAYLOAD with the request id', () => {
     ['STATS tcpRetransmits a string', () => decodeStats(withAdded({ tcpRetransmits: '1' }), 9), /^STATS\.tcpRetransmits must be a number or null$/],
     ['STATS serviceTimeHistograms not strings', () => decodeStats(withAdded({ serviceTimeHistograms: { PING: 1 } }), 9), /^STATS\.serviceTimeHistograms\.PING must be a string$/],
     ['STATS udp.droppedByReason not counts', () => decodeStats(withAdded({}, { droppedByReason: { BUSY: 'x' } }), 9), /^STATS\.udp\.droppedByReason\.BUSY must be a number$/],
+    ['STATS buffered.waiting missing', () => decodeStats(withAdded({ buffered: { bytes: 0, limit: 1, frameTimeouts: 0 } }), 9), /^STATS\.buffered\.waiting must be a number$/],
+    ['STATS buffered not an object', () => decodeStats(withAdded({ buffered: 5 }), 9), /^STATS\.buffered must be an object$/],
     ['STATS udp.kernelDrops a string', () => decodeStats(withAdded({}, { kernelDrops: 'x' }), 9), /^STATS\.udp\.kernelDrops must be a number or null$/],
     ['STATS udp.peerTable missing evicted', () => decodeStats(withAdded({}, { peerTable: { size: 0, capacity: 0 } }), 9), /^STATS\.udp\.peerTable\.evicted must be a number$/],
     ['STATS udp.peers entry without answered', () => decodeStats(withAdded({}, { peers: { '1.2.3.4:5': { received: 1, dropped: {} } } }), 9), /^STATS\.udp\.peers\["1\.2\.3\.4:5"\]\.answered must be a number$/],

@@ -294,6 +294,21 @@ export interface PeerCounts {
   dropped: Record<string, number>;
 }
 
+/**
+ * Added: a server's budget of bytes held in incomplete TCP frames (`--max-buffered-bytes`,
+ * `--frame-timeout`), summed over processes.
+ */
+export interface BufferedStats {
+  /** Bytes charged now: the whole size of every admitted incomplete frame, plus what waiting connections hold, bytes. */
+  bytes: number;
+  /** The budget, bytes. */
+  limit: number;
+  /** Connections not read because their next frame does not fit. */
+  waiting: number;
+  /** Connections closed because a frame did not complete within the frame timeout (cumulative). */
+  frameTimeouts: number;
+}
+
 /** The `udp` group of a STATS reply. Optional fields are the added ones: older servers omit them. */
 export interface UdpStats {
   /** Datagrams received. */
@@ -329,6 +344,8 @@ export interface StatsSnapshot {
   cpu?: CpuTimes;
   /** Added: the host's TCP RetransSegs (/proc/net/snmp, host-wide, cumulative); null where unknown. */
   tcpRetransmits?: number | null;
+  /** Added: the budget of incomplete TCP frames. */
+  buffered?: BufferedStats;
   /**
    * Only when the query asked `histograms: true`: per message-type name, the cumulative service-time
    * histogram as HdrHistogram compressed base64 (V2; 1 µs .. 60 s, 3 significant digits).
@@ -387,6 +404,10 @@ export function decodeStats(bytes: Uint8Array, id = 0): StatsSnapshot {
     field(cpu, 'systemUs', 'number', 'STATS.cpu', id, false);
   }
   numberOrNull(obj, 'tcpRetransmits', 'STATS', id);
+  if (obj.buffered !== undefined) {
+    const b = group(obj, 'buffered', 'STATS', id);
+    for (const k of ['bytes', 'limit', 'waiting', 'frameTimeouts']) field(b, k, 'number', 'STATS.buffered', id, false);
+  }
   if (obj.serviceTimeHistograms !== undefined) {
     const h = group(obj, 'serviceTimeHistograms', 'STATS', id);
     for (const k of Object.keys(h)) field(h, k, 'string', 'STATS.serviceTimeHistograms', id, false);

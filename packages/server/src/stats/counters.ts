@@ -2,8 +2,7 @@
  * The counters one process keeps, and how snapshots of several processes add up to the STATS reply
  * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
  */
-import { errorCodeName, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
-import type { BufferedStats } from '../tcp/frame-budget.js';
+import { errorCodeName, type BufferedStats, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
 import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from './service-time.js';
 
 /**

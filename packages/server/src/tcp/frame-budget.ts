@@ -32,6 +32,7 @@
  *   waiters (FIFO):             [c9] [c4] …   granted in order while the head fits
  */
 import { performance } from 'node:perf_hooks';
+import type { BufferedStats } from '@sockbench/protocol';
 
 /** What the budget tells one connection. */
 export interface BudgetHolder {
@@ -72,18 +73,6 @@ const nodeTimers: BudgetTimers = {
   set: (fn, ms) => setTimeout(fn, ms).unref(),
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
-
-/** STATS `buffered` (docs/protocol.md, added fields): one process's numbers. */
-export interface BufferedStats {
-  /** Bytes charged now (see the file comment), bytes. */
-  bytes: number;
-  /** The budget, bytes. */
-  limit: number;
-  /** Connections not read because their next frame does not fit. */
-  waiting: number;
-  /** Connections closed because a frame did not complete within the deadline (cumulative). */
-  frameTimeouts: number;
-}
 
 /** The budget of incomplete frames of one process, and their deadline; see the file comment. */
 export class FrameBudget {
@@ -147,7 +136,7 @@ export class FrameBudget {
     return this.#frameTimeouts;
   }
 
-  /** These numbers for STATS. */
+  /** These numbers for STATS `buffered` (docs/protocol.md, added fields), this process's. */
   stats(): BufferedStats {
     return { bytes: this.bytes, limit: this.limit, waiting: this.waiting, frameTimeouts: this.#frameTimeouts };
   }
