@@ -48,6 +48,8 @@ describe('sockbench-server CLI', () => {
     [['--bogus'], 'sockbench-server: Unknown argument: bogus'],
     [['--port'], 'sockbench-server: Not enough arguments following: port'],
     [['--udp-recv-buffer', '100'], 'sockbench-server: options.udpRecvBuffer (--udp-recv-buffer) must be an integer in 4096..1073741824 bytes, got 100'],
+    [['--frame-timeout', '-5'], 'sockbench-server: options.frameTimeoutMs (--frame-timeout) must be an integer in 0..86400000 ms, got -5'],
+    [['--max-buffered-bytes', '100000'], 'sockbench-server: options.maxBufferedBytes (--max-buffered-bytes) must be an integer in 1048588..68719476736 bytes per process (one frame of --max-payload 1048576 and its header, at least), got 100000'],
   ])('bad flags %j: exit 2 with one line naming the flag', async (args, line) => {
     const p = run(args);
     expect((await p.exited).code).toBe(2);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, decodeChat, decodeStats, decodeWelcome, encodeCompute, encodeFrame, encodeHello, encodeRoom, encodeSay } from '@sockbench/protocol';
 import { CliProcess } from './cli-process.js';
-import { Peer } from './helpers.js';
+import { Peer, waitFor } from './helpers.js';
 
 function sha256n(data: Buffer, n: number): Buffer {
   let h = createHash('sha256').update(data).digest();
@@ -86,6 +86,14 @@ describe('cluster through the real CLI (--workers 2)', () => {
     const fromB = decodeStats((await b.request(MessageType.STATS, 20)).payload);
     expect(fromB.processes).toBe(2);
     expect(fromB.serviceTimeUs.PING!.count).toBe(after.serviceTimeUs.PING!.count);
+    // A frame parked on worker 1 is charged in the sum worker 0 answers; each process has its own budget.
+    const parked = encodeFrame(MessageType.ECHO, 30, Buffer.alloc(1000, 7));
+    b.socket.write(parked.subarray(0, 13));
+    let buffered = after.buffered;
+    await waitFor(async () => (buffered = decodeStats((await a.request(MessageType.STATS, 31)).payload).buffered)?.bytes === 1012, 5_000, 'the parked frame charged');
+    expect(buffered).toEqual({ bytes: 1012, limit: 2 * 256 * 1024 * 1024, waiting: 0, frameTimeouts: 0 });
+    b.socket.write(parked.subarray(13));
+    expect((await b.reply(30)).payload.length).toBe(1000);
   });
 
   it('/metrics on the primary sums both workers (prom-client AggregatorRegistry)', async () => {
