@@ -3,6 +3,7 @@
  * rooms, and the process-wide operations that may cross processes (STATS, SAY relay).
  */
 import type { Logger } from 'pino';
+import type { StatsQuery } from '@sockbench/protocol';
 import type { Executor } from './dispatch/executor.js';
 import type { Rooms } from './chat/rooms.js';
 import type { FilledOptions } from './options.js';
@@ -19,8 +20,8 @@ export interface ProcessContext {
   readonly welcome: Buffer;
   /** True once the server began draining: new requests get SHUTTING_DOWN. */
   draining: boolean;
-  /** The whole server's STATS (summed over processes in a cluster). */
-  stats(): Promise<ServerStatsSnapshot>;
+  /** The whole server's STATS (summed over processes in a cluster), with what `query` asks. */
+  stats(query?: StatsQuery): Promise<ServerStatsSnapshot>;
   /** Delivers a SAY to this process's members of `room` (except `sender`) and to the other processes. */
   say(room: string, from: string, text: string, sender: object): void;
 }

@@ -23,6 +23,7 @@ describe('fillOptions', () => {
       udpWithToken: false,
       metricsPort: undefined,
       udpRecvBuffer: undefined,
+      udpPeerTable: 4096,
     });
   });
 

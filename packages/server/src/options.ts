@@ -73,6 +73,11 @@ export interface ServerOptions {
    * Linux caps it at `net.core.rmem_max` and reports twice what it grants (socket(7)).
    */
   udpRecvBuffer?: number;
+  /**
+   * Entries of the per-peer UDP table (STATS `udp.peers`), per process; past it the least recently
+   * seen peer is evicted; 0 turns it off. Default 4096.
+   */
+  udpPeerTable?: number;
   /** A pino logger; default silent (the in-process API stays quiet in tests). */
   logger?: Logger;
 }
@@ -97,6 +102,7 @@ export interface FilledOptions {
   udpWithToken: boolean;
   metricsPort: number | undefined;
   udpRecvBuffer: number | undefined;
+  udpPeerTable: number;
 }
 
 /**
@@ -124,6 +130,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'udpWithToken', flag: 'udp-with-token', type: 'boolean', default: false, description: 'serve UDP although --token is set (UDP carries no token)' },
     { key: 'metricsPort', flag: 'metrics-port', type: 'integer', min: 0, max: 65535, description: 'HTTP port for Prometheus /metrics and /healthz' },
     { key: 'udpRecvBuffer', flag: 'udp-recv-buffer', type: 'integer', unit: 'bytes', min: 4096, max: 1 << 30, defaultText: 'OS default', description: 'SO_RCVBUF of the framed UDP socket: datagrams that arrive while it is full are lost; capped by net.core.rmem_max' },
+    { key: 'udpPeerTable', flag: 'udp-peer-table', type: 'integer', unit: 'entries per process', default: 4096, min: 0, max: 1_000_000, description: 'UDP peers (source ip:port) whose received/answered/dropped counts STATS can report; past it the least recently seen is evicted; 0 = off' },
   ],
   'option',
 );

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { encodeChat, encodeWelcome } from '@sockbench/protocol';
+import { encodeChat, encodeWelcome, type CpuTimes, type StatsQuery } from '@sockbench/protocol';
 import { Rooms, type RoomMember } from './chat/rooms.js';
 import type { ProcessContext } from './context.js';
 import { InlineExecutor, PoolExecutor, type Executor } from './dispatch/executor.js';
@@ -17,6 +17,7 @@ import { ThreadPool } from './pool/thread-pool.js';
 import { RawEcho, type RawAddresses } from './raw/echo.js';
 import { rawMode } from './raw/modes.js';
 import { Counters, mergeStats, type ProcessStats, type ServerStatsSnapshot } from './stats/counters.js';
+import { readTcpRetransmits, readUdpKernelDrops } from './stats/proc-net.js';
 import { TcpListener } from './tcp/listener.js';
 import { UdpEndpoint } from './udp/endpoint.js';
 import { VERSION } from './version.js';
@@ -43,8 +44,18 @@ export interface ClusterLink {
   readonly workerIndex: number;
   /** Sends a SAY to every other process, which delivers it to its members of `room`. */
   publishSay(room: string, from: string, text: string): void;
-  /** Every process's stats, this one's included. */
-  collectStats(): Promise<ProcessStats[]>;
+  /**
+   * Every process's stats, this one's included, each with the entries it holds of `peers` (the
+   * addresses a STATS query named; undefined: none asked, none sent), and the CPU of the primary.
+   */
+  collectStats(peers: readonly string[] | undefined): Promise<GatheredStats>;
+}
+
+/** What {@link ClusterLink.collectStats} gathers. */
+export interface GatheredStats {
+  parts: ProcessStats[];
+  /** CPU of the cluster primary, which sends no part, µs. */
+  primaryCpu?: CpuTimes;
 }
 
 type State = 'new' | 'listening' | 'closing' | 'closed';
@@ -72,7 +83,14 @@ export class Server {
     this.#options = fillOptions(options);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#link = link;
-    this.#registry = createProcessRegistry(() => this.processStats());
+    this.#registry = createProcessRegistry(
+      () => this.processStats(),
+      async () => {
+        const udpPort = this.#addresses?.udp.port;
+        const [tcpRetransmits, udpKernelDrops] = await Promise.all([readTcpRetransmits(), udpPort === undefined ? null : readUdpKernelDrops(udpPort)]);
+        return { tcpRetransmits, udpKernelDrops };
+      },
+    );
   }
 
   /** The validated options, defaults merged. */
@@ -115,7 +133,7 @@ export class Server {
         auth: o.token !== undefined,
       }),
       draining: false,
-      stats: () => this.stats(),
+      stats: (query) => this.stats(query),
       say: (room, from, text, sender) => {
         this.#rooms.deliver(room, encodeChat({ room, from, text }), sender as RoomMember);
         this.#link?.publishSay(room, from, text);
@@ -196,8 +214,11 @@ export class Server {
     if (wasListening) this.#logger.info('closed');
   }
 
-  /** This process's numbers (histograms encoded), as the cluster primary sums them. */
-  processStats(): ProcessStats {
+  /**
+   * This process's numbers (histograms encoded), as the cluster primary sums them.
+   * @param peers addresses a STATS query named: their entries in this process's peer table are added
+   */
+  processStats(peers?: readonly string[]): ProcessStats {
     let paused = 0;
     let pendingWriteBytes = 0;
     let pendingWorkBytes = 0;
@@ -208,13 +229,28 @@ export class Server {
     }
     const pool = this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 };
     const buffered = this.#tcp?.budget.stats() ?? { bytes: 0, limit: this.#options.maxBufferedBytes, waiting: 0, frameTimeouts: 0 };
-    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered);
+    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered, this.#udp ?? undefined, peers);
   }
 
-  /** The STATS reply: this process's numbers, or every process's summed when in a cluster. */
-  async stats(): Promise<ServerStatsSnapshot> {
-    if (this.#link === undefined) return mergeStats([this.processStats()]);
-    return mergeStats(await this.#link.collectStats());
+  /**
+   * The STATS reply: this process's numbers, or every process's summed when in a cluster, with what
+   * `query` asks (docs/protocol.md, "STATS query"). The host-wide /proc values are read here, once.
+   */
+  async stats(query: StatsQuery = {}): Promise<ServerStatsSnapshot> {
+    const udpPort = this.#addresses?.udp.port;
+    const alone: GatheredStats | undefined = this.#link === undefined ? { parts: [this.processStats(query.peers)] } : undefined;
+    const [gathered, tcpRetransmits, kernelDrops] = await Promise.all([
+      alone ?? this.#link!.collectStats(query.peers),
+      readTcpRetransmits(),
+      udpPort === undefined ? null : readUdpKernelDrops(udpPort),
+    ]);
+    return mergeStats(gathered.parts, Date.now(), {
+      histograms: query.histograms === true,
+      peers: query.peers !== undefined,
+      extraCpu: gathered.primaryCpu,
+      tcpRetransmits,
+      kernelDrops,
+    });
   }
 
   /** Delivers a SAY relayed from another process to this process's members of `room`. */

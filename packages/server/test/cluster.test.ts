@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType, decodeChat, decodeStats, decodeWelcome, encodeCompute, encodeFrame, encodeHello, encodeRoom, encodeSay } from '@sockbench/protocol';
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
+import { MessageType, decodeChat, decodeStats, decodeWelcome, encodeCompute, encodeFrame, encodeHello, encodeRoom, encodeSay, encodeStatsQuery, formatPeerAddress } from '@sockbench/protocol';
 import { CliProcess } from './cli-process.js';
-import { Peer, waitFor } from './helpers.js';
+import { Peer, UdpPeer, waitFor } from './helpers.js';
 
 function sha256n(data: Buffer, n: number): Buffer {
   let h = createHash('sha256').update(data).digest();
@@ -96,6 +97,35 @@ describe('cluster through the real CLI (--workers 2)', () => {
     expect((await b.reply(30)).payload.length).toBe(1000);
   });
 
+  it('STATS {histograms, peers}: histograms merged over both processes, a UDP peer\'s entries summed, only asked peers sent', async () => {
+    const a = await peerOn(0);
+    const b = await peerOn(1);
+    const u = await UdpPeer.open();
+    try {
+      const me = formatPeerAddress(u.socket.address().address, u.socket.address().port);
+      const before = decodeStats((await a.request(MessageType.STATS, 1, encodeStatsQuery({ histograms: true }))).payload);
+      // TCP PINGs on worker 1, UDP PINGs on whichever process reads the shared socket.
+      for (let id = 10; id < 15; id++) await b.request(MessageType.PING, id);
+      for (let id = 1; id <= 20; id++) await u.send(encodeFrame(MessageType.PING, id), port);
+      await waitFor(() => u.received.length === 20, 10_000, '20 UDP PING replies');
+      const query = encodeStatsQuery({ histograms: true, peers: [me, '127.0.0.1:1'] });
+      const after = decodeStats((await a.request(MessageType.STATS, 2, query)).payload);
+      expect(after.processes).toBe(2);
+      const ping = decodeFromCompressedBase64(after.serviceTimeHistograms!.PING!);
+      expect(ping.totalCount).toBe(after.serviceTimeUs.PING!.count);
+      ping.subtract(decodeFromCompressedBase64(before.serviceTimeHistograms!.PING!));
+      expect(ping.totalCount).toBe(25);
+      expect(after.udp.peers).toEqual({ [me]: { received: 20, answered: 20, dropped: {} } });
+      expect(after.udp.peerTable?.capacity).toBe(2 * 4096);
+      expect(after.cpu!.userUs).toBeGreaterThan(0);
+      // Asked of the other worker: the same sums.
+      const fromB = decodeStats((await b.request(MessageType.STATS, 20, query)).payload);
+      expect(fromB.udp.peers).toEqual(after.udp.peers);
+    } finally {
+      u.close();
+    }
+  });
+
   it('/metrics on the primary sums both workers (prom-client AggregatorRegistry)', async () => {
     const a = await peerOn(0);
     await peerOn(1);
@@ -103,6 +133,11 @@ describe('cluster through the real CLI (--workers 2)', () => {
     const text = await (await fetch(metricsUrl)).text();
     expect(text).toContain(`sockbench_connections_total ${stats.connections.total}`);
     expect(text).toContain('sockbench_pool_threads 2');
+    expect(text).toMatch(/^sockbench_cpu_user_seconds_total \d/m);
+    // Host-wide: one worker's reading (aggregator "first"), not the sum of two.
+    const drops = /^sockbench_udp_kernel_drops_total (\d+)$/m.exec(text);
+    if (stats.udp.kernelDrops === null || stats.udp.kernelDrops === undefined) expect(drops).toBeNull();
+    else expect(Number(drops![1])).toBeGreaterThanOrEqual(stats.udp.kernelDrops);
   });
 
   it('a worker killed with SIGKILL is replaced in its slot; new connections succeed', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType } from '@sockbench/protocol';
+import { MessageType, encodeFrame } from '@sockbench/protocol';
 import { createServer, type Server } from '../src/index.js';
-import { Peer } from './helpers.js';
+import { Peer, UdpPeer, waitFor } from './helpers.js';
 
 describe('metrics HTTP (--metrics-port)', () => {
   let server: Server;
@@ -39,6 +39,29 @@ describe('metrics HTTP (--metrics-port)', () => {
       expect(text).toMatch(/^sockbench_service_time_us\{type="PING",quantile="0.5"\} \d+$/m);
     } finally {
       p.destroy();
+    }
+  });
+
+  it('exports CPU, UDP drops by reason and the host readings of STATS', async () => {
+    const u = await UdpPeer.open();
+    try {
+      await u.send(encodeFrame(0x55, 1), tcpPort);
+      await u.send(encodeFrame(MessageType.PING, 2), tcpPort);
+      await waitFor(() => u.received.length === 1);
+      const stats = await server.stats();
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(text).toMatch(/^sockbench_udp_dropped_by_reason_total\{code="UNSUPPORTED"\} 1$/m);
+      const user = Number(/^sockbench_cpu_user_seconds_total (\S+)$/m.exec(text)![1]);
+      expect(user).toBeGreaterThanOrEqual(stats.cpu.userUs / 1e6);
+      expect(text).toMatch(/^sockbench_cpu_system_seconds_total \S+$/m);
+      // A host reading is exported where STATS has one, and left out where it is null.
+      for (const [name, value] of [['udp_kernel_drops_total', stats.udp.kernelDrops], ['host_tcp_retransmits_total', stats.tcpRetransmits]] as const) {
+        const m = new RegExp(`^sockbench_${name} (\\d+)$`, 'm').exec(text);
+        if (value === null) expect(m, name).toBeNull();
+        else expect(Number(m![1]), name).toBeGreaterThanOrEqual(value);
+      }
+    } finally {
+      u.close();
     }
   });
 });

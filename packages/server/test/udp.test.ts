@@ -86,6 +86,7 @@ describe('UDP (framed, same port as TCP)', () => {
       const after: ServerStatsSnapshot = await server.stats();
       expect(after.udp.dropped - before.udp.dropped).toBe(1);
       expect((after.errors[code] ?? 0) - (before.errors[code] ?? 0)).toBe(1);
+      expect((after.udp.droppedByReason[code] ?? 0) - (before.udp.droppedByReason[code] ?? 0)).toBe(1);
     });
   }
 
@@ -125,7 +126,7 @@ describe('UDP under load and drain', () => {
     await waitFor(() => u.received.length === 1, 20_000, 'the first COMPUTE reply');
     expect(u.received[0]!.readUInt32BE(8)).toBe(1);
     const st = await s.stats();
-    expect(st.udp).toEqual({ in: 2, out: 1, dropped: 1 });
+    expect([st.udp.in, st.udp.out, st.udp.dropped, st.udp.droppedByReason]).toEqual([2, 1, 1, { BUSY: 1 }]);
   });
 
   it('while draining: work received before is answered, new datagrams dropped as SHUTTING_DOWN', async () => {

@@ -4,7 +4,8 @@
  * - respawns a worker that dies, in the same slot (same WELCOME.worker index), with exponential
  *   backoff (100 ms doubling to 5 s; reset after 10 s of uptime), logging down/up;
  * - relays SAY to every other worker, which delivers CHAT to its own room members;
- * - gathers STATS from every worker for the one that asked (the parts are summed there);
+ * - gathers STATS from every worker for the one that asked (the parts are summed there), passing on
+ *   the peers its query named so each worker sends only its entries of those, and adds its own CPU;
  * - serves `/metrics` aggregated over the workers (prom-client AggregatorRegistry) and `/healthz`;
  * - on SIGINT/SIGTERM tells every worker to drain, waits for them (at most the drain timeout plus a
  *   grace), and exits 0; if a worker dies before the cluster ever listened, exits 1 instead.
@@ -98,7 +99,8 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
   const finishGathering = (g: Gathering): void => {
     clearTimeout(g.timer);
     gatherings.delete(g.gid);
-    sendTo(g.requester, { kind: 'sb:stats-reply', reqId: g.reqId, parts: g.parts });
+    const cpu = process.cpuUsage();
+    sendTo(g.requester, { kind: 'sb:stats-reply', reqId: g.reqId, parts: g.parts, primaryCpu: { userUs: cpu.user, systemUs: cpu.system } });
   };
 
   const onMessage = (slot: Slot, w: Worker, m: unknown): void => {
@@ -130,7 +132,8 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
           }, GATHER_TIMEOUT_MS),
         };
         gatherings.set(gid, g);
-        for (const t of targets) sendTo(t, { kind: 'sb:stats-collect', reqId: gid });
+        const collect: ClusterMsg = m.peers === undefined ? { kind: 'sb:stats-collect', reqId: gid } : { kind: 'sb:stats-collect', reqId: gid, peers: m.peers };
+        for (const t of targets) sendTo(t, collect);
         if (targets.length === 0) finishGathering(g);
         break;
       }

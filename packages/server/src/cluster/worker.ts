@@ -8,8 +8,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../log.js';
 import type { ServerOptions } from '../options.js';
-import { Server, type ClusterLink } from '../server.js';
-import type { ProcessStats } from '../stats/counters.js';
+import { Server, type ClusterLink, type GatheredStats } from '../server.js';
 import { ENV_CONFIG, ENV_INDEX, isClusterMsg, type ClusterMsg } from './messages.js';
 
 /** What the primary puts in {@link ENV_CONFIG}. */
@@ -29,25 +28,25 @@ async function main(): Promise<void> {
   const index = Number(process.env[ENV_INDEX]);
   const config = JSON.parse(process.env[ENV_CONFIG] ?? '{}') as WorkerConfig;
   const logger = createLogger(config.logLevel, { worker: index });
-  const waiting = new Map<number, (parts: ProcessStats[]) => void>();
+  const waiting = new Map<number, (gathered: GatheredStats) => void>();
   let nextReq = 1;
   let server: Server | null = null;
 
   const link: ClusterLink = {
     workerIndex: index,
     publishSay: (room, from, text) => send({ kind: 'sb:say', room, from, text }),
-    collectStats: () => new Promise<ProcessStats[]>((resolve) => {
+    collectStats: (peers) => new Promise<GatheredStats>((resolve) => {
       const reqId = nextReq++;
       const timer = setTimeout(() => {
         waiting.delete(reqId);
         logger.warn({ reqId }, 'primary did not gather STATS in time: answering with this process only');
-        resolve(server === null ? [] : [server.processStats()]);
+        resolve({ parts: server === null ? [] : [server.processStats(peers)] });
       }, STATS_TIMEOUT_MS);
-      waiting.set(reqId, (parts) => {
+      waiting.set(reqId, (gathered) => {
         clearTimeout(timer);
-        resolve(parts);
+        resolve(gathered);
       });
-      send({ kind: 'sb:stats-request', reqId });
+      send(peers === undefined ? { kind: 'sb:stats-request', reqId } : { kind: 'sb:stats-request', reqId, peers: [...peers] });
     }),
   };
   server = new Server({ ...config.options, logger }, link);
@@ -73,10 +72,10 @@ async function main(): Promise<void> {
         srv.deliverRemoteSay(m.room, m.from, m.text);
         break;
       case 'sb:stats-collect':
-        send({ kind: 'sb:stats-part', reqId: m.reqId, stats: srv.processStats() });
+        send({ kind: 'sb:stats-part', reqId: m.reqId, stats: srv.processStats(m.peers) });
         break;
       case 'sb:stats-reply':
-        waiting.get(m.reqId)?.(m.parts);
+        waiting.get(m.reqId)?.({ parts: m.parts, primaryCpu: m.primaryCpu });
         waiting.delete(m.reqId);
         break;
       case 'sb:drain':

@@ -11,8 +11,17 @@ import type { ProcessStats } from '../stats/counters.js';
 /** Metric names, all prefixed `sockbench_`. */
 export const METRIC_PREFIX = 'sockbench_';
 
-/** A registry whose metrics read `read()` at every scrape. */
-export function createProcessRegistry(read: () => ProcessStats): Registry {
+/** Host-wide values (/proc), read once per scrape; null where unknown (no sample is exported then). */
+export interface HostReadings {
+  udpKernelDrops: number | null;
+  tcpRetransmits: number | null;
+}
+
+/**
+ * A registry whose metrics read `read()` at every scrape, and `readHost()` for the host-wide ones
+ * (aggregated over a cluster with `first`: every worker reads the same host value).
+ */
+export function createProcessRegistry(read: () => ProcessStats, readHost: () => Promise<HostReadings> = async () => ({ udpKernelDrops: null, tcpRetransmits: null })): Registry {
   const registry = new Registry();
   let snap: ProcessStats | null = null;
   // One read per scrape: the first collect() of a scrape refreshes, the rest reuse it.
@@ -53,6 +62,8 @@ export function createProcessRegistry(read: () => ProcessStats): Registry {
   counter('udp_in_total', 'datagrams received', (s) => s.udp.in);
   counter('udp_out_total', 'datagrams sent', (s) => s.udp.out);
   counter('udp_dropped_total', 'datagrams dropped (not answered)', (s) => s.udp.dropped);
+  counter('cpu_user_seconds_total', 'user CPU time of the process, every thread (the pool included), seconds', (s) => s.cpu.userUs / 1e6);
+  counter('cpu_system_seconds_total', 'system CPU time of the process, every thread (the pool included), seconds', (s) => s.cpu.systemUs / 1e6);
   gauge('pool_threads', 'worker threads in the pool', (s) => s.pool.threads);
   gauge('pool_queued', 'tasks waiting for a pool thread', (s) => s.pool.queued);
   counter('pool_completed_total', 'tasks finished by the pool', (s) => s.pool.completed);
@@ -74,6 +85,40 @@ export function createProcessRegistry(read: () => ProcessStats): Registry {
       for (const [code, n] of Object.entries(get().errors)) this.inc({ code }, n);
     },
   });
+  new Counter({
+    name: METRIC_PREFIX + 'udp_dropped_by_reason_total',
+    help: 'datagrams dropped, by protocol error code name',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of Object.entries(get().udp.droppedByReason)) this.inc({ code }, n);
+    },
+  });
+  let host: Promise<HostReadings> | null = null;
+  // One /proc read per scrape, shared by the two host metrics.
+  const getHost = (): Promise<HostReadings> => {
+    if (host === null) {
+      host = readHost();
+      setImmediate(() => (host = null));
+    }
+    return host;
+  };
+  const hostCounter = (name: string, help: string, value: (h: HostReadings) => number | null): void => {
+    new Counter({
+      name: METRIC_PREFIX + name,
+      help,
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        this.reset();
+        const v = value(await getHost());
+        if (v !== null) this.inc(v);
+      },
+    });
+  };
+  hostCounter('udp_kernel_drops_total', "datagrams the kernel dropped on the sockets bound to the server's UDP port (/proc/net/udp drops, host-wide)", (h) => h.udpKernelDrops);
+  hostCounter('host_tcp_retransmits_total', "TCP segments retransmitted by the server's host (/proc/net/snmp RetransSegs, host-wide)", (h) => h.tcpRetransmits);
   new Counter({
     name: METRIC_PREFIX + 'socket_errors_total',
     help: 'socket errors by OS code (ECONNRESET, EPIPE, ...)',

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { ErrorCode, MessageType } from '@sockbench/protocol';
-import { Counters, mergeStats, type ProcessStats } from './counters.js';
+import { PeerTable } from '../udp/peer-table.js';
+import { Counters, mergeStats, type ProcessStats, type UdpPeerView } from './counters.js';
+
+const NO_BUFFER = { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 };
 
 /** A process's stats through Counters.snapshot, with a pool and live backpressure figures of its own. */
 function processStats(c: Counters): ProcessStats {
@@ -38,5 +42,50 @@ describe('mergeStats', () => {
     expect(s.serviceTimeUs.PING).toEqual({ count: 200, p50: 100, p99: 198, p999: 200, max: 200 });
     expect(s.serviceTimeUs.ECHO).toEqual({ count: 1, p50: 1, p99: 1, p999: 1, max: 1 });
     expect(s.uptimeMs).toBe(5_000);
+  });
+
+  it('adds the STATS fields: cpu (plus the primary\'s), UDP drops by reason, peer tables and named peers summed, merged histograms; host values taken, not summed', () => {
+    const now = 1_700_000_010_000;
+    const a = new Counters(now);
+    const b = new Counters(now);
+    a.countUdpDrop(ErrorCode.UNSUPPORTED);
+    b.countUdpDrop(ErrorCode.UNSUPPORTED);
+    b.countUdpDrop(ErrorCode.BAD_FRAME);
+    for (let v = 1; v <= 10; v++) a.serviceTimes.record(MessageType.ECHO, v);
+    for (let v = 11; v <= 30; v++) b.serviceTimes.record(MessageType.ECHO, v);
+    const table = (capacity: number, sent: number): UdpPeerView => {
+      const t = new PeerTable(capacity);
+      for (let i = 0; i < sent; i++) t.seen('127.0.0.1', 7000)!.answered++;
+      t.seen('127.0.0.1', 7001)!.drop(ErrorCode.UNSUPPORTED);
+      return { peerTable: t.stats(), peers: (addrs) => t.lookup(addrs) };
+    };
+    const ask = ['127.0.0.1:7000', '127.0.0.1:7001', '127.0.0.1:7002'];
+    const pa = a.snapshot({ threads: 1, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, NO_BUFFER, table(4, 3), ask);
+    const pb = b.snapshot({ threads: 1, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, NO_BUFFER, table(4, 5), ask);
+    // Fixed CPU figures, so the sum is known (snapshot reads process.cpuUsage()).
+    pa.cpu = { userUs: 100, systemUs: 10 };
+    pb.cpu = { userUs: 200, systemUs: 20 };
+    const s = mergeStats([pa, pb], now, { histograms: true, peers: true, extraCpu: { userUs: 1, systemUs: 2 }, tcpRetransmits: 42, kernelDrops: 7 });
+    expect(s.cpu).toEqual({ userUs: 301, systemUs: 32 });
+    expect(s.udp).toEqual({
+      in: 0, out: 0, dropped: 3,
+      droppedByReason: { UNSUPPORTED: 2, BAD_FRAME: 1 },
+      kernelDrops: 7,
+      peerTable: { size: 4, capacity: 8, evicted: 0 },
+      peers: {
+        '127.0.0.1:7000': { received: 8, answered: 8, dropped: {} },
+        '127.0.0.1:7001': { received: 2, answered: 0, dropped: { UNSUPPORTED: 2 } },
+      },
+    });
+    expect(s.errors).toEqual({ UNSUPPORTED: 2, BAD_FRAME: 1 });
+    expect(s.tcpRetransmits).toBe(42);
+    const echo = decodeFromCompressedBase64(s.serviceTimeHistograms!.ECHO!);
+    expect([echo.totalCount, echo.minNonZeroValue, echo.maxValue]).toEqual([30, 1, 30]);
+    expect(s.serviceTimeUs.ECHO!.count).toBe(30);
+    // Not asked: no histograms, no peers; host values unknown are null.
+    const plain = mergeStats([pa, pb], now);
+    expect([plain.serviceTimeHistograms, plain.udp.peers, plain.tcpRetransmits, plain.udp.kernelDrops]).toEqual([undefined, undefined, null, null]);
+    // One process: its own encoded histograms pass through unchanged.
+    expect(mergeStats([pa], now, { histograms: true }).serviceTimeHistograms).toEqual(pa.serviceTimes);
   });
 });

@@ -2,19 +2,45 @@
  * The counters one process keeps, and how snapshots of several processes add up to the STATS reply
  * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
  */
-import { errorCodeName, type BufferedStats, type ErrorCode, type StatsSnapshot } from '@sockbench/protocol';
-import { ServiceTimes, summarizeServiceTimes, type EncodedServiceTimes } from './service-time.js';
+import { ErrorCode, errorCodeName, type BufferedStats, type CpuTimes, type PeerCounts, type PeerTableStats, type StatsSnapshot } from '@sockbench/protocol';
+import { ServiceTimes, encodeMergedServiceTimes, mergeServiceTimes, summarizeMerged, type EncodedServiceTimes } from './service-time.js';
+
+/** Highest {@link ErrorCode} value: UDP drops are counted in an array indexed by code. */
+const MAX_CODE = Math.max(...Object.values(ErrorCode).filter((v): v is number => typeof v === 'number'));
 
 /**
  * One process's numbers, as they travel over IPC to be summed: the STATS counters of
  * {@link ServerStatsSnapshot}, plus when the process started and its service-time histograms
  * (encoded) instead of their summaries.
  */
-export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'udp' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered'> & {
+export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered'> & {
   /** Date.now() when the process started, ms. */
   startedAt: number;
   serviceTimes: EncodedServiceTimes;
+  /** `process.cpuUsage()` of the process (every thread), µs. */
+  cpu: CpuTimes;
+  udp: ProcessUdpStats;
 };
+
+/** One process's UDP numbers; `peers` only for the peers a STATS query named (and the table holds). */
+export interface ProcessUdpStats {
+  in: number;
+  out: number;
+  dropped: number;
+  droppedByReason: Record<string, number>;
+  peerTable: PeerTableStats;
+  peers?: Record<string, PeerCounts>;
+}
+
+/** The UDP endpoint's part of a snapshot (its peer table); a process without one passes {@link NO_PEER_TABLE}. */
+export interface UdpPeerView {
+  peerTable: PeerTableStats;
+  /** Entries of the named peers this process holds. */
+  peers(addresses: readonly string[]): Record<string, PeerCounts>;
+}
+
+/** What a process without a UDP endpoint (not listening yet) reports. */
+export const NO_PEER_TABLE: UdpPeerView = { peerTable: { size: 0, capacity: 0, evicted: 0 }, peers: () => ({}) };
 
 /** Backpressure numbers (an added STATS field). */
 export interface Backpressure {
@@ -32,6 +58,9 @@ export interface Backpressure {
 export interface ServerStatsSnapshot extends StatsSnapshot {
   /** Socket errors by OS code, e.g. ECONNRESET. */
   socketErrors: Record<string, number>;
+  cpu: CpuTimes;
+  tcpRetransmits: number | null;
+  udp: Required<Omit<StatsSnapshot['udp'], 'peers'>> & Pick<StatsSnapshot['udp'], 'peers'>;
   /** Connections paused for backpressure, bytes queued for writing and on the pool now, slow consumers closed so far. */
   backpressure: Backpressure;
   /** The budget of incomplete TCP frames: bytes charged, limit, connections waiting, frame timeouts (docs/protocol.md). */
@@ -51,6 +80,8 @@ export class Counters {
   udpIn = 0;
   udpOut = 0;
   udpDropped = 0;
+  /** UDP drops by {@link ErrorCode}, indexed by code (no lookup by name per datagram). */
+  readonly udpDroppedByCode: number[] = new Array<number>(MAX_CODE + 1).fill(0);
   slowConsumersClosed = 0;
   readonly errors: Record<string, number> = {};
   readonly socketErrors: Record<string, number> = {};
@@ -72,18 +103,40 @@ export class Counters {
     this.socketErrors[code] = (this.socketErrors[code] ?? 0) + 1;
   }
 
+  /** Counts one dropped datagram: `udp.dropped`, `udp.droppedByReason` and `errors`, under `code`. */
+  countUdpDrop(code: ErrorCode): void {
+    this.udpDropped++;
+    this.udpDroppedByCode[code]!++;
+    this.countError(code);
+  }
+
   /**
    * These counters as {@link ProcessStats}. The pool's numbers, the live backpressure figures and
-   * the frame budget's belong to the pool, the connections and the budget, so the caller passes them in.
+   * the frame budget's and the peer table belong to the pool, the connections, the budget and the UDP
+   * endpoint, so the caller passes them in; `peers` are the addresses a STATS query named (none: no `udp.peers`).
    */
-  snapshot(pool: ProcessStats['pool'], live: Omit<Backpressure, 'slowConsumersClosed'>, buffered: BufferedStats): ProcessStats {
+  snapshot(
+    pool: ProcessStats['pool'],
+    live: Omit<Backpressure, 'slowConsumersClosed'>,
+    buffered: BufferedStats,
+    udpPeers: UdpPeerView = NO_PEER_TABLE,
+    peers?: readonly string[],
+  ): ProcessStats {
+    const droppedByReason: Record<string, number> = {};
+    this.udpDroppedByCode.forEach((n, code) => {
+      if (n > 0) droppedByReason[errorCodeName(code)] = n;
+    });
+    const udp: ProcessUdpStats = { in: this.udpIn, out: this.udpOut, dropped: this.udpDropped, droppedByReason, peerTable: { ...udpPeers.peerTable } };
+    if (peers !== undefined) udp.peers = udpPeers.peers(peers);
+    const cpu = process.cpuUsage();
     return {
       startedAt: this.startedAt,
       connections: { current: this.connectionsCurrent, total: this.connectionsTotal },
       frames: { in: this.framesIn, out: this.framesOut },
       bytes: { in: this.bytesIn, out: this.bytesOut },
       errors: { ...this.errors },
-      udp: { in: this.udpIn, out: this.udpOut, dropped: this.udpDropped },
+      udp,
+      cpu: { userUs: cpu.user, systemUs: cpu.system },
       pool,
       socketErrors: { ...this.socketErrors },
       backpressure: { ...live, slowConsumersClosed: this.slowConsumersClosed },
@@ -105,11 +158,40 @@ function addCounts<T extends { [K in keyof T]: number }>(into: T, from: T): void
   for (const k of Object.keys(from) as (keyof T)[]) (into[k] as number) += from[k];
 }
 
+/** What {@link mergeStats} adds beyond the sum of the parts. */
+export interface MergeExtras {
+  /** Add `serviceTimeHistograms` (the merged histograms, encoded). */
+  histograms?: boolean;
+  /** Add `udp.peers` (the parts' entries summed per address); the parts carry only the named peers. */
+  peers?: boolean;
+  /** CPU of processes that send no part (the cluster primary), added to `cpu`, µs. */
+  extraCpu?: CpuTimes;
+  /** Host-wide values read once per STATS by the answering process, not summed. */
+  tcpRetransmits?: number | null;
+  kernelDrops?: number | null;
+}
+
+function addPeers(into: Record<string, PeerCounts>, from: Record<string, PeerCounts>): void {
+  for (const [addr, p] of Object.entries(from)) {
+    const q = into[addr];
+    if (q === undefined) into[addr] = { received: p.received, answered: p.answered, dropped: { ...p.dropped } };
+    else {
+      q.received += p.received;
+      q.answered += p.answered;
+      q.dropped = addRecords(q.dropped, p.dropped);
+    }
+  }
+}
+
 /**
  * Sums per-process stats into the STATS reply. `uptimeMs` is the oldest process's uptime (the
- * server has been up since its first process started); `processes` is the number of parts.
+ * server has been up since its first process started); `processes` is the number of parts; the
+ * service-time histograms are merged (HdrHistogram `add`, exact); `udp.peers` entries of one
+ * address are summed; `tcpRetransmits` and `udp.kernelDrops` are host-wide, so taken from `extras`
+ * (null when not given), never summed.
  */
-export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): ServerStatsSnapshot {
+export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), extras: MergeExtras = {}): ServerStatsSnapshot {
+  const histograms = mergeServiceTimes(parts.map((p) => p.serviceTimes));
   const snap: ServerStatsSnapshot = {
     uptimeMs: 0,
     processes: parts.length,
@@ -117,13 +199,19 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     frames: { in: 0, out: 0 },
     bytes: { in: 0, out: 0 },
     errors: {},
-    udp: { in: 0, out: 0, dropped: 0 },
+    udp: { in: 0, out: 0, dropped: 0, droppedByReason: {}, kernelDrops: extras.kernelDrops ?? null, peerTable: { size: 0, capacity: 0, evicted: 0 } },
     pool: { threads: 0, queued: 0, completed: 0 },
-    serviceTimeUs: summarizeServiceTimes(parts.map((p) => p.serviceTimes)),
+    serviceTimeUs: summarizeMerged(histograms),
     socketErrors: {},
     backpressure: { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0, slowConsumersClosed: 0 },
     buffered: { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 },
+    cpu: { userUs: extras.extraCpu?.userUs ?? 0, systemUs: extras.extraCpu?.systemUs ?? 0 },
+    tcpRetransmits: extras.tcpRetransmits ?? null,
   };
+  // With one part its encoded histograms are already the answer: no decode and re-encode.
+  if (extras.histograms === true) snap.serviceTimeHistograms = parts.length === 1 ? { ...parts[0]!.serviceTimes } : encodeMergedServiceTimes(histograms);
+  for (const h of histograms.values()) h.destroy();
+  const peers: Record<string, PeerCounts> = {};
   let oldest = now;
   for (const p of parts) {
     if (p.startedAt < oldest) oldest = p.startedAt;
@@ -134,11 +222,16 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now()): Se
     snap.udp.in += p.udp.in;
     snap.udp.out += p.udp.out;
     snap.udp.dropped += p.udp.dropped;
+    snap.udp.droppedByReason = addRecords(snap.udp.droppedByReason, p.udp.droppedByReason);
+    addCounts(snap.udp.peerTable, p.udp.peerTable);
+    if (p.udp.peers !== undefined) addPeers(peers, p.udp.peers);
     addCounts(snap.pool, p.pool);
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
     addCounts(snap.backpressure, p.backpressure);
     addCounts(snap.buffered, p.buffered);
+    addCounts(snap.cpu, p.cpu);
   }
+  if (extras.peers === true) snap.udp.peers = peers;
   snap.uptimeMs = now - oldest;
   return snap;
 }

@@ -57,23 +57,29 @@ export class ServiceTimes {
   }
 }
 
-/** Merges encoded histograms from several processes and summarizes each type (µs). */
-export function summarizeServiceTimes(parts: readonly EncodedServiceTimes[]): Record<string, ServiceTimeSummary> {
+/**
+ * Merges encoded histograms from several processes into one histogram per type name (HdrHistogram
+ * `add`, exact). The caller owns the result: `destroy()` each when done.
+ */
+export function mergeServiceTimes(parts: readonly EncodedServiceTimes[]): Map<string, Histogram> {
   const merged = new Map<string, Histogram>();
   for (const part of parts) {
     for (const [name, b64] of Object.entries(part)) {
       const h = decodeFromCompressedBase64(b64);
-      const into = merged.get(name);
+      let into = merged.get(name);
       if (into === undefined) {
-        const fresh = newServiceHistogram();
-        fresh.add(h);
-        merged.set(name, fresh);
-      } else {
-        into.add(h);
+        into = newServiceHistogram();
+        merged.set(name, into);
       }
+      into.add(h);
       h.destroy();
     }
   }
+  return merged;
+}
+
+/** Summaries (µs) of merged histograms, by type name in name order. */
+export function summarizeMerged(merged: ReadonlyMap<string, Histogram>): Record<string, ServiceTimeSummary> {
   const out: Record<string, ServiceTimeSummary> = {};
   for (const [name, h] of [...merged].sort((a, b) => a[0].localeCompare(b[0]))) {
     out[name] = {
@@ -83,7 +89,21 @@ export function summarizeServiceTimes(parts: readonly EncodedServiceTimes[]): Re
       p999: h.getValueAtPercentile(99.9),
       max: h.maxValue,
     };
-    h.destroy();
   }
+  return out;
+}
+
+/** Merged histograms encoded as STATS `serviceTimeHistograms` carries them (compressed base64, V2). */
+export function encodeMergedServiceTimes(merged: ReadonlyMap<string, Histogram>): EncodedServiceTimes {
+  const out: EncodedServiceTimes = {};
+  for (const [name, h] of [...merged].sort((a, b) => a[0].localeCompare(b[0]))) out[name] = encodeIntoCompressedBase64(h);
+  return out;
+}
+
+/** Merges encoded histograms from several processes and summarizes each type (µs). */
+export function summarizeServiceTimes(parts: readonly EncodedServiceTimes[]): Record<string, ServiceTimeSummary> {
+  const merged = mergeServiceTimes(parts);
+  const out = summarizeMerged(merged);
+  for (const h of merged.values()) h.destroy();
   return out;
 }

@@ -15,6 +15,7 @@ import {
   encodeRoom,
   encodeSay,
   type Frame,
+  type StatsQuery,
 } from '@sockbench/protocol';
 import { Rooms, type RoomMember } from '../chat/rooms.js';
 import type { ProcessContext } from '../context.js';
@@ -38,6 +39,8 @@ interface Setup {
   peer: Peer;
   ctx: ProcessContext;
   says: [string, string, string, object][];
+  /** Every query ctx.stats() was asked. */
+  queries: StatsQuery[];
 }
 
 /** A session on a real connection, in a process context of real parts (rooms, counters). */
@@ -47,6 +50,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
   const counters = new Counters();
   const rooms = new Rooms();
   const says: Setup['says'] = [];
+  const queries: StatsQuery[] = [];
   const ctx: ProcessContext = {
     options: fillOptions(options),
     counters,
@@ -55,7 +59,10 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
     logger: pino({ level: 'silent' }),
     welcome: WELCOME,
     draining: false,
-    stats: () => Promise.resolve(mergeStats([counters.snapshot({ threads: 0, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 })])),
+    stats: (query = {}) => {
+      queries.push(query);
+      return Promise.resolve(mergeStats([counters.snapshot({ threads: 0, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 })]));
+    },
     say: (room, from, text, sender) => {
       says.push([room, from, text, sender]);
       rooms.deliver(room, encodeChat({ room, from, text }), sender as RoomMember);
@@ -63,7 +70,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
   };
   const writer = new ReplyWriter(pair.socket, counters);
   const session = new Session(ctx, writer, '127.0.0.1:1234');
-  return { session, writer, socket: pair.socket, peer: pair.peer, ctx, says };
+  return { session, writer, socket: pair.socket, peer: pair.peer, ctx, says, queries };
 }
 
 const frame = (type: number, id: number, payload: Buffer = Buffer.alloc(0)): Frame => ({ type, id, flags: 0, payload });
@@ -150,23 +157,24 @@ describe('Session: requests', () => {
     expect(ctx.rooms.deliver('r', encodeChat({ room: 'r', from: 'other', text: 'yo' }), null)).toBe(0);
   });
 
-  it('STATS is answered from ctx.stats(); STATS, BYE with a payload and unknown types get errors; bad payloads throw', async () => {
-    const { session, peer } = await setup();
+  it('STATS is answered from ctx.stats(query); a bad query, BYE with a payload and unknown types get errors; bad payloads throw', async () => {
+    const { session, peer, queries } = await setup();
     session.handle(MessageType.STATS, 1, Buffer.alloc(0), 0);
     expect(session.pending).toBe(1);
-    session.handle(MessageType.STATS, 2, Buffer.from('x'), 0);
+    session.handle(MessageType.STATS, 6, Buffer.from('{"histograms":true,"peers":["127.0.0.1:9"]}'), 0);
+    expect(() => session.handle(MessageType.STATS, 2, Buffer.from('x'), 0)).toThrow(new BadPayloadError('STATS query is not valid JSON', 2));
     session.handle(MessageType.BYE, 3, Buffer.from('x'), 0);
     session.handle(0x7f, 4, Buffer.alloc(0), 0);
     expect(() => session.handle(MessageType.JOIN, 5, Buffer.alloc(0), 0)).toThrow(BadPayloadError);
     expect(session.serving).toBe(true);
     await peer.until(() => peer.frames.length === 4);
     expect(errorsOf(peer)).toEqual([
-      { id: 2, code: ErrorCode.BAD_PAYLOAD, message: 'STATS payload must be empty, got 1 bytes' },
       { id: 3, code: ErrorCode.BAD_PAYLOAD, message: 'BYE payload must be empty, got 1 bytes' },
       { id: 4, code: ErrorCode.UNKNOWN_TYPE, message: 'type 0x7f is not a request' },
     ]);
-    const stats = peer.frames.find((f) => f.type === MessageType.STATS)!;
-    expect([stats.id, decodeStats(stats.payload).processes]).toEqual([1, 1]);
+    expect(queries).toEqual([{}, { histograms: true, peers: ['127.0.0.1:9'] }]);
+    const stats = peer.frames.filter((f) => f.type === MessageType.STATS);
+    expect(stats.map((f) => [f.id, decodeStats(f.payload).processes])).toEqual([[1, 1], [6, 1]]);
   });
 
   it('answer(): a payload now, BUSY for a full pool, BUSY for failed work', async () => {

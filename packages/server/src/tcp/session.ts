@@ -11,7 +11,7 @@
  * - Slow consumer: a room member whose queued writes pass `WRITE_HIGH_WATER_MARK + maxPayload +`
  *   {@link SLOW_CONSUMER_MARGIN} is closed, since CHAT pushes are not paced by its own requests.
  */
-import { EMPTY_PAYLOAD, ErrorCode, MessageType, decodeHello, decodeRoom, decodeSay, encodeStats, type Frame } from '@sockbench/protocol';
+import { EMPTY_PAYLOAD, ErrorCode, MessageType, decodeHello, decodeRoom, decodeSay, decodeStatsQuery, encodeStats, type Frame } from '@sockbench/protocol';
 import type { RoomMember } from '../chat/rooms.js';
 import type { ProcessContext } from '../context.js';
 import type { ExecResult } from '../dispatch/executor.js';
@@ -149,10 +149,11 @@ export class Session implements RoomMember {
         writer.reply(type, id, EMPTY_PAYLOAD, t0);
         return;
       }
-      case MessageType.STATS:
-        if (payload.length !== 0) writer.error(ErrorCode.BAD_PAYLOAD, id, `STATS payload must be empty, got ${payload.length} bytes`);
-        else this.answer(type, id, ctx.stats().then(encodeStats), t0, 0);
+      case MessageType.STATS: {
+        const query = decodeStatsQuery(payload, id);
+        this.answer(type, id, ctx.stats(query).then(encodeStats), t0, 0);
         return;
+      }
       case MessageType.BYE:
         if (payload.length !== 0) {
           writer.error(ErrorCode.BAD_PAYLOAD, id, `BYE payload must be empty, got ${payload.length} bytes`);

@@ -2,7 +2,8 @@
  * The framed protocol over UDP, on the same port number as TCP (docs/protocol.md, "UDP rules"):
  * PING, ECHO and COMPUTE only; one frame per datagram; never a reply larger than the request (no
  * amplification: COMPUTE needs at least 32 data bytes); never an ERROR reply. Every datagram that is
- * not answered is dropped and counted in `udp.dropped` and under its error code's name.
+ * not answered is dropped and counted in `udp.dropped`, `udp.droppedByReason` and `errors` under its
+ * error code's name, and in its source's entry of the per-peer table ({@link PeerTable}).
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, type AddressInfo } from 'node:net';
@@ -23,10 +24,14 @@ import type { ExecResult } from '../dispatch/executor.js';
 import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { UdpPeerView } from '../stats/counters.js';
+import { PeerTable, type Peer } from './peer-table.js';
 
 /** Serves PING, ECHO, COMPUTE datagrams. */
-export class UdpEndpoint implements Lifecycle<AddressInfo> {
+export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView {
   readonly #ctx: ProcessContext;
+  /** Per source address: received, answered, dropped (`--udp-peer-table` entries). */
+  readonly #peers: PeerTable;
   readonly #socket: UdpSocket;
   readonly #port: number;
   readonly #datagramOptions: DatagramOptions;
@@ -51,6 +56,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
   constructor(ctx: ProcessContext, port: number) {
     this.#ctx = ctx;
     this.#port = port;
+    this.#peers = new PeerTable(ctx.options.udpPeerTable);
     this.#datagramOptions = { maxPayload: Math.min(ctx.options.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE), expect: 'requests' };
     this.#stateless = new StatelessDispatcher(ctx.executor, { maxIterations: ctx.options.maxIterations, minDataBytes: COMPUTE_DIGEST_BYTES });
     this.#serving = ctx.options.token === undefined || ctx.options.udpWithToken;
@@ -94,17 +100,27 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
-  #drop(code: ErrorCode): void {
-    const c = this.#ctx.counters;
-    c.udpDropped++;
-    c.countError(code);
+  /** Fill of the per-peer table (STATS `udp.peerTable`). */
+  get peerTable(): ReturnType<PeerTable['stats']> {
+    return this.#peers.stats();
+  }
+
+  /** The named peers' entries this process holds (STATS `udp.peers`). */
+  peers(addresses: readonly string[]): ReturnType<PeerTable['lookup']> {
+    return this.#peers.lookup(addresses);
+  }
+
+  #drop(code: ErrorCode, peer: Peer | null): void {
+    this.#ctx.counters.countUdpDrop(code);
+    peer?.drop(code);
   }
 
   #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const ctx = this.#ctx;
     ctx.counters.udpIn++;
-    if (!this.#serving) return this.#drop(ErrorCode.UNAUTHORIZED);
-    if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN);
+    const peer = this.#peers.seen(rinfo.address, rinfo.port);
+    if (!this.#serving) return this.#drop(ErrorCode.UNAUTHORIZED, peer);
+    if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN, peer);
     const t0 = performance.now();
     let result: ExecResult | undefined;
     let type: number;
@@ -116,24 +132,24 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
       result = this.#stateless.run(type, id, frame.payload);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      return this.#drop(err.errorCode);
+      return this.#drop(err.errorCode, peer);
     }
-    if (result === undefined) return this.#drop(ErrorCode.UNSUPPORTED);
-    if (result === null) return this.#drop(ErrorCode.BUSY);
+    if (result === undefined) return this.#drop(ErrorCode.UNSUPPORTED, peer);
+    if (result === null) return this.#drop(ErrorCode.BUSY, peer);
     if (!(result instanceof Promise)) {
-      this.#send(type, id, result, rinfo, t0);
+      this.#send(type, id, result, rinfo, t0, peer);
       return;
     }
     this.#pending++;
     result.then(
       (payload) => {
         this.#pending--;
-        this.#send(type, id, payload, rinfo, t0);
+        this.#send(type, id, payload, rinfo, t0, peer);
         this.#maybeIdle();
       },
       () => {
         this.#pending--;
-        this.#drop(ErrorCode.BUSY);
+        this.#drop(ErrorCode.BUSY, peer);
         this.#maybeIdle();
       },
     );
@@ -147,13 +163,15 @@ export class UdpEndpoint implements Lifecycle<AddressInfo> {
     }
   }
 
-  #send(type: number, id: number, payload: Uint8Array, rinfo: RemoteInfo, t0: number): void {
+  /** `peer`: its entry when the table holds one (an entry evicted meanwhile counts into nothing). */
+  #send(type: number, id: number, payload: Uint8Array, rinfo: RemoteInfo, t0: number, peer: Peer | null): void {
     const header = Buffer.allocUnsafe(HEADER_SIZE);
     writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
     this.#sending++;
     this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address, this.#onSent);
     const c = this.#ctx.counters;
     c.udpOut++;
+    if (peer !== null) peer.answered++;
     c.serviceTimes.record(type, (performance.now() - t0) * 1000);
   }
 }
