@@ -23,7 +23,7 @@ export {
   type FrameChannel,
 } from './channel.js';
 export { openTcpChannel } from './tcp-channel.js';
-export { openUdpChannel } from './udp-channel.js';
+export { openUdpChannel, type UdpFrameChannel } from './udp-channel.js';
 export {
   CONNECT_OPTIONS,
   DEFAULT_TIMEOUT_MS,

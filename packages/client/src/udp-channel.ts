@@ -10,7 +10,15 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, decodeDatagram, encode
 import { type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError } from './errors.js';
 
-class UdpChannel implements FrameChannel {
+/** A UDP {@link FrameChannel} with its counters and local address, as {@link openUdpChannel} returns it. */
+export interface UdpFrameChannel extends FrameChannel {
+  readonly transport: 'udp';
+  readonly droppedDatagrams: number;
+  readonly sendErrors: number;
+  readonly localAddress: { address: string; family: 'IPv4' | 'IPv6'; port: number } | null;
+}
+
+class UdpChannel implements UdpFrameChannel {
   readonly transport = 'udp' as const;
   readonly pendingBytes = 0;
   readonly #socket: dgram.Socket;
@@ -62,6 +70,16 @@ class UdpChannel implements FrameChannel {
     return this.#sendErrors;
   }
 
+  /**
+   * The socket's local address and port (`getsockname` of the connected socket: the source address
+   * the peer sees unless a NAT or proxy is in between); null once closed.
+   */
+  get localAddress(): { address: string; family: 'IPv4' | 'IPv6'; port: number } | null {
+    if (this.#closed) return null;
+    const a = this.#socket.address();
+    return { address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port };
+  }
+
   send(type: number, id: number, payload?: Uint8Array): boolean {
     const bytes = encodeFrame(type, id, payload);
     if (this.#closed) return false;
@@ -85,14 +103,15 @@ class UdpChannel implements FrameChannel {
 /**
  * Opens a UDP channel: resolves `host`, creates a socket of its family and connects it to `port`.
  * `hello` is ignored (the token guards TCP only).
- * @returns the channel, also exposing `droppedDatagrams` and `sendErrors` counters
+ * @returns the channel, also exposing `droppedDatagrams` and `sendErrors` counters and the socket's
+ *   `localAddress`
  * @throws (rejects) ConnectError: the host does not resolve (`ENOTFOUND`), connect fails, or it takes
  *   over `connectTimeoutMs` (`ETIMEDOUT`); RangeError: bad `maxPayload`
  */
 export async function openUdpChannel(
   opts: ChannelOptions,
   handlers: ChannelHandlers,
-): Promise<FrameChannel & { readonly droppedDatagrams: number; readonly sendErrors: number }> {
+): Promise<UdpFrameChannel> {
   const { host, port } = opts;
   const maxPayload = validateMaxPayload(opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, 'maxPayload');
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

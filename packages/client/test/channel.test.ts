@@ -267,6 +267,16 @@ describe('openUdpChannel', () => {
     expect(r.frames.every((f) => (f.frame.flags & Flags.RESPONSE) !== 0)).toBe(true);
   });
 
+  it('localAddress is the source address the peer sees; null once closed', async () => {
+    const peer = await startUdpPeer();
+    const ch = await openUdpChannel({ host: '127.0.0.1', port: peer.port }, recorder());
+    ch.send(MessageType.PING, 1);
+    const { rinfo } = await peer.next();
+    expect(ch.localAddress).toEqual({ address: rinfo.address, family: 'IPv4', port: rinfo.port });
+    await ch.close();
+    expect(ch.localAddress).toBeNull();
+  });
+
   it('receive time: one performance.now() per datagram, read after the peer sent it and before onFrame runs', async () => {
     const peer = await startUdpPeer();
     const r = recorder();

@@ -84,7 +84,7 @@ async function runOne(opts: RunOptions, progress: Progress): Promise<RunReport> 
     },
   };
   try {
-    return await runPlan({ plan, token: opts.token }, hooks);
+    return await runPlan({ plan, token: opts.token, stats: opts.stats }, hooks);
   } finally {
     interrupt.endCurrent = null;
     progress.end();

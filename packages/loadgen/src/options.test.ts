@@ -75,7 +75,20 @@ describe('resolveRunOptions', () => {
   it('refuses what a transport or op does not do', () => {
     expect(usage({ port: 1, transport: 'raw-tcp', op: 'ping' })).toBe('--op ping needs the sockbench protocol; --transport raw-tcp only echoes bytes (use --op echo)');
     expect(usage({ port: 1, op: 'ping', size: 10 })).toBe('--size does not apply to --op ping (PING has an empty payload), got 10');
-    expect(usage({ port: 1, transport: 'udp', token: 's3cret' })).toBe('--token guards TCP only; it does not apply to --transport udp');
+    expect(usage({ port: 1, transport: 'raw-udp', token: 's3cret' })).toBe('--token is for sockbench servers; --transport raw-udp talks to a plain echo server');
+    expect(usage({ port: 1, transport: 'raw-tcp', serverPort: 9 })).toBe(
+      "--server-host and --server-port ask a sockbench server's STATS; --transport raw-tcp talks to a plain echo server, which has none",
+    );
+    expect(usage({ port: 1, serverPort: 0 })).toBe('--server-port must be an integer in 1..65535, got 0');
+  });
+
+  it('asks STATS of the target unless --server-host / --server-port say otherwise; a udp run takes --token for it', () => {
+    expect(resolveRunOptions({ host: 'a.example', port: 7 }).stats).toEqual({ host: 'a.example', port: 7 });
+    expect(resolveRunOptions({ host: 'a.example', port: 7, serverHost: 'b.example' }).stats).toEqual({ host: 'b.example', port: 7 });
+    expect(resolveRunOptions({ port: 7, serverPort: 9 }).stats).toEqual({ host: '127.0.0.1', port: 9 });
+    const udp = resolveRunOptions({ port: 7, transport: 'udp', token: 's3cret' });
+    expect([udp.token, udp.stats]).toEqual(['s3cret', { host: '127.0.0.1', port: 7 }]);
+    expect(resolveRunOptions({ port: 7, transport: 'raw-udp' }).stats).toBeNull();
   });
 
   it('fills per-op defaults and clamps threads to connections', () => {

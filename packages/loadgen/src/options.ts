@@ -60,6 +60,8 @@ export interface RunOptions {
   plan: LoadPlan;
   /** HELLO token for servers started with `--token` (never written to reports). */
   token: string | null;
+  /** Where the server's STATS is asked (tcp, udp: default the target's host and port); null for raw transports. */
+  stats: { host: string; port: number } | null;
   /** JSON report path, `-` for stdout, or null. */
   json: string | null;
   /** HdrHistogram log path, or null. */
@@ -85,6 +87,8 @@ export const PLAN_OPTIONS = new OptionTable(
   [
     { key: 'host', flag: 'host', type: 'string', default: '127.0.0.1', expect: 'a host name or address', description: 'target host' },
     { key: 'port', flag: 'port', alias: 'p', type: 'integer', default: DEFAULT_PORT, min: 1, max: 65_535, description: "target port (the server's TCP/UDP port, or its raw port for raw-*)" },
+    { key: 'serverHost', flag: 'server-host', type: 'string', defaultText: 'the --host', expect: 'a host name or address', description: "where the server's STATS is asked for its view of the run (its TCP port), when the load goes through a proxy or balancer" },
+    { key: 'serverPort', flag: 'server-port', type: 'integer', defaultText: 'the --port', min: 1, max: 65_535, description: "the server's TCP port for STATS" },
     { key: 'transport', flag: 'transport', type: 'string', default: 'tcp', choices: TRANSPORTS, description: 'tcp | udp (sockbench protocol), raw-tcp | raw-udp (plain echo)' },
     { key: 'connections', flag: 'connections', alias: 'c', type: 'integer', default: 50, min: 1, max: 100_000, description: 'concurrent connections (UDP: sockets)' },
     { key: 'threads', flag: 'threads', alias: 't', type: 'integer', default: availableParallelism(), defaultText: 'available parallelism', min: 1, max: 256, description: 'generator worker threads (at most --connections)' },
@@ -98,7 +102,7 @@ export const PLAN_OPTIONS = new OptionTable(
     { key: 'pipeline', flag: 'pipeline', alias: 'k', type: 'integer', default: 1, min: 1, max: 65_536, description: 'closed loop: requests in flight per connection; excludes --rate' },
     { key: 'rate', flag: 'rate', alias: 'R', type: 'number', unit: 'req/s', min: 1, max: 10_000_000, description: 'open loop: total intended rate, spread over connections on phase-shifted schedules; latency counted from the scheduled send time' },
     { key: 'timeout', flag: 'timeout', type: 'integer', unit: 'ms', default: 1000, min: 1, max: 600_000, description: 'ms without a reply before a request counts as a timeout (UDP: lost)' },
-    { key: 'token', flag: 'token', type: 'string', expect: 'a non-empty string', description: 'HELLO token for a server started with --token (tcp only; never written to reports)' },
+    { key: 'token', flag: 'token', type: 'string', expect: 'a non-empty string', description: 'HELLO token for a server started with --token (tcp: every connection; udp: the STATS connection; never written to reports)' },
   ],
   'flag',
 );
@@ -208,11 +212,18 @@ function resolve(args: RunArgs): RunOptions {
   const pipeline = rate === null ? P.take('pipeline', args.pipeline) : null;
   const timeoutMs = P.take('timeout', args.timeout);
   const token = P.take('token', args.token) ?? null;
-  if (token !== null && transport !== 'tcp') throw new UsageError(`--token guards TCP only; it does not apply to --transport ${transport}`);
+  const raw = transport === 'raw-tcp' || transport === 'raw-udp';
+  if (token !== null && raw) throw new UsageError(`--token is for sockbench servers; --transport ${transport} talks to a plain echo server`);
+  const serverHost = P.take('serverHost', args.serverHost);
+  const serverPort = P.take('serverPort', args.serverPort);
+  if (raw && (serverHost !== undefined || serverPort !== undefined)) {
+    throw new UsageError(`--server-host and --server-port ask a sockbench server's STATS; --transport ${transport} talks to a plain echo server, which has none`);
+  }
   const out = OUTPUT_OPTIONS.fill(args);
   return {
     plan: { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, timeoutMs },
     token,
+    stats: raw ? null : { host: serverHost ?? host, port: serverPort ?? port },
     json: out.json ?? null,
     hdrLog: out.hdrLog ?? null,
     html: out.html ?? null,

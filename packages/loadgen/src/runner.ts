@@ -2,7 +2,9 @@
  * The main thread of a run: starts the generator threads (worker_threads loading
  * dist/generator/worker.js), gives them one shared start time once every connection is open, merges
  * their per-second intervals as they come (for live progress) and, at the end, their histograms and
- * counters into one {@link RunReport}.
+ * counters into one {@link RunReport}. It also brackets the measured window for the server's view
+ * (window/window-watch.ts): the window starts at the shared start + the warm-up (the same instant
+ * every thread computes from the start message) and ends when the last thread has drained.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,6 +19,8 @@ import { threadConnections, type LoadPlan } from './options.js';
 import { deriveResults, type IntervalReport, type RunReport } from './report/schema.js';
 import { addIntervalParts } from './report/intervals.js';
 import { judge } from './report/self-check.js';
+import { WindowWatch } from './window/window-watch.js';
+import { windowFields, type WindowSamples } from './window/window-view.js';
 
 /** Root of this package (src/.. under vitest, dist/.. when built). */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,8 +34,26 @@ const START_DELAY_MS = 50;
 /** What {@link runPlan} needs. */
 export interface RunInput {
   plan: LoadPlan;
-  /** HELLO token (tcp), or null. */
+  /** HELLO token (tcp load connections, and the STATS connection), or null. */
   token: string | null;
+  /**
+   * Where the server's STATS is asked for the server's view (its TCP port): default the target's
+   * host and port; null asks nothing. Raw transports never ask (a plain echo server has no STATS).
+   */
+  stats?: { host: string; port: number } | null;
+}
+
+/** Why a raw run has no server view. */
+export function rawMissing(transport: string): string {
+  return `no server view for a plain echo server (--transport ${transport})`;
+}
+
+function windowWatch(input: RunInput): WindowWatch {
+  const { plan, token } = input;
+  if (plan.transport === 'raw-tcp' || plan.transport === 'raw-udp') return new WindowWatch({ stats: null, missing: rawMissing(plan.transport) });
+  if (input.stats === null) return new WindowWatch({ stats: null, missing: 'STATS not asked (runPlan with stats: null)' });
+  const at = input.stats ?? { host: plan.host, port: plan.port };
+  return new WindowWatch({ stats: { ...at, token } });
 }
 
 /** Progress callbacks of {@link runPlan}. */
@@ -56,8 +78,11 @@ function revive(f: ThreadFailure, plan: LoadPlan): LoadgenError {
   return new GeneratorError(`generator thread failed: ${f.name}: ${f.message}`);
 }
 
-/** Builds the run's report from the threads' intervals and final records. */
-export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: readonly ThreadInterval[], finals: readonly ThreadFinal[], interrupted = false): RunReport {
+/**
+ * Builds the run's report from the threads' intervals and final records, and the samples around
+ * its window (without them: no server view, no CPU figures).
+ */
+export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: readonly ThreadInterval[], finals: readonly ThreadFinal[], interrupted = false, window?: WindowSamples): RunReport {
   const byIndex = new Map<number, ThreadInterval[]>();
   for (const iv of intervals) byIndex.set(iv.index, [...(byIndex.get(iv.index) ?? []), iv]);
   const merged = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, parts]) => addIntervalParts(i, parts));
@@ -83,10 +108,13 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
     startedAt: startedAt.toISOString(),
     durationMs,
     counters,
-    results: deriveResults(counters, durationMs, latency, uncorrected),
+    results: deriveResults(plan, counters, durationMs, latency, uncorrected),
     selfCheck: { intendedRate: plan.rate, achievedRate, sendSlipUs, threads, ...judge({ plan, intendedRate: plan.rate, achievedRate, sendSlipUs, threads }) },
     intervals: merged,
     histograms: { latency, uncorrected, slip },
+    ...(window !== undefined
+      ? windowFields(plan, counters, window)
+      : { server: null, serverMissing: 'the window was not sampled', generatorCpu: null, generatorHost: null }),
   };
 }
 
@@ -101,6 +129,8 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     return Promise.reject(new GeneratorError(`${WORKER_PATH} is missing: build the package first (npx nx run @sockbench/loadgen:build)`));
   }
   const n = plan.threads;
+  const watch = windowWatch(input);
+  void watch.prepare();
   return new Promise<RunReport>((resolvePromise, rejectPromise) => {
     const workers: Worker[] = [];
     const intervals: ThreadInterval[] = [];
@@ -113,12 +143,40 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     let startedAt = new Date();
     let settled = false;
     let interrupted = false;
+    const peers: string[] = [];
+    let windowTimer: NodeJS.Timeout | null = null;
+    let windowStart: (() => void) | null = null;
+    let ended: Promise<WindowSamples> | null = null;
 
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
+      if (windowTimer !== null) clearTimeout(windowTimer);
       for (const w of workers) void w.terminate();
+      void watch.close();
       rejectPromise(err);
+    };
+
+    const start = (): void => {
+      const startEpochMs = performance.timeOrigin + performance.now() + START_DELAY_MS;
+      startedAt = new Date(startEpochMs + plan.warmupMs);
+      for (const w of workers) w.postMessage({ kind: 'start', startEpochMs } satisfies ToThread);
+      // The window opens where every thread's measuring starts: start + warm-up on the shared clock.
+      windowStart = () => {
+        windowTimer = null;
+        windowStart = null;
+        watch.startHost();
+        void watch.askServer(peers);
+      };
+      windowTimer = setTimeout(windowStart, Math.max(0, startEpochMs + plan.warmupMs - (performance.timeOrigin + performance.now())));
+      hooks.onStart?.(() => {
+        if (interrupted || settled) return;
+        interrupted = true;
+        // Ctrl-C in the warm-up: the threads start measuring now, and so does the window.
+        if (windowTimer !== null) clearTimeout(windowTimer);
+        windowStart?.();
+        for (const w of workers) w.postMessage({ kind: 'end' } satisfies ToThread);
+      });
     };
 
     // An interval is complete once every thread has sent it or has finished before it.
@@ -136,15 +194,12 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     const onMessage = (m: FromThread): void => {
       switch (m.kind) {
         case 'ready':
+          peers.push(...m.peers);
           if (++ready === n) {
-            const startEpochMs = performance.timeOrigin + performance.now() + START_DELAY_MS;
-            startedAt = new Date(startEpochMs + plan.warmupMs);
-            for (const w of workers) w.postMessage({ kind: 'start', startEpochMs } satisfies ToThread);
-            hooks.onStart?.(() => {
-              if (interrupted || settled) return;
-              interrupted = true;
-              for (const w of workers) w.postMessage({ kind: 'end' } satisfies ToThread);
-            });
+            // Without a warm-up nothing is in flight before the start: the server's first snapshot,
+            // taken now, is then exact. With one, it is taken as measuring starts, amid the load.
+            if (plan.warmupMs === 0) void watch.askServer(peers).then(() => settled || start());
+            else start();
           }
           break;
         case 'failed':
@@ -159,16 +214,20 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
           finals.push(m.final);
           lastIndex.set(m.final.thread, Math.max(-1, ...intervals.filter((iv) => iv.thread === m.final.thread).map((iv) => iv.index)));
           flush(finals.length === n);
+          // Every thread drained: the window ends now.
+          if (finals.length === n) ended = watch.end();
           break;
         case 'closed':
           if (++closed === n && !settled) {
             settled = true;
             for (const w of workers) void w.terminate();
-            try {
-              resolvePromise(buildRunReport(plan, startedAt, intervals, finals, interrupted));
-            } catch (err) {
-              rejectPromise(err as Error);
-            }
+            const window = ended ?? watch.end();
+            void window
+              .then(async (samples) => {
+                await watch.close();
+                resolvePromise(buildRunReport(plan, startedAt, intervals, finals, interrupted, samples));
+              })
+              .catch((err: unknown) => rejectPromise(err as Error));
           }
           break;
       }

@@ -30,6 +30,7 @@ describe('LoadLoop recording', () => {
       const conn = nextConn++;
       const driver: Driver = {
         requestBytes: 76,
+        peer: null,
         send(id) {
           sent.push({ conn, id });
           // The reply arrives later (as from a socket), stamped latency µs after the send.
@@ -84,6 +85,7 @@ describe('LoadLoop open loop', () => {
       const conn = nextConn++;
       return {
         requestBytes: 76,
+        peer: null,
         send(id) {
           sent.push([conn, id, clock()]);
           setTimeout(() => sink.reply(id, clock(), 76, null), latencyMs(conn, id));

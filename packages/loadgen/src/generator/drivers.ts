@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectError, ErrorReply, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import { ConnectError, ErrorReply, formatHostPort, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
 import {
   COMPUTE_DIGEST_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -52,6 +52,11 @@ export interface Driver {
   send(id: number): boolean;
   /** Bytes one request puts on the wire (frame header included for tcp/udp). */
   readonly requestBytes: number;
+  /**
+   * udp: the socket's source address as the server sees it without a NAT or proxy in between
+   * (`ip:port`, IPv6 as `[addr]:port`: the key of the server's per-peer STATS counters); else null.
+   */
+  readonly peer: string | null;
   /** Closes; resolves once closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -143,6 +148,7 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
     // reuseReadBuffer: onFrame reads each reply's header fields and never keeps a payload.
     const opts = { host: plan.host, port: plan.port, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, reuseReadBuffer: true, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
     let channel: FrameChannel;
+    let peer: string | null = null;
     try {
       if (plan.transport === 'tcp') {
         const tcp = await openTcpChannel(opts, handlers);
@@ -157,7 +163,10 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
         }
         channel = tcp;
       } else {
-        channel = await openUdpChannel(opts, handlers);
+        const udp = await openUdpChannel(opts, handlers);
+        const local = udp.localAddress;
+        peer = local === null ? null : formatHostPort(local.address, local.port);
+        channel = udp;
       }
     } catch (err) {
       throw err instanceof UsageError ? err : unreachable(err, plan);
@@ -165,6 +174,7 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
     channel.onDrain(() => sink.drained());
     return {
       requestBytes: HEADER_SIZE + payload.length,
+      peer,
       send: (id) => channel.send(type, id, payload),
       close: () => channel.close(),
     };
@@ -213,6 +223,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
         open = true;
         resolve({
           requestBytes: size,
+          peer: null,
           send(): boolean {
             if (socket.destroyed) return false;
             if (!corked) {
@@ -262,6 +273,7 @@ function rawUdpDriver(plan: LoadPlan): DriverFactory {
     });
     return {
       requestBytes: size,
+      peer: null,
       send(id: number): boolean {
         if (closed) return false;
         // dgram.send keeps the buffer until the datagram leaves, so each request needs its own.

@@ -97,6 +97,13 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     }
   }
 
+  /** The UDP sockets' source addresses (`ip:port`, drivers.ts' `Driver.peer`); empty over TCP and raw. */
+  peers(): string[] {
+    const out: string[] = [];
+    for (const c of this.conns) if (c.driver?.peer) out.push(c.driver.peer);
+    return out;
+  }
+
   /** Current phase (see the timeline above). */
   get phase(): Phase {
     return this.#phase;

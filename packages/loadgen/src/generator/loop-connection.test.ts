@@ -44,7 +44,7 @@ describe('openConnections', () => {
       most = Math.max(most, ++open);
       await new Promise((r) => setImmediate(r));
       open--;
-      return { requestBytes: 1, send: () => true, close: async () => undefined } satisfies Driver;
+      return { requestBytes: 1, peer: null, send: () => true, close: async () => undefined } satisfies Driver;
     });
     expect(conns.every((c) => c.driver !== null)).toBe(true);
     expect(most).toBe(CONNECT_BATCH);
@@ -56,7 +56,7 @@ describe('openConnections', () => {
     const err = new Error('refused');
     await expect(openConnections(conns, async (sink) => {
       if ((sink as LoopConnection).index === 3) throw err;
-      return { requestBytes: 1, send: () => true, close: async () => undefined };
+      return { requestBytes: 1, peer: null, send: () => true, close: async () => undefined };
     })).rejects.toBe(err);
     expect(conns[CONNECT_BATCH]!.driver).toBeNull(); // the second batch never started
   });

@@ -47,7 +47,8 @@ export interface ThreadFailure {
 
 /** Thread → main. */
 export type FromThread =
-  | { kind: 'ready'; thread: number }
+  /** `peers`: the thread's UDP source addresses (`ip:port`), for the server's per-peer STATS. */
+  | { kind: 'ready'; thread: number; peers: string[] }
   | { kind: 'failed'; thread: number; error: ThreadFailure }
   | { kind: 'interval'; interval: ThreadInterval }
   | { kind: 'done'; final: ThreadFinal }

@@ -60,7 +60,7 @@ port.on('message', (m: ToThread) => {
 });
 
 loop.open().then(
-  () => post({ kind: 'ready', thread: data.thread }),
+  () => post({ kind: 'ready', thread: data.thread, peers: loop.peers() }),
   async (err: unknown) => {
     post({ kind: 'failed', thread: data.thread, error: flatten(err) });
     await loop.close().catch(() => undefined);

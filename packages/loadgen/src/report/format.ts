@@ -8,6 +8,23 @@ export function formatUs(us: number): string {
   return `${(us / 1e6).toFixed(2)} s`;
 }
 
+/**
+ * A bit rate with an SI prefix and 3 significant digits (10^3 steps, Mbit/s = 10^6 bit/s):
+ * `820 bit/s`, `51.2 kbit/s`, `1.23 Gbit/s`.
+ */
+export function formatBitRate(bitsPerSec: number): string {
+  if (!Number.isFinite(bitsPerSec)) return '-';
+  const prefixes = ['', 'k', 'M', 'G', 'T'];
+  let v = bitsPerSec;
+  let i = 0;
+  while (Math.abs(v) >= 999.5 && i < prefixes.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = i === 0 ? 0 : Math.abs(v) >= 99.95 ? 0 : Math.abs(v) >= 9.995 ? 1 : 2;
+  return `${v.toFixed(digits)} ${prefixes[i]}bit/s`;
+}
+
 /** An integer with thousands separators: `12,345`. */
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');

@@ -3,7 +3,9 @@
  * every run on the same axes:
  *
  * - latency by percentile, drawn as HdrHistogram's plotter draws it: x is 1/(1−p) on a log scale
- *   (ticks 0 %, 90 %, 99 %, 99.9 %, …), y is latency (log scale);
+ *   (ticks 0 %, 90 %, 99 %, 99.9 %, …), y is latency (log scale); beside each run's round trip, the
+ *   server's service time over the same window, dashed (short dashes; long ones: open loop's
+ *   uncorrected service time);
  * - requests per second, one point per one-second interval.
  *
  * Then the side-by-side table and each run's self-check line.
@@ -13,6 +15,7 @@ import { failureReason } from './failure.js';
 import { formatInt, formatNum, formatUs } from './format.js';
 import type { Report } from './schema.js';
 import { describePlan, renderTable } from './text.js';
+import { opTypeName } from '../window/window-view.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const W = 760;
@@ -36,9 +39,17 @@ interface Series {
   name: string;
   color: string;
   points: [number, number][];
-  /** Drawn dashed (open loop: the uncorrected service time beside the corrected latency). */
-  dashed?: boolean;
+  /**
+   * SVG dash pattern, or none for a solid line: open loop's uncorrected service time beside the
+   * corrected latency ({@link LONG_DASH}), the server's service time ({@link SHORT_DASH}).
+   */
+  dash?: string;
 }
+
+/** Dashes of the open loop's uncorrected curve. */
+const LONG_DASH = '6 4';
+/** Dashes of the server's service-time curve. */
+const SHORT_DASH = '2 3';
 
 function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
   const parts: string[] = [];
@@ -59,14 +70,14 @@ function frame(title: string, xTicks: [number, string][], yTicks: [number, strin
   parts.push(`<text x="14" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>`);
   for (const s of series) {
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts}"><title>${esc(s.name)}</title></polyline>`);
   }
   // The legend is drawn over the curves on a translucent box, so no curve hides it or runs through its text.
   const legendWidth = 34 + 7.2 * Math.max(0, ...series.map((s) => s.name.length));
   parts.push(`<rect x="${M.left + 6}" y="${M.top + 4}" width="${legendWidth.toFixed(0)}" height="${series.length * 16 + 4}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
   series.forEach((s, i) => {
-    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     const lx = M.left + 12;
     const ly = M.top + 14 + i * 16;
     parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`);
@@ -83,12 +94,19 @@ function frame(title: string, xTicks: [number, string][], yTicks: [number, strin
  */
 export function latencyChart(report: Report): string {
   const curves = report.runs.map((r) => ({ run: r, points: percentileCurve(decodeHistogram(r.histograms.latency)) }));
+  const service = report.runs.map((r) => {
+    const op = opTypeName(r.plan);
+    const text = r.server?.serviceTimeHistograms[op];
+    const st = r.server?.serviceTimeUs[op];
+    return text === undefined || st === undefined ? null : { st, points: percentileCurve(decodeHistogram(text)) };
+  });
+  const serviceMins = service.flatMap((s) => (s === null || s.points.length === 0 ? [] : [s.points[0]!.valueUs || 1]));
   const maxCount = Math.max(1, ...report.runs.map((r) => r.results.latencyUs.count));
   // The axis ends at the resolution the data supports (1/count), at least 99.9 %.
   const maxX = Math.max(3, Math.ceil(Math.log10(maxCount)));
   const toX = (p: number): number => (p >= 100 ? maxX : Math.min(maxX, Math.log10(100 / (100 - p))));
-  const lo = Math.max(1, Math.min(...report.runs.map((r) => r.results.latencyUs.min || 1)));
-  const hi = Math.max(lo * 10, ...report.runs.map((r) => r.results.latencyUs.max));
+  const lo = Math.max(1, Math.min(...report.runs.map((r) => r.results.latencyUs.min || 1), ...serviceMins));
+  const hi = Math.max(lo * 10, ...report.runs.map((r) => r.results.latencyUs.max), ...service.map((sv) => sv?.st.max ?? 0));
   const minDec = Math.floor(Math.log10(lo));
   const maxDec = Math.max(minDec + 1, Math.ceil(Math.log10(hi)));
   const sx = (x: number): number => M.left + (x / maxX) * (W - M.left - M.right);
@@ -111,8 +129,17 @@ export function latencyChart(report: Report): string {
       series.push({
         name: `${run.plan.transport} uncorrected: p50 ${formatUs(u.p50)}, p99 ${formatUs(u.p99)}, max ${formatUs(u.max)}`,
         color,
-        dashed: true,
+        dash: LONG_DASH,
         points: percentileCurve(decodeHistogram(run.histograms.uncorrected)).map((p) => [toX(p.percentile), p.valueUs]),
+      });
+    }
+    const sv = service[i];
+    if (sv) {
+      series.push({
+        name: `${run.plan.transport} server service time: p50 ${formatUs(sv.st.p50)}, p99 ${formatUs(sv.st.p99)}, max ${formatUs(sv.st.max)}`,
+        color,
+        dash: SHORT_DASH,
+        points: sv.points.map((p) => [toX(p.percentile), p.valueUs]),
       });
     }
   });

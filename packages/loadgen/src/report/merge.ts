@@ -7,7 +7,7 @@ import { addCounters, emptyCounters } from '../counters.js';
 import { PlanMismatchError, ReportFormatError } from '../errors.js';
 import { encodeHistogram, mergeEncoded, summarize } from '../histogram.js';
 import type { LoadPlan } from '../options.js';
-import { deriveResults, REPORT_SCHEMA, REPORT_VERSION, type IntervalReport, type Report, type RunReport } from './schema.js';
+import { deriveResults, REPORT_SCHEMA, REPORT_VERSION, type CpuUse, type IntervalReport, type Report, type RunReport } from './schema.js';
 import { addIntervalParts } from './intervals.js';
 import { judge } from './self-check.js';
 
@@ -37,8 +37,31 @@ function mergeOptional(all: readonly (string | null)[]): string | null {
   return present.length === 0 ? null : encodeHistogram(mergeEncoded(present));
 }
 
+/** Why a merged run has no server view. */
+export const MERGED_SERVER_MISSING = "not added up by merge: each generator's STATS snapshots hold the whole server, the other generators' traffic included (see each input report)";
+
+/** The generators' CPU added: time summed, cores summed, µs per request over every completed request. */
+function mergeCpu(runs: readonly RunReport[], completed: number): CpuUse | null {
+  if (runs.some((r) => r.generatorCpu === null)) return null;
+  const all = runs.map((r) => r.generatorCpu!);
+  const userUs = all.reduce((n, c) => n + c.userUs, 0);
+  const systemUs = all.reduce((n, c) => n + c.systemUs, 0);
+  return { userUs, systemUs, usPerRequest: completed > 0 ? (userUs + systemUs) / completed : null, cores: all.reduce((n, c) => n + c.cores, 0) };
+}
+
+/** The window fields of merged runs: one run keeps its own; several add their CPU and drop the rest. */
+function mergeWindow(runs: readonly RunReport[], completed: number): Pick<RunReport, 'server' | 'serverMissing' | 'generatorCpu' | 'generatorHost'> {
+  if (runs.length === 1) {
+    const r = runs[0]!;
+    return { server: r.server, ...(r.serverMissing !== undefined ? { serverMissing: r.serverMissing } : {}), generatorCpu: r.generatorCpu, generatorHost: r.generatorHost };
+  }
+  // Host-wide retransmissions of generators that may share a host cannot be added: left out.
+  return { server: null, serverMissing: MERGED_SERVER_MISSING, generatorCpu: mergeCpu(runs, completed), generatorHost: null };
+}
+
 /**
- * Adds runs of the same plan into one run.
+ * Adds runs of the same plan into one run. Their server views are not added (each generator's
+ * snapshots already hold every generator's traffic); their CPU is.
  * @throws PlanMismatchError listing every plan field that differs
  */
 export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] = runs.map((_, i) => `#${i + 1}`)): RunReport {
@@ -66,10 +89,11 @@ export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] 
     startedAt: runs.map((r) => r.startedAt).sort()[0]!,
     durationMs,
     counters,
-    results: deriveResults(counters, durationMs, latency, uncorrected),
+    results: deriveResults(first.plan, counters, durationMs, latency, uncorrected),
     selfCheck: { intendedRate, achievedRate, sendSlipUs, threads, ...judge({ plan: first.plan, intendedRate, achievedRate, sendSlipUs, threads }) },
     intervals: mergeIntervals(runs),
     histograms: { latency, uncorrected, slip },
+    ...mergeWindow(runs, counters.completed),
   };
 }
 

@@ -1,14 +1,19 @@
 /**
- * The JSON report, schema `sockbench.loadgen.report` version 1. A report holds one run per transport
+ * The JSON report, schema `sockbench.loadgen.report` version 2. A report holds one run per transport
  * (`run` writes one, `compare` several). Each run keeps its plan, raw counters, the derived results,
- * the generator's self-check, one entry per second, and its histograms in HdrHistogram's compressed
- * base64 form, so reports from several machines add up exactly (`merge`).
+ * the generator's self-check, one entry per second, its histograms in HdrHistogram's compressed
+ * base64 form, so reports from several machines add up exactly (`merge`), and (version 2) the
+ * server's view of the measured window, the generator's CPU and its host's TCP retransmissions.
+ * Version 1 reports are still read: {@link parseReport} upgrades them (no server view).
  *
- * Units: µs for latencies, ms for times, bytes, req/s, MB/s (10^6 bytes per second).
+ * Units: µs for latencies and CPU time, ms for times, bytes, req/s, packets/s, Mbit/s (10^6 bit/s),
+ * MB/s (10^6 bytes per second, JSON only).
  *
- * Fields added within version 1 are optional on reading: a report written before them reads as if
+ * Fields added within a version are optional on reading: a report written before them reads as if
  * they were zero (counters `unexpected`, `unexpectedByKind`), so old reports still render and merge.
  */
+import { isIPv6 } from 'node:net';
+import { ErrorCode, HEADER_SIZE } from '@sockbench/protocol';
 import { COUNTER_FIELDS, type Counters } from '../counters.js';
 import { ReportFormatError } from '../errors.js';
 import { decodeHistogram, summarize, type LatencySummary } from '../histogram.js';
@@ -16,8 +21,10 @@ import { OPS, TRANSPORTS, type LoadPlan } from '../options.js';
 
 /** Value of the `schema` field. */
 export const REPORT_SCHEMA = 'sockbench.loadgen.report';
-/** Value of the `version` field this code writes and reads. */
-export const REPORT_VERSION = 1;
+/** Value of the `version` field this code writes. */
+export const REPORT_VERSION = 2;
+/** Versions this code reads (older ones are upgraded on read). */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** Event-loop delay and busy share of one generator thread over the measured window. */
 export interface ThreadCheck {
@@ -44,10 +51,36 @@ export interface SelfCheck {
   verdict: string;
 }
 
+/** Throughput of the measured requests at three layers, Mbit/s (10^6 bit/s). */
+export interface LayerRates {
+  /** The frames' payloads (raw: the messages). */
+  payload: number;
+  /** Whole frames: payload + the 12-byte header (raw: same as payload). */
+  frame: number;
+  /**
+   * Estimate on the wire: frame + 28 B (UDP/IPv4; 48 B over IPv6) or 40 B (TCP/IPv4; 60 B over IPv6)
+   * per request. For TCP this assumes one frame per segment (pipelined frames share segments, so it
+   * overestimates) and leaves out ACKs; Ethernet framing is left out for both.
+   */
+  wire: number;
+}
+
 /** Results derived from counters and histograms (recomputed by `merge`). */
 export interface RunResults {
+  /** Completed requests per second of the measured window. */
   requestsPerSec: number;
-  /** Bytes sent / received per second, MB/s (10^6 B/s). */
+  /**
+   * Requests (generator → server): measured requests sent per second × their bytes × 8, at each
+   * layer. ECHO replies carry the same bytes back; see `packetsPerSec.received` for the replies' rate.
+   */
+  mbitPerSec: LayerRates;
+  /**
+   * `sent`: measured requests sent per second; `received`: replies received per second (completed,
+   * error replies, late and duplicate replies). One request or reply is one datagram over UDP and one
+   * frame over TCP (a segment when one frame goes per segment).
+   */
+  packetsPerSec: { sent: number; received: number };
+  /** Bytes sent / received per second, MB/s (10^6 B/s); kept in the JSON, not in the table. */
   mbPerSecSent: number;
   mbPerSecReceived: number;
   /** Timeouts as a share of sent, percent (UDP: loss). */
@@ -68,6 +101,72 @@ export interface IntervalReport {
   latencyUs: { p50: number; p99: number; max: number };
   /** Latencies completed in this second, compressed HdrHistogram (µs). */
   histogram: string;
+}
+
+/** Service time of one message type on the server over the window, µs (HdrHistogram percentiles). */
+export interface ServiceTimeWindow {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** CPU used over the window: µs of user + system time per completed request, and cores busy. */
+export interface CpuUse {
+  /** CPU time (user + system) over the window, µs. */
+  userUs: number;
+  systemUs: number;
+  /** (user + system) / requests, µs; null when no request was served. */
+  usPerRequest: number | null;
+  /** (user + system) / window length: 1.0 = one core busy all the time. */
+  cores: number;
+}
+
+/** Where the datagrams of a UDP run went, from the server's counters over the window. */
+export interface ServerUdpView {
+  /**
+   * `peers`: the server's per-peer counters of this generator's own sockets; `totals`: the server's
+   * whole UDP traffic (the generator's addresses were not found: NAT, a proxy, an older server).
+   */
+  source: 'peers' | 'totals';
+  /** Datagrams the server received (from this generator with `peers`). */
+  received: number;
+  /** Replies the server sent. */
+  answered: number;
+  /**
+   * Measured requests sent − datagrams the server received: lost on the way to the server,
+   * including those the server's kernel dropped (see `kernelDrops`). Within one round trip of
+   * requests at the window's start, since the server's snapshot and the generator's window start
+   * are not the same instant (exact with `--warmup 0`).
+   */
+  lostToServer: number;
+  /** Datagrams the server received and dropped, by error-code name. */
+  droppedAtServer: Record<string, number>;
+  /** Drops by the kernel on the server's UDP socket(s), all peers of that port; null where unknown. */
+  kernelDrops: number | null;
+  /** Replies the server sent − replies received: lost on the way back. */
+  lostFromServer: number;
+}
+
+/** The server's view of one run's measured window: the difference of two STATS snapshots. */
+export interface ServerView {
+  /** `host:port` the STATS snapshots came from. */
+  address: string;
+  /** Time between the two snapshots on the server's clock (its uptime), ms. */
+  windowMs: number;
+  /** Per message-type name (ECHO, COMPUTE, …): the window's service time; `{}` when not available. */
+  serviceTimeUs: Record<string, ServiceTimeWindow>;
+  /** The window's service-time histograms by type name, compressed HdrHistogram, µs. */
+  serviceTimeHistograms: Record<string, string>;
+  /** UDP runs: where the datagrams went; null over TCP. */
+  udp: ServerUdpView | null;
+  /** Every server process (pool threads included) over the window; null from an older server. */
+  cpu: CpuUse | null;
+  /** RetransSegs delta of the server's host (host-wide, all its TCP); null where not known. */
+  tcpRetransmits: number | null;
+  /** Caveats, one line each: a fallback to totals, other clients' traffic seen, fields missing. */
+  notes: string[];
 }
 
 /** One run: one plan against one transport. */
@@ -93,6 +192,14 @@ export interface RunReport {
     /** Open loop: send slip behind schedule; null in closed loop. */
     slip: string | null;
   };
+  /** The server's view of the measured window (STATS before and after), or null: see `serverMissing`. */
+  server: ServerView | null;
+  /** Present when `server` is null: why (raw target, STATS refused or timed out, merged report, …). */
+  serverMissing?: string;
+  /** The generator process (every thread) over the window; null in upgraded version 1 reports. */
+  generatorCpu: CpuUse | null;
+  /** The generator's host over the window: RetransSegs delta (host-wide); null where not known. */
+  generatorHost: { tcpRetransmits: number | null } | null;
 }
 
 /** The whole report file. */
@@ -105,12 +212,45 @@ export interface Report {
   runs: RunReport[];
 }
 
-/** Computes {@link RunResults} from counters, the duration and the compressed histograms. */
-export function deriveResults(counters: Counters, durationMs: number, latency: string, uncorrected: string | null): RunResults {
+/** Bytes of one request at each layer: payload, frame (+12 B header; raw: none), wire estimate. */
+export function requestLayerBytes(plan: LoadPlan): LayerRates {
+  const payload = plan.op === 'ping' ? 0 : plan.op === 'compute' ? 4 + plan.size : plan.size;
+  const frame = plan.transport.startsWith('raw-') ? payload : payload + HEADER_SIZE;
+  const v6 = isIPv6(plan.host);
+  const datagram = plan.transport === 'udp' || plan.transport === 'raw-udp';
+  const perPacket = datagram ? (v6 ? 48 : 28) : v6 ? 60 : 40;
+  return { payload, frame, wire: frame + perPacket };
+}
+
+/** Error codes that are replies from the target (an ERROR frame, or a reply that did not match). */
+function replyErrors(counters: Counters): number {
+  let n = 0;
+  for (const [code, count] of Object.entries(counters.errorsByCode)) {
+    if (code === 'BAD_REPLY' || code in ErrorCode) n += count;
+  }
+  return n;
+}
+
+/** Replies that came back in the window: completed, error replies, late and duplicate replies. */
+export function repliesReceived(counters: Counters): number {
+  return counters.completed + replyErrors(counters) + counters.late + counters.duplicates;
+}
+
+/**
+ * Computes {@link RunResults} from counters, the duration and the compressed histograms.
+ * Bit rates: `packetsPerSec.sent × bytes × 8 / 10^6`, so with every request completed
+ * `mbitPerSec.payload = requestsPerSec × payload bytes × 8 / 10^6` exactly.
+ */
+export function deriveResults(plan: LoadPlan, counters: Counters, durationMs: number, latency: string, uncorrected: string | null): RunResults {
   const seconds = durationMs / 1000;
   const perSec = (n: number): number => (seconds > 0 ? n / seconds : 0);
+  const sentPerSec = perSec(counters.sent);
+  const bytes = requestLayerBytes(plan);
+  const mbit = (b: number): number => (sentPerSec * b * 8) / 1e6;
   return {
     requestsPerSec: perSec(counters.completed),
+    mbitPerSec: { payload: mbit(bytes.payload), frame: mbit(bytes.frame), wire: mbit(bytes.wire) },
+    packetsPerSec: { sent: sentPerSec, received: perSec(repliesReceived(counters)) },
     mbPerSecSent: perSec(counters.bytesSent) / 1e6,
     mbPerSecReceived: perSec(counters.bytesReceived) / 1e6,
     lossPercent: counters.sent > 0 ? (100 * counters.timeouts) / counters.sent : 0,
@@ -197,23 +337,87 @@ function checkRun(v: unknown, source: string, path: string): void {
   }
 }
 
+function checkCpu(v: unknown, source: string, path: string): void {
+  if (v === null) return;
+  if (!isObject(v)) fail(source, path, 'an object or null');
+  for (const k of ['userUs', 'systemUs', 'cores']) num(v, k, source, path);
+  num(v, 'usPerRequest', source, path, true);
+}
+
+/** The version 2 fields of a run: the server's view, the generator's CPU and host. */
+function checkWindowFields(v: Record<string, unknown>, source: string, path: string): void {
+  const server = v.server;
+  if (server === null) str(v, 'serverMissing', source, path);
+  else {
+    const p = `${path}.server`;
+    if (!isObject(server)) fail(source, p, 'an object or null');
+    str(server, 'address', source, p);
+    num(server, 'windowMs', source, p);
+    num(server, 'tcpRetransmits', source, p, true);
+    if (!isObject(server.serviceTimeUs)) fail(source, `${p}.serviceTimeUs`, 'an object');
+    for (const [type, st] of Object.entries(server.serviceTimeUs)) {
+      if (!isObject(st)) fail(source, `${p}.serviceTimeUs.${type}`, 'an object');
+      for (const k of ['count', 'p50', 'p99', 'p999', 'max']) num(st, k, source, `${p}.serviceTimeUs.${type}`);
+    }
+    if (!isObject(server.serviceTimeHistograms)) fail(source, `${p}.serviceTimeHistograms`, 'an object');
+    for (const type of Object.keys(server.serviceTimeHistograms)) str(server.serviceTimeHistograms, type, source, `${p}.serviceTimeHistograms`);
+    if (server.udp !== null) {
+      const u = server.udp;
+      if (!isObject(u)) fail(source, `${p}.udp`, 'an object or null');
+      if (u.source !== 'peers' && u.source !== 'totals') fail(source, `${p}.udp.source`, '"peers" or "totals"');
+      for (const k of ['received', 'answered', 'lostToServer', 'lostFromServer']) num(u, k, source, `${p}.udp`);
+      num(u, 'kernelDrops', source, `${p}.udp`, true);
+      if (!isObject(u.droppedAtServer)) fail(source, `${p}.udp.droppedAtServer`, 'an object');
+    }
+    checkCpu(server.cpu, source, `${p}.cpu`);
+    if (!Array.isArray(server.notes) || !server.notes.every((n) => typeof n === 'string')) fail(source, `${p}.notes`, 'an array of strings');
+  }
+  checkCpu(v.generatorCpu, source, `${path}.generatorCpu`);
+  if (v.generatorHost !== null) {
+    if (!isObject(v.generatorHost)) fail(source, `${path}.generatorHost`, 'an object or null');
+    num(v.generatorHost, 'tcpRetransmits', source, `${path}.generatorHost`, true);
+  }
+}
+
+/** Why an upgraded version 1 run has no server view. */
+export const V1_SERVER_MISSING = 'report version 1: written before the server view existed';
+
+/** A version 1 run as version 2: results recomputed from its counters and histograms, no server view. */
+function upgradeV1Run(run: RunReport): RunReport {
+  return {
+    ...run,
+    results: deriveResults(run.plan, run.counters, run.durationMs, run.histograms.latency, run.histograms.uncorrected),
+    server: null,
+    serverMissing: V1_SERVER_MISSING,
+    generatorCpu: null,
+    generatorHost: null,
+  };
+}
+
 /**
  * Checks that `value` is a report this version reads (schema, version, every field the code uses);
- * counter fields added within version 1 that it lacks are filled in as zero (in place).
+ * counter fields added within version 1 that it lacks are filled in as zero (in place), and a
+ * version 1 report comes back upgraded to version 2 (results recomputed, `server: null`).
  * @param source a name for messages (a file name)
  * @throws ReportFormatError naming the source and the first bad field
  */
 export function validateReport(value: unknown, source = 'report'): Report {
   if (!isObject(value)) fail(source, 'the report', 'a JSON object');
   if (value.schema !== REPORT_SCHEMA) fail(source, 'schema', `"${REPORT_SCHEMA}"`);
-  if (value.version !== REPORT_VERSION) {
-    throw new ReportFormatError(`${source}: report version ${String(value.version)} is not supported (this tool reads version ${REPORT_VERSION})`);
+  if (typeof value.version !== 'number' || !READABLE_VERSIONS.includes(value.version)) {
+    throw new ReportFormatError(`${source}: report version ${String(value.version)} is not supported (this tool reads versions ${READABLE_VERSIONS.join(', ')})`);
   }
   str(value, 'createdAt', source, 'report');
   if (!isObject(value.tool)) fail(source, 'tool', 'an object');
   if (!Array.isArray(value.runs) || value.runs.length === 0) fail(source, 'runs', 'a non-empty array');
-  value.runs.forEach((r: unknown, i: number) => checkRun(r, source, `runs[${i}]`));
-  return value as unknown as Report;
+  const version = value.version;
+  value.runs.forEach((r: unknown, i: number) => {
+    checkRun(r, source, `runs[${i}]`);
+    if (version >= 2) checkWindowFields(r as Record<string, unknown>, source, `runs[${i}]`);
+  });
+  if (version === REPORT_VERSION) return value as unknown as Report;
+  const old = value as unknown as Omit<Report, 'version'>;
+  return { ...old, version: REPORT_VERSION, runs: old.runs.map(upgradeV1Run) };
 }
 
 /**

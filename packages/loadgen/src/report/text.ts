@@ -1,13 +1,18 @@
 /**
  * The human table (stderr): one column per run, and with two runs or more a ratio column per run
- * against the first (`udp/tcp`). Latency rows are µs-based with units; throughput in req/s and MB/s.
+ * against the first (`udp/tcp`). Latency rows are µs-based with units; throughput in req/s,
+ * packets/s and bit/s (SI prefixes) at three layers. Below the client's round trip: the server's
+ * service time over the same window, CPU on both ends, where UDP datagrams were lost, and TCP
+ * retransmissions; then one line per run for each caveat of the server's view (or why it is missing).
  */
+import { isIPv6 } from 'node:net';
 import { formatDuration } from '@sockbench/options';
 import type { LatencySummary } from '../histogram.js';
 import { UNEXPECTED_KINDS } from '../counters.js';
 import type { LoadPlan } from '../options.js';
-import { alignTable, formatCounts, formatInt, formatNum, formatPercent, formatUs } from './format.js';
-import type { RunReport } from './schema.js';
+import { alignTable, formatBitRate, formatCounts, formatInt, formatNum, formatPercent, formatUs } from './format.js';
+import { requestLayerBytes, type RunReport, type ServerUdpView } from './schema.js';
+import { opTypeName } from '../window/window-view.js';
 
 /** One line describing a plan: target, op, load shape and time. */
 export function describePlan(plan: LoadPlan): string {
@@ -32,12 +37,33 @@ const LATENCY_ROWS: readonly [string, keyof LatencySummary][] = [
   ['stdev', 'stdev'],
 ];
 
+const NONE = Number.NaN;
+
+/** The run's own op in the server's window (ECHO, PING, COMPUTE), or undefined. */
+function serviceOf(r: RunReport): { p50: number; p99: number; p999: number } | undefined {
+  return r.server?.serviceTimeUs[opTypeName(r.plan)];
+}
+
+function udpOf(r: RunReport): ServerUdpView | null {
+  return r.server?.udp ?? null;
+}
+
+function sumValues(m: Record<string, number>): number {
+  return Object.values(m).reduce((a, b) => a + b, 0);
+}
+
 function rows(runs: readonly RunReport[]): Row[] {
   const openLoop = runs.some((r) => r.results.uncorrectedUs !== null);
+  const count = (n: number): string => (Number.isFinite(n) ? formatInt(n) : '-');
+  const us = (n: number): string => (Number.isFinite(n) ? `${formatNum(n)} µs` : '-');
+  const num = (n: number): string => (Number.isFinite(n) ? formatNum(n) : '-');
   const out: Row[] = [
     { label: 'requests/s', value: (r) => r.results.requestsPerSec, show: formatNum, ratio: true },
-    { label: 'MB/s sent', value: (r) => r.results.mbPerSecSent, show: formatNum, ratio: true },
-    { label: 'MB/s received', value: (r) => r.results.mbPerSecReceived, show: formatNum, ratio: true },
+    { label: 'packets/s sent', value: (r) => r.results.packetsPerSec.sent, show: formatNum, ratio: true },
+    { label: 'packets/s received', value: (r) => r.results.packetsPerSec.received, show: formatNum, ratio: true },
+    { label: 'bit/s payload', value: (r) => r.results.mbitPerSec.payload * 1e6, show: formatBitRate, ratio: true },
+    { label: 'bit/s frame (+12 B header)', value: (r) => r.results.mbitPerSec.frame * 1e6, show: formatBitRate, ratio: true },
+    { label: 'bit/s on the wire (estimate)', value: (r) => r.results.mbitPerSec.wire * 1e6, show: formatBitRate, ratio: true },
   ];
   const name = openLoop ? 'latency (corrected)' : 'latency';
   for (const [label, key] of LATENCY_ROWS) out.push({ label: `${name} ${label}`, value: (r) => r.results.latencyUs[key], show: formatUs, ratio: true });
@@ -46,18 +72,63 @@ function rows(runs: readonly RunReport[]): Row[] {
       out.push({ label: `uncorrected ${label}`, value: (r) => r.results.uncorrectedUs?.[key] ?? Number.NaN, show: formatUs, ratio: true });
     }
   }
+  for (const [label, key] of [['p50', 'p50'], ['p99', 'p99'], ['p99.9', 'p999']] as const) {
+    out.push({ label: `server service time ${label}`, value: (r) => serviceOf(r)?.[key] ?? NONE, show: formatUs, ratio: true });
+  }
   out.push(
+    { label: 'server CPU per request', value: (r) => r.server?.cpu?.usPerRequest ?? NONE, show: us, ratio: true },
+    { label: 'server CPU cores', value: (r) => r.server?.cpu?.cores ?? NONE, show: num, ratio: true },
+    { label: 'generator CPU per request', value: (r) => r.generatorCpu?.usPerRequest ?? NONE, show: us, ratio: true },
+    { label: 'generator CPU cores', value: (r) => r.generatorCpu?.cores ?? NONE, show: num, ratio: true },
     { label: 'sent', value: (r) => r.counters.sent, show: formatInt, ratio: false },
     { label: 'completed', value: (r) => r.counters.completed, show: formatInt, ratio: false },
     { label: 'errors', value: (r) => r.counters.errors, show: formatInt, ratio: false },
     { label: 'timeouts (lost)', value: (r) => r.counters.timeouts, show: formatInt, ratio: false },
     { label: 'loss', value: (r) => r.results.lossPercent, show: formatPercent, ratio: false },
+  );
+  if (runs.some((r) => udpOf(r) !== null)) {
+    out.push(
+      { label: 'lost on the way to the server', value: (r) => udpOf(r)?.lostToServer ?? NONE, show: count, ratio: false },
+      { label: 'dropped at the server', value: (r) => { const u = udpOf(r); return u ? sumValues(u.droppedAtServer) : NONE; }, show: count, ratio: false },
+      { label: 'kernel drops, server port', value: (r) => udpOf(r)?.kernelDrops ?? NONE, show: count, ratio: false },
+      { label: 'lost on the way back', value: (r) => udpOf(r)?.lostFromServer ?? NONE, show: count, ratio: false },
+    );
+  }
+  out.push(
     { label: 'late (after timeout)', value: (r) => r.counters.late, show: formatInt, ratio: false },
     { label: 'reordered', value: (r) => r.counters.reordered, show: formatInt, ratio: false },
     { label: 'duplicates', value: (r) => r.counters.duplicates, show: formatInt, ratio: false },
     { label: 'unexpected replies', value: (r) => r.counters.unexpected, show: formatInt, ratio: false },
+    { label: 'TCP retransmits, server host', value: (r) => r.server?.tcpRetransmits ?? NONE, show: count, ratio: false },
+    { label: 'TCP retransmits, generator host', value: (r) => r.generatorHost?.tcpRetransmits ?? NONE, show: count, ratio: false },
   );
   return out;
+}
+
+/** What the wire estimate adds per request, for the note under the table. */
+function wireNote(runs: readonly RunReport[]): string {
+  const parts = [...new Set(runs.map((r) => {
+    const b = requestLayerBytes(r.plan);
+    const datagram = r.plan.transport === 'udp' || r.plan.transport === 'raw-udp';
+    const ip = isIPv6(r.plan.host) ? 'IPv6' : 'IPv4';
+    return `${r.plan.transport} +${b.wire - b.frame} B ${datagram ? 'UDP' : 'TCP'}/${ip} per ${datagram ? 'datagram' : 'frame, assuming one frame per segment'}`;
+  }))];
+  return `bit/s: the measured requests, generator to server; on the wire: ${parts.join('; ')}. Retransmits are host-wide.`;
+}
+
+/** The lines under the table about each run's server view. */
+function serverLines(r: RunReport): string[] {
+  const t = r.plan.transport;
+  if (r.server === null) return [`${t}: no server view: ${r.serverMissing ?? 'unknown reason'}`];
+  const lines: string[] = [];
+  const u = r.server.udp;
+  if (u !== null) {
+    const dropped = Object.entries(u.droppedAtServer);
+    if (dropped.length > 0) lines.push(`${t} dropped at the server: ${dropped.map(([c, n]) => `${c} ${formatInt(n)}`).join(', ')}`);
+    lines.push(`${t} server UDP counts: ${u.source === 'peers' ? "this generator's own sockets (the server's per-peer counters)" : "the server's totals"}, received ${formatInt(u.received)}, answered ${formatInt(u.answered)}`);
+  }
+  for (const note of r.server.notes) lines.push(`${t} server view: ${note}`);
+  return lines;
 }
 
 /**
@@ -91,6 +162,8 @@ export function renderTable(runs: readonly RunReport[]): string {
     if (r.interrupted) lines.push(`${r.plan.transport}: interrupted after ${(r.durationMs / 1000).toFixed(1)} s of measuring (Ctrl-C)`);
     if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
   }
+  lines.push(wireNote(runs));
+  for (const r of runs) lines.push(...serverLines(r));
   lines.push('');
   for (const r of runs) lines.push(`${r.plan.transport} self-check: ${r.selfCheck.verdict}`);
   return lines.join('\n');
