@@ -39,8 +39,9 @@ export interface RunInput {
   /**
    * Where the server's STATS is asked for the server's view (its TCP port): default the target's
    * host and port; null asks nothing. Raw transports never ask (a plain echo server has no STATS).
+   * `timeoutMs`: per STATS exchange (default 2000 ms, window/stats-control.ts).
    */
-  stats?: { host: string; port: number } | null;
+  stats?: { host: string; port: number; timeoutMs?: number } | null;
 }
 
 /** Why a raw run has no server view. */

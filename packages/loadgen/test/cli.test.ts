@@ -10,7 +10,7 @@ import { createServer, type Server } from '@sockbench/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureReason } from '../src/report/failure.js';
 import { parseReport } from '../src/report/schema.js';
-import { dyingServer, freePort } from './fixtures/servers.js';
+import { dyingServer, framedServer, freePort } from './fixtures/servers.js';
 
 const BIN = resolve(import.meta.dirname, '../bin/sockbench-loadgen.js');
 
@@ -59,7 +59,7 @@ describe('usage', () => {
   it('--help lists every flag with its unit and default', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet']) {
+    for (const flag of ['--host', '--port', '--server-host', '--server-port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/--connections.*\[default: 50\]/s);
@@ -224,6 +224,32 @@ describe('run, compare, merge, report', () => {
       expect(run.counters.sent).toBe(run.counters.completed + run.counters.errors + run.counters.timeouts);
     } finally {
       await s.close();
+    }
+  });
+
+  it('a framed server without STATS: the run reports with one line saying the server view is missing and why, and exits 0', async () => {
+    const s = await framedServer('unknown-type');
+    try {
+      const r = await cli(['compare', '--port', String(s.port), ...quick2, '-q']);
+      expect(r.code).toBe(0);
+      const why = `127.0.0.1:${s.port} does not serve STATS: UNKNOWN_TYPE (not a sockbench server, or an older one)`;
+      expect(r.stderr.split('\n').filter((l) => l.includes('server view'))).toEqual([`tcp: no server view: ${why}`, `udp: no server view: ${why}`]);
+      expect(r.stderr).toMatch(/server service time p50 +- +-/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('--server-port asks STATS where it is told, not of the target', async () => {
+    const target = await framedServer('unknown-type');
+    const stats = await freePort();
+    try {
+      const r = await cli(['--port', String(target.port), '--server-port', String(stats), ...quick2, '-q']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`tcp: no server view: cannot connect to 127.0.0.1:${stats} for STATS: ECONNREFUSED`);
+      expect(target.statsAsked).toEqual({ empty: 0, query: 0 });
+    } finally {
+      await target.close();
     }
   });
 });

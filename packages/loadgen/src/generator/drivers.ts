@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectError, ErrorReply, formatHostPort, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import { ConnectError, ErrorReply, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
 import {
   COMPUTE_DIGEST_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -24,6 +24,7 @@ import {
   Flags,
   ProtocolError,
   errorCodeName,
+  formatPeerAddress,
   type Frame,
 } from '@sockbench/protocol';
 import type { UnexpectedKind } from '../counters.js';
@@ -165,7 +166,7 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
       } else {
         const udp = await openUdpChannel(opts, handlers);
         const local = udp.localAddress;
-        peer = local === null ? null : formatHostPort(local.address, local.port);
+        peer = local === null ? null : formatPeerAddress(local.address, local.port);
         channel = udp;
       }
     } catch (err) {

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
@@ -7,12 +9,33 @@ import { createHistogram, decodeHistogram, encodeHistogram, summarize } from '..
 import { failureReason, runFailed } from './failure.js';
 import { renderHdrLog } from './hdr-log.js';
 import { renderHtml } from './html.js';
-import { mergeReports } from './merge.js';
+import { MERGED_SERVER_MISSING, mergeReports } from './merge.js';
 import { makeReport } from './output.js';
-import { parseReport, REPORT_SCHEMA, REPORT_VERSION, validateReport, type RunReport } from './schema.js';
+import { parseReport, REPORT_SCHEMA, REPORT_VERSION, V1_SERVER_MISSING, validateReport, type RunReport } from './schema.js';
 import { renderTable } from './text.js';
 
 const lat = (n: number, base: number): number[] => Array.from({ length: n }, (_, i) => base + i);
+
+/** `run` with a server view whose ECHO service times are `serviceUs` (and made-up CPU, retransmits). */
+function withServer(run: RunReport, serviceUs: number[]): RunReport {
+  const h = createHistogram();
+  for (const v of serviceUs) h.recordValue(v);
+  const s = summarize(h);
+  const { serverMissing: _, ...rest } = run;
+  return {
+    ...rest,
+    server: {
+      address: '127.0.0.1:7878',
+      windowMs: 2000,
+      serviceTimeUs: { ECHO: { count: s.count, p50: s.p50, p99: s.p99, p999: s.p999, max: s.max } },
+      serviceTimeHistograms: { ECHO: encodeHistogram(h) },
+      udp: null,
+      cpu: { userUs: 1_500_000, systemUs: 500_000, usPerRequest: 20, cores: 0.5 },
+      tcpRetransmits: 3,
+      notes: [],
+    },
+  };
+}
 
 describe('JSON report schema', () => {
   it('a run report holds plan, results, intervals and the compressed histogram', () => {
@@ -35,7 +58,12 @@ describe('JSON report schema', () => {
     expect(() => parseReport('{nope', 'x.json')).toThrow(ReportFormatError);
     expect(() => parseReport('{nope', 'x.json')).toThrow(/^x\.json: not JSON/);
     expect(() => validateReport({ ...good, schema: 'other' }, 'a.json')).toThrow('a.json: schema must be "sockbench.loadgen.report"');
-    expect(() => validateReport({ ...good, version: 2 }, 'a.json')).toThrow('a.json: report version 2 is not supported (this tool reads version 1)');
+    expect(() => validateReport({ ...good, version: 3 }, 'a.json')).toThrow('a.json: report version 3 is not supported (this tool reads versions 1, 2)');
+    const badServer = structuredClone(good) as unknown as { runs: { server: unknown; serverMissing?: string }[] };
+    delete badServer.runs[0]!.serverMissing;
+    expect(() => validateReport(badServer, 'e.json')).toThrow('e.json: runs[0].serverMissing must be a string');
+    badServer.runs[0]!.server = { address: 'x:1', windowMs: 1, tcpRetransmits: null, serviceTimeUs: {}, serviceTimeHistograms: {}, udp: { source: 'nat' }, cpu: null, notes: [] };
+    expect(() => validateReport(badServer, 'f.json')).toThrow('f.json: runs[0].server.udp.source must be "peers" or "totals"');
     const noHist = structuredClone(good) as unknown as { runs: { histograms: { latency: unknown } }[] };
     noHist.runs[0]!.histograms.latency = 42;
     expect(() => validateReport(noHist, 'b.json')).toThrow('b.json: runs[0].histograms.latency must be a string');
@@ -115,6 +143,47 @@ describe('why a run failed', () => {
     expect(text).toContain('\nudp unexpected replies: unsentId 1, badFrame 2\n');
     expect(renderHtml(makeReport([r]))).toContain('<p><strong>udp run failed: 10 of 10 requests completed, 3 unexpected replies (unsentId 1, badFrame 2)</strong></p>');
     expect(renderHtml(makeReport([run({})]))).not.toContain('run failed');
+
+describe('throughput', () => {
+  it('bit/s = req/s × bytes × 8 exactly, at each layer, from a report built by the code', () => {
+    for (const [args, payload, frame, wire] of [
+      [{}, 64, 76, 116],
+      [{ transport: 'udp' as const, size: 1000 }, 1000, 1012, 1040],
+      [{ op: 'compute' as const, size: 40 }, 44, 56, 96],
+      [{ transport: 'raw-udp' as const, size: 100 }, 100, 100, 128],
+      [{ host: '::1', transport: 'udp' as const }, 64, 76, 124],
+    ] as const) {
+      const r = syntheticRun(planOf(args), [[lat(300, 100), lat(200, 100)]]);
+      const rps = r.results.requestsPerSec;
+      expect(rps).toBe(250);
+      expect(r.results.mbitPerSec).toEqual({ payload: (rps * payload * 8) / 1e6, frame: (rps * frame * 8) / 1e6, wire: (rps * wire * 8) / 1e6 });
+      expect(r.results.packetsPerSec).toEqual({ sent: 250, received: 250 });
+    }
+  });
+
+  it('packets/s: requests sent, and every reply received (error replies too, not requests lost with their connection)', () => {
+    const r = syntheticRun(planOf(), [[lat(100, 100)]], { BUSY: 10, ECONNRESET: 6 });
+    expect(r.results.packetsPerSec).toEqual({ sent: 116 / 2, received: 110 / 2 });
+  });
+});
+
+describe('old reports', () => {
+  it('a version 1 report (no server view, MB/s only) is read, upgraded and rendered', async () => {
+    const text = await readFile(fileURLToPath(new URL('../../test/fixtures/report-v1.json', import.meta.url)), 'utf8');
+    expect(JSON.parse(text).version).toBe(1);
+    const report = parseReport(text, 'v1.json');
+    expect(report.version).toBe(REPORT_VERSION);
+    const [tcp, udp] = report.runs;
+    expect(tcp!.server).toBeNull();
+    expect(tcp!.serverMissing).toBe(V1_SERVER_MISSING);
+    expect([tcp!.generatorCpu, tcp!.generatorHost]).toEqual([null, null]);
+    expect(udp!.results.mbitPerSec.payload).toBe((udp!.counters.sent / (udp!.durationMs / 1000)) * 64 * 8 / 1e6);
+    const table = renderTable(report.runs);
+    expect(table).toContain(`tcp: no server view: ${V1_SERVER_MISSING}`);
+    expect(table).toMatch(/server service time p50\s+-\s+-/);
+    expect(renderHtml(report)).toContain('<svg');
+    // Written again, it is a version 2 report that reads back the same.
+    expect(parseReport(JSON.stringify(report), 'again.json')).toEqual(report);
   });
 });
 
@@ -140,6 +209,20 @@ describe('merge', () => {
     );
   });
 
+  it("leaves the server views out (each generator's snapshots hold the others' traffic) and adds the generators' CPU", () => {
+    const plan = planOf({ threads: 1 });
+    const a = withServer(syntheticRun(plan, [[lat(100, 100)]]), [5]);
+    const b = withServer(syntheticRun(plan, [[lat(300, 100)]]), [5]);
+    a.generatorCpu = { userUs: 30_000, systemUs: 10_000, usPerRequest: 400, cores: 0.02 };
+    b.generatorCpu = { userUs: 50_000, systemUs: 30_000, usPerRequest: 800 / 3, cores: 0.04 };
+    a.generatorHost = b.generatorHost = { tcpRetransmits: 2 };
+    const m = mergeReports([makeReport([a]), makeReport([b])]).runs[0]!;
+    expect([m.server, m.serverMissing, m.generatorHost]).toEqual([null, MERGED_SERVER_MISSING, null]);
+    expect(m.generatorCpu).toEqual({ userUs: 80_000, systemUs: 40_000, usPerRequest: 300, cores: 0.06 });
+    // One report alone keeps its own view.
+    expect(mergeReports([makeReport([a])]).runs[0]!.server).toEqual(a.server);
+  });
+
   it('adds intervals second by second', () => {
     const plan = planOf();
     const merged = mergeReports([syntheticReport(plan, [[lat(10, 1), lat(20, 1)]]), syntheticReport(plan, [[lat(5, 1)]])]);
@@ -163,10 +246,17 @@ describe('text table', () => {
     const tcp = syntheticRun(planOf(), [[lat(100, 100)]]);
     const udp = syntheticRun(planOf({ transport: 'udp' }), [[lat(200, 50)]], { BUSY: 3 });
     const text = renderTable([tcp, udp]);
-    for (const row of ['requests/s', 'MB/s sent', 'latency p50', 'latency p75', 'latency p90', 'latency p99 ', 'latency p99.9 ', 'latency p99.99', 'latency max', 'latency mean', 'latency stdev', 'loss', 'reordered', 'duplicates']) {
+    for (const row of ['requests/s', 'packets/s sent', 'packets/s received', 'bit/s payload', 'bit/s frame (+12 B header)', 'bit/s on the wire (estimate)', 'latency p50', 'latency p75', 'latency p90', 'latency p99 ', 'latency p99.9 ', 'latency p99.99', 'latency max', 'latency mean', 'latency stdev', 'loss', 'reordered', 'duplicates']) {
       expect(text).toContain(row);
     }
     expect(text).toMatch(/requests\/s\s+50\.0\s+100\s+2\.00×/);
+    // 50 req/s of 64-byte ECHO payloads: 25,600 bit/s; + 12 B header: 30,400; + 40 B TCP/IPv4: 46,400.
+    expect(text).toMatch(/bit\/s payload\s+25\.6 kbit\/s/);
+    expect(text).toMatch(/bit\/s frame \(\+12 B header\)\s+30\.4 kbit\/s/);
+    expect(text).toMatch(/bit\/s on the wire \(estimate\)\s+46\.4 kbit\/s/);
+    expect(text).not.toContain('MB/s');
+    expect(text).toContain('on the wire: tcp +40 B TCP/IPv4 per frame, assuming one frame per segment; udp +28 B UDP/IPv4 per datagram');
+    expect(text).toContain('tcp: no server view: the window was not sampled');
     expect(text).toContain('udp/tcp');
     expect(text).toContain('udp errors: BUSY 3');
     expect(text).toContain('tcp self-check: generator kept up');
@@ -213,5 +303,24 @@ describe('HTML report', () => {
     expect(html.match(/<polyline [^>]*stroke-dasharray/g)).toHaveLength(1);
     expect(html).toContain('tcp uncorrected: p50');
     expect(html).toContain('tcp (corrected): p50');
+  });
+
+  it("draws the server's service time dashed beside each run's round trip, and lists the server's rows in the table", () => {
+    const run = withServer(syntheticRun(planOf(), [[lat(100, 100)]]), lat(100, 5));
+    const other = syntheticRun(planOf({ transport: 'udp' }), [[lat(100, 100)]]);
+    const report = makeReport([run, other]);
+    const html = renderHtml(report);
+    expect(html.match(/<polyline [^>]*stroke-dasharray="2 3"/g)).toHaveLength(1);
+    expect(html).toContain('tcp server service time: p50 54 µs, p99 103 µs, max 104 µs');
+    // The y axis reaches down to the server's 5 µs.
+    expect(html).toContain('>1 µs<');
+    const table = renderTable(report.runs);
+    expect(table).toMatch(/server service time p50\s+54 µs\s+-/);
+    expect(table).toMatch(/server service time p99\.9\s+104 µs\s+-/);
+    expect(table).toMatch(/server CPU per request\s+20\.0 µs\s+-/);
+    expect(table).toMatch(/server CPU cores\s+0\.50\s+-/);
+    expect(table).toMatch(/TCP retransmits, server host\s+3\s+-/);
+    expect(table).toContain('udp: no server view: the window was not sampled');
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual(report);
   });
 });

@@ -1,16 +1,11 @@
 /**
- * One STATS snapshot as the window needs it: the fields of docs/protocol.md's "STATS schema", and
- * the added ones ("Added fields", "STATS query") read where present, so a snapshot of an older
- * server (without them) still yields what it has. Counts are cumulative since the server started.
+ * One STATS snapshot as the window needs it: docs/protocol.md's "STATS schema" and its added fields
+ * ("Added fields", "STATS query"), each null where an older server does not send it, so a snapshot
+ * of such a server still yields what it has. Counts are cumulative since the server started.
  */
-import { decodeStats } from '@sockbench/protocol';
+import { decodeStats, type PeerCounts } from '@sockbench/protocol';
 
-/** One UDP peer's counters (the server's per-peer table). */
-export interface PeerCounters {
-  received: number;
-  answered: number;
-  dropped: Record<string, number>;
-}
+export type { PeerCounts } from '@sockbench/protocol';
 
 /** A STATS snapshot, cumulative. Fields an older server does not send are null. */
 export interface ServerSample {
@@ -27,9 +22,9 @@ export interface ServerSample {
     kernelDrops: number | null;
     peerTable: { size: number; capacity: number; evicted: number } | null;
     /** Only the peers asked for that the server holds; null when the server sent no `peers` field. */
-    peers: Record<string, PeerCounters> | null;
+    peers: Record<string, PeerCounts> | null;
   };
-  /** Per type name, each count of the cumulative service-time summary. */
+  /** Per type name, the count of the cumulative service-time summary. */
   serviceCounts: Record<string, number>;
   /** Per type name, the cumulative service-time histogram (compressed base64); null when not sent. */
   serviceTimeHistograms: Record<string, string> | null;
@@ -38,73 +33,32 @@ export interface ServerSample {
   tcpRetransmits: number | null | undefined;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
-}
-
-/** A `{name: count}` object, or null when `v` is not one. */
-function countMap(v: unknown): Record<string, number> | null {
-  if (!isObject(v)) return null;
-  const out: Record<string, number> = {};
-  for (const [k, n] of Object.entries(v)) {
-    if (!isCount(n)) return null;
-    out[k] = n;
-  }
-  return out;
-}
-
-function peers(v: unknown): Record<string, PeerCounters> | null {
-  if (!isObject(v)) return null;
-  const out: Record<string, PeerCounters> = {};
-  for (const [addr, p] of Object.entries(v)) {
-    if (!isObject(p) || !isCount(p.received) || !isCount(p.answered)) continue;
-    out[addr] = { received: p.received, answered: p.answered, dropped: countMap(p.dropped) ?? {} };
-  }
-  return out;
-}
-
 /**
  * Reads a STATS reply payload.
  * @param atMs local receive time, ms
  * @throws BadPayloadError (from @sockbench/protocol) when it is not a STATS snapshot
  */
 export function readServerSample(payload: Uint8Array, atMs: number): ServerSample {
-  const base = decodeStats(payload) as unknown as Record<string, unknown>;
-  const udp = base.udp as Record<string, unknown>;
-  const cpu = base.cpu;
+  const s = decodeStats(payload);
   const serviceCounts: Record<string, number> = {};
-  for (const [type, st] of Object.entries(base.serviceTimeUs as Record<string, unknown>)) {
-    if (isObject(st) && isCount(st.count)) serviceCounts[type] = st.count;
-  }
-  const hist = base.serviceTimeHistograms;
-  let histograms: Record<string, string> | null = null;
-  if (isObject(hist)) {
-    histograms = {};
-    for (const [type, h] of Object.entries(hist)) if (typeof h === 'string') histograms[type] = h;
-  }
-  const table = udp.peerTable;
-  const rt = base.tcpRetransmits;
+  for (const [type, st] of Object.entries(s.serviceTimeUs)) serviceCounts[type] = st.count;
   return {
     atMs,
-    uptimeMs: base.uptimeMs as number,
-    frames: base.frames as { in: number; out: number },
-    errors: countMap(base.errors) ?? {},
+    uptimeMs: s.uptimeMs,
+    frames: s.frames,
+    errors: s.errors,
     udp: {
-      in: udp.in as number,
-      out: udp.out as number,
-      dropped: udp.dropped as number,
-      droppedByReason: countMap(udp.droppedByReason),
-      kernelDrops: isCount(udp.kernelDrops) ? udp.kernelDrops : null,
-      peerTable: isObject(table) && isCount(table.size) && isCount(table.capacity) && isCount(table.evicted) ? { size: table.size, capacity: table.capacity, evicted: table.evicted } : null,
-      peers: peers(udp.peers),
+      in: s.udp.in,
+      out: s.udp.out,
+      dropped: s.udp.dropped,
+      droppedByReason: s.udp.droppedByReason ?? null,
+      kernelDrops: s.udp.kernelDrops ?? null,
+      peerTable: s.udp.peerTable ?? null,
+      peers: s.udp.peers ?? null,
     },
     serviceCounts,
-    serviceTimeHistograms: histograms,
-    cpu: isObject(cpu) && isCount(cpu.userUs) && isCount(cpu.systemUs) ? { userUs: cpu.userUs, systemUs: cpu.systemUs } : null,
-    tcpRetransmits: isCount(rt) ? rt : rt === null ? null : undefined,
+    serviceTimeHistograms: s.serviceTimeHistograms ?? null,
+    cpu: s.cpu ?? null,
+    tcpRetransmits: s.tcpRetransmits,
   };
 }

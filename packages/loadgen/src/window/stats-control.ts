@@ -11,14 +11,14 @@
  * empty payload, and the window has what such a snapshot holds (no histograms, no peers).
  */
 import { Client, ConnectError, ConnectionClosedError, ErrorReply, TimeoutError, formatHostPort } from '@sockbench/client';
-import { BadPayloadError, MessageType } from '@sockbench/protocol';
+import { BadPayloadError, MAX_STATS_QUERY_PEERS, MessageType, encodeStatsQuery } from '@sockbench/protocol';
 import { performance } from 'node:perf_hooks';
-import { readServerSample, type PeerCounters, type ServerSample } from './server-sample.js';
+import { readServerSample, type ServerSample } from './server-sample.js';
 
 /** Time one STATS exchange (connect, or request and reply) may take, ms. */
 export const STATS_TIMEOUT_MS = 2000;
 /** Peers one STATS query may name (docs/protocol.md, "STATS query"). */
-export const MAX_QUERY_PEERS = 64;
+export const MAX_QUERY_PEERS = MAX_STATS_QUERY_PEERS;
 
 /** STATS could not be had: `reason` is the one line the report gives. */
 export class StatsUnavailable extends Error {
@@ -35,9 +35,9 @@ export interface StatsTarget {
   timeoutMs?: number;
 }
 
-/** A JSON STATS query (docs/protocol.md "STATS query"). */
-export function encodeQuery(histograms: boolean, peers: readonly string[]): Buffer {
-  return Buffer.from(JSON.stringify(peers.length > 0 ? { histograms, peers } : { histograms }), 'utf8');
+/** The query of request `i` of one snapshot: the first asks for the histograms, each its group of peers. */
+export function encodeQuery(i: number, peers: readonly string[]): Buffer {
+  return encodeStatsQuery({ ...(i === 0 ? { histograms: true } : {}), ...(peers.length > 0 ? { peers: [...peers] } : {}) });
 }
 
 /** Splits peers into groups a query may carry; always at least one (possibly empty) group. */
@@ -120,7 +120,7 @@ export class StatsControl {
     try {
       if (this.#plain) return await this.#plainSample(client);
       const groups = peerGroups(peers);
-      const replies = groups.map((g, i) => client.request(MessageType.STATS, encodeQuery(i === 0, g), this.timeoutMs));
+      const replies = groups.map((g, i) => client.request(MessageType.STATS, encodeQuery(i, g), this.timeoutMs));
       let first;
       try {
         first = await replies[0]!;
@@ -159,4 +159,4 @@ export class StatsControl {
   }
 }
 
-export type { PeerCounters, ServerSample };
+export type { ServerSample };

@@ -5,7 +5,7 @@ import { emptyCounters, type Counters } from '../counters.js';
 import { HIGHEST_US, createHistogram, encodeHistogram, summarize } from '../histogram.js';
 import type { HostSample } from './host-sample.js';
 import type { ServerSample } from './server-sample.js';
-import { cpuUse, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
+import { cpuUse, peerForms, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
 
 const values = fc.array(fc.integer({ min: 0, max: HIGHEST_US }), { maxLength: 300 });
 
@@ -54,7 +54,7 @@ describe('cpuUse', () => {
 });
 
 /** A cumulative STATS sample with the added fields; `over` replaces parts of it. */
-function sample(over: Partial<ServerSample> & { udp?: Partial<ServerSample['udp']> } = {}): ServerSample {
+function sample(over: Omit<Partial<ServerSample>, 'udp'> & { udp?: Partial<ServerSample['udp']> } = {}): ServerSample {
   const base: ServerSample = {
     atMs: 0,
     uptimeMs: 10_000,
@@ -98,6 +98,15 @@ describe('serverView', () => {
     expect(v.udp).toEqual({ source: 'peers', received: 185, answered: 178, lostToServer: 15, droppedAtServer: { UNSUPPORTED: 2 }, kernelDrops: 2, lostFromServer: 5 });
     expect(v.notes).toEqual([]);
     expect(v.windowMs).toBe(1000);
+  });
+
+  it('finds a socket under its IPv4-mapped name (a dual-stack server socket)', () => {
+    const after = sample({ uptimeMs: 10_500, udp: { in: 10, out: 10, peers: { '[::ffff:127.0.0.1]:40001': { received: 10, answered: 10, dropped: {} } } } });
+    const v = serverView(udpPlan, counters({ sent: 10, completed: 10 }), { address: 'srv:1', peers: [A], before: sample(), after, notes: [] });
+    if (typeof v === 'string') throw new Error(v);
+    expect([v.udp?.source, v.udp?.received, v.udp?.lostToServer]).toEqual(['peers', 10, 0]);
+    expect(peerForms(A)).toEqual([A, '[::ffff:127.0.0.1]:40001']);
+    expect(peerForms('[::1]:5')).toEqual(['[::1]:5']);
   });
 
   it('warns when the server\'s totals show other clients\' datagrams in the window', () => {

@@ -10,13 +10,13 @@
  * - CPU: µs of user + system time over the window, per request and per µs of window (cores).
  * - TCP retransmissions: RetransSegs deltas (host-wide on each end).
  */
-import { MessageType } from '@sockbench/protocol';
+import { MessageType, formatPeerAddress, parsePeerAddress } from '@sockbench/protocol';
 import type { Counters } from '../counters.js';
 import { decodeHistogram, encodeHistogram, type Histogram } from '../histogram.js';
 import type { LoadPlan } from '../options.js';
 import { repliesReceived, type CpuUse, type ServerUdpView, type ServerView, type ServiceTimeWindow } from '../report/schema.js';
 import type { HostSample } from './host-sample.js';
-import type { PeerCounters, ServerSample } from './server-sample.js';
+import type { PeerCounts, ServerSample } from './server-sample.js';
 
 /** The samples around one run's window. */
 export interface WindowSamples {
@@ -76,12 +76,27 @@ export function opTypeName(plan: LoadPlan): string {
   return MessageType[plan.op === 'ping' ? MessageType.PING : plan.op === 'compute' ? MessageType.COMPUTE : MessageType.ECHO];
 }
 
+/**
+ * The names the server may give one of this generator's sockets: its address, and for an IPv4
+ * address also the IPv4-mapped IPv6 form a dual-stack server socket reports (`[::ffff:a.b.c.d]:p`).
+ */
+export function peerForms(peer: string): string[] {
+  const p = parsePeerAddress(peer);
+  if (p === undefined || p.address.includes(':')) return [peer];
+  return [peer, formatPeerAddress(`::ffff:${p.address}`, p.port)];
+}
+
+/** The server's entry of `peer` under whichever name it holds it, or undefined. */
+function heldAs(held: Record<string, PeerCounts>, peer: string): string | undefined {
+  return peerForms(peer).find((name) => held[name] !== undefined);
+}
+
 const TOTALS_CAVEAT = "using the server's UDP totals, so other clients' traffic in the window cannot be told apart from this generator's";
 
 function udpView(counters: Counters, peers: readonly string[], before: ServerSample, after: ServerSample, notes: string[]): ServerUdpView {
   const totalIn = after.udp.in - before.udp.in;
   const held = after.udp.peers;
-  const found = held === null ? [] : peers.filter((p) => held[p] !== undefined);
+  const found = held === null ? [] : peers.filter((p) => heldAs(held, p) !== undefined);
   let source: ServerUdpView['source'];
   let received: number;
   let answered: number;
@@ -91,11 +106,12 @@ function udpView(counters: Counters, peers: readonly string[], before: ServerSam
     received = 0;
     answered = 0;
     dropped = {};
-    const none: PeerCounters = { received: 0, answered: 0, dropped: {} };
+    const none: PeerCounts = { received: 0, answered: 0, dropped: {} };
     for (const p of peers) {
+      const name = heldAs(held, p)!;
+      const a = held[name]!;
       // A peer first seen inside the window has no entry before it: it counts from 0.
-      const a = held[p]!;
-      const b = before.udp.peers?.[p] ?? none;
+      const b = before.udp.peers?.[name] ?? none;
       received += a.received - b.received;
       answered += a.answered - b.answered;
       addInto(dropped, subtractCounts(a.dropped, b.dropped));

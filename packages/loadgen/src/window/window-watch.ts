@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { sampleHost, type HostSample } from './host-sample.js';
 import type { ServerSample } from './server-sample.js';
 import { StatsControl, StatsUnavailable, type StatsTarget } from './stats-control.js';
-import type { WindowSamples } from './window-view.js';
+import { peerForms, type WindowSamples } from './window-view.js';
 
 /** Options of {@link WindowWatch}. */
 export interface WindowWatchOptions {
@@ -77,7 +77,7 @@ export class WindowWatch {
     const opened = await this.prepare();
     if (opened !== null) return opened;
     try {
-      return await this.#control!.sample(this.#peers);
+      return await this.#control!.sample(this.#peers.flatMap(peerForms));
     } catch (err) {
       return missingOf(err);
     }
