@@ -5,7 +5,7 @@ import { emptyCounters, type Counters } from '../counters.js';
 import { HIGHEST_US, createHistogram, encodeHistogram, summarize } from '../histogram.js';
 import type { HostSample } from './host-sample.js';
 import type { ServerSample } from './server-sample.js';
-import { cpuUse, peerForms, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
+import { WARMUP_EDGE_NOTE, cpuUse, peerForms, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
 
 const values = fc.array(fc.integer({ min: 0, max: HIGHEST_US }), { maxLength: 300 });
 
@@ -77,7 +77,7 @@ const A = '127.0.0.1:40001';
 const B = '127.0.0.1:40002';
 
 describe('serverView', () => {
-  const udpPlan = planOf({ transport: 'udp' });
+  const udpPlan = planOf({ transport: 'udp', warmup: '0' });
 
   it('UDP from this generator\'s own peers: lost each way, dropped by reason, kernel drops', () => {
     const before = sample({ udp: { in: 500, out: 490, kernelDrops: 7, peers: { [A]: { received: 1, answered: 1, dropped: {} } } } });
@@ -107,6 +107,14 @@ describe('serverView', () => {
     expect([v.udp?.source, v.udp?.received, v.udp?.lostToServer]).toEqual(['peers', 10, 0]);
     expect(peerForms(A)).toEqual([A, '[::ffff:127.0.0.1]:40001']);
     expect(peerForms('[::1]:5')).toEqual(['[::1]:5']);
+  });
+
+  it('after a warm-up, says the split may be off by the requests in flight at the first snapshot', () => {
+    const after = sample({ uptimeMs: 10_500, udp: { in: 12, out: 12, peers: { [A]: { received: 12, answered: 12, dropped: {} } } } });
+    const v = serverView(planOf({ transport: 'udp', warmup: '1s' }), counters({ sent: 10, completed: 10 }), { address: 'srv:1', peers: [A], before: sample(), after, notes: [] });
+    if (typeof v === 'string') throw new Error(v);
+    expect([v.udp?.lostToServer, v.udp?.lostFromServer]).toEqual([-2, 2]);
+    expect(v.notes).toEqual([WARMUP_EDGE_NOTE]);
   });
 
   it('warns when the server\'s totals show other clients\' datagrams in the window', () => {

@@ -91,6 +91,10 @@ function heldAs(held: Record<string, PeerCounts>, peer: string): string | undefi
   return peerForms(peer).find((name) => held[name] !== undefined);
 }
 
+/** Why a UDP split taken after a warm-up may be off by a few datagrams. */
+export const WARMUP_EDGE_NOTE =
+  "the first snapshot was taken as measuring started, amid the warm-up's load: lost each way may be off by the requests in flight at that instant (--warmup 0 makes them exact)";
+
 const TOTALS_CAVEAT = "using the server's UDP totals, so other clients' traffic in the window cannot be told apart from this generator's";
 
 function udpView(counters: Counters, peers: readonly string[], before: ServerSample, after: ServerSample, notes: string[]): ServerUdpView {
@@ -184,6 +188,7 @@ export function serverView(plan: LoadPlan, counters: Counters, s: Extract<Window
   if (cpu === null) notes.push(`${s.address} reports no CPU time (an older server)`);
   const tcpRetransmits = typeof after.tcpRetransmits === 'number' && typeof before.tcpRetransmits === 'number' ? after.tcpRetransmits - before.tcpRetransmits : null;
   const udp = plan.transport === 'udp' ? udpView(counters, s.peers, before, after, notes) : null;
+  if (udp !== null && plan.warmupMs > 0) notes.push(WARMUP_EDGE_NOTE);
   return { address: s.address, windowMs, serviceTimeUs, serviceTimeHistograms, udp, cpu, tcpRetransmits, notes };
 }
 
