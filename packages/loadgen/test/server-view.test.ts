@@ -117,6 +117,15 @@ describe('against the sockbench server', () => {
     await server.close();
   });
 
+  it('a token server asked without the token, or with a wrong one: the UDP run reports, with one line saying STATS was refused', async () => {
+    const none = await run({ port, transport: 'udp' });
+    expect(none.counters.completed).toBeGreaterThan(0);
+    expect(none.serverMissing).toBe(`127.0.0.1:${port} requires a token for STATS (its WELCOME says auth: true): pass --token`);
+    const wrong = await run({ port, transport: 'udp', token: 'nope' });
+    expect(wrong.counters.completed).toBeGreaterThan(0);
+    expect(wrong.serverMissing).toBe(`127.0.0.1:${port} refused the token for STATS: UNAUTHORIZED`);
+  });
+
   it('COMPUTE whose service time dominates: the server\'s p50 is at least 80 % of the round trip\'s, one service time per request', async () => {
     const r = await run({ port, token: 's3cret', op: 'compute', iterations: 20_000, connections: 1, duration: '1s' });
     const st = r.server?.serviceTimeUs.COMPUTE;

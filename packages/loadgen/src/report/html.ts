@@ -49,7 +49,7 @@ interface Series {
 /** Dashes of the open loop's uncorrected curve. */
 const LONG_DASH = '6 4';
 /** Dashes of the server's service-time curve. */
-const SHORT_DASH = '2 3';
+const SHORT_DASH = '4 3';
 
 function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
   const parts: string[] = [];

@@ -255,7 +255,7 @@ describe('text table', () => {
     expect(text).toMatch(/bit\/s frame \(\+12 B header\)\s+30\.4 kbit\/s/);
     expect(text).toMatch(/bit\/s on the wire \(estimate\)\s+46\.4 kbit\/s/);
     expect(text).not.toContain('MB/s');
-    expect(text).toContain('on the wire: tcp +40 B TCP/IPv4 per frame, assuming one frame per segment; udp +28 B UDP/IPv4 per datagram');
+    expect(text).toContain('bit/s: the measured requests, generator → server; wire estimate per request: tcp +40 B TCP/IPv4 (one frame per segment assumed), udp +28 B UDP/IPv4');
     expect(text).toContain('tcp: no server view: the window was not sampled');
     expect(text).toContain('udp/tcp');
     expect(text).toContain('udp errors: BUSY 3');
@@ -310,7 +310,7 @@ describe('HTML report', () => {
     const other = syntheticRun(planOf({ transport: 'udp' }), [[lat(100, 100)]]);
     const report = makeReport([run, other]);
     const html = renderHtml(report);
-    expect(html.match(/<polyline [^>]*stroke-dasharray="2 3"/g)).toHaveLength(1);
+    expect(html.match(/<polyline [^>]*stroke-dasharray="4 3"/g)).toHaveLength(1);
     expect(html).toContain('tcp server service time: p50 54 µs, p99 103 µs, max 104 µs');
     // The y axis reaches down to the server's 5 µs.
     expect(html).toContain('>1 µs<');

@@ -105,15 +105,15 @@ function rows(runs: readonly RunReport[]): Row[] {
   return out;
 }
 
-/** What the wire estimate adds per request, for the note under the table. */
-function wireNote(runs: readonly RunReport[]): string {
+/** What the wire estimate adds per request, and what "host-wide" means: the notes under the table. */
+function layerNotes(runs: readonly RunReport[]): string[] {
   const parts = [...new Set(runs.map((r) => {
     const b = requestLayerBytes(r.plan);
     const datagram = r.plan.transport === 'udp' || r.plan.transport === 'raw-udp';
     const ip = isIPv6(r.plan.host) ? 'IPv6' : 'IPv4';
-    return `${r.plan.transport} +${b.wire - b.frame} B ${datagram ? 'UDP' : 'TCP'}/${ip} per ${datagram ? 'datagram' : 'frame, assuming one frame per segment'}`;
+    return `${r.plan.transport} +${b.wire - b.frame} B ${datagram ? 'UDP' : 'TCP'}/${ip}${datagram ? '' : ' (one frame per segment assumed)'}`;
   }))];
-  return `bit/s: the measured requests, generator to server; on the wire: ${parts.join('; ')}. Retransmits are host-wide.`;
+  return [`bit/s: the measured requests, generator → server; wire estimate per request: ${parts.join(', ')}`, 'TCP retransmits: host-wide (every TCP connection of that host, not only this run\'s)'];
 }
 
 /** The lines under the table about each run's server view. */
@@ -162,7 +162,7 @@ export function renderTable(runs: readonly RunReport[]): string {
     if (r.interrupted) lines.push(`${r.plan.transport}: interrupted after ${(r.durationMs / 1000).toFixed(1)} s of measuring (Ctrl-C)`);
     if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
   }
-  lines.push(wireNote(runs));
+  lines.push(...layerNotes(runs));
   for (const r of runs) lines.push(...serverLines(r));
   lines.push('');
   for (const r of runs) lines.push(`${r.plan.transport} self-check: ${r.selfCheck.verdict}`);

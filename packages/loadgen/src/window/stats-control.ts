@@ -80,6 +80,8 @@ export class StatsControl {
   #client: Client | null = null;
   /** The server answered the query with BAD_PAYLOAD: ask with an empty payload from now on. */
   #plain = false;
+  /** {@link close} was called: a connect still under way is closed as soon as it completes. */
+  #closed = false;
 
   constructor(target: StatsTarget, clock: () => number = () => performance.now()) {
     this.target = target;
@@ -102,6 +104,10 @@ export class StatsControl {
       if (client.welcome?.auth === true && token === null) {
         await client.close();
         throw new StatsUnavailable(`${this.address} requires a token for STATS (its WELCOME says auth: true): pass --token`);
+      }
+      if (this.#closed) {
+        await client.close();
+        throw new StatsUnavailable('the STATS connection was closed before it opened (the run ended)');
       }
       this.#client = client;
     } catch (err) {
@@ -153,6 +159,7 @@ export class StatsControl {
 
   /** Closes the connection. Idempotent. */
   async close(): Promise<void> {
+    this.#closed = true;
     const c = this.#client;
     this.#client = null;
     await c?.close().catch(() => undefined);
