@@ -131,7 +131,6 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
   }
   const n = plan.threads;
   const watch = windowWatch(input);
-  void watch.prepare();
   return new Promise<RunReport>((resolvePromise, rejectPromise) => {
     const workers: Worker[] = [];
     const intervals: ThreadInterval[] = [];
@@ -197,6 +196,9 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
         case 'ready':
           peers.push(...m.peers);
           if (++ready === n) {
+            // The STATS connection opens once the load's connections are open, so it never takes
+            // their place in the server's accept order or under its connection limit.
+            void watch.prepare();
             // Without a warm-up nothing is in flight before the start: the server's first snapshot,
             // taken now, is then exact. With one, it is taken as measuring starts, amid the load.
             if (plan.warmupMs === 0) void watch.askServer(peers).then(() => settled || start());

@@ -145,6 +145,7 @@ describe('LoadLoop replies never asked for', () => {
     const plan = resolveRunOptions({ port: 7878, connections: 1, threads: 1, requests: 40, warmup: '0', timeout: 100 }).plan;
     const open: DriverFactory = async (sink) => ({
       requestBytes: 76,
+      peer: null,
       send(id) {
         const reply = (rid: number): void => void setImmediate(() => sink.reply(rid, clock(), 76, null));
         if (id === 3) return true; // held: it times out, and its reply comes with request 5

@@ -143,6 +143,8 @@ describe('why a run failed', () => {
     expect(text).toContain('\nudp unexpected replies: unsentId 1, badFrame 2\n');
     expect(renderHtml(makeReport([r]))).toContain('<p><strong>udp run failed: 10 of 10 requests completed, 3 unexpected replies (unsentId 1, badFrame 2)</strong></p>');
     expect(renderHtml(makeReport([run({})]))).not.toContain('run failed');
+  });
+});
 
 describe('throughput', () => {
   it('bit/s = req/s × bytes × 8 exactly, at each layer, from a report built by the code', () => {
