@@ -3,8 +3,9 @@
  * dist/generator/worker.js), gives them one shared start time once every connection is open, merges
  * their per-second intervals as they come (for live progress) and, at the end, their histograms and
  * counters into one {@link RunReport}. It also brackets the measured window for the server's view
- * (window/window-watch.ts): the window starts at the shared start + the warm-up (the same instant
- * every thread computes from the start message) and ends when the last thread has drained.
+ * (window/window-watch.ts): a baseline before the load starts, the window's start at the shared
+ * start + the warm-up (the same instant every thread computes from the start message), and its end
+ * when the last thread has drained.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -91,6 +92,7 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
   const latency = encodeHistogram(mergeEncoded(intervals.map((iv) => iv.histogram)));
   const uncorrectedParts = finals.map((f) => f.uncorrected).filter((x): x is string => x !== null);
   const slipParts = finals.map((f) => f.slip).filter((x): x is string => x !== null);
+  const load = { sent: finals.reduce((n, f) => n + f.loadSent, 0), replies: finals.reduce((n, f) => n + f.loadReplies, 0) };
   const uncorrected = uncorrectedParts.length > 0 ? encodeHistogram(mergeEncoded(uncorrectedParts)) : null;
   const slip = slipParts.length > 0 ? encodeHistogram(mergeEncoded(slipParts)) : null;
   const lastSend = Math.max(0, ...finals.map((f) => f.sendEndMs));
@@ -114,7 +116,7 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
     intervals: merged,
     histograms: { latency, uncorrected, slip },
     ...(window !== undefined
-      ? windowFields(plan, counters, window)
+      ? windowFields(plan, counters, window, load)
       : { server: null, serverMissing: 'the window was not sampled', generatorCpu: null, generatorHost: null }),
   };
 }
@@ -166,7 +168,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
         windowTimer = null;
         windowStart = null;
         watch.startHost();
-        void watch.askServer(peers);
+        if (plan.warmupMs > 0) watch.askServer();
       };
       windowTimer = setTimeout(windowStart, Math.max(0, startEpochMs + plan.warmupMs - (performance.timeOrigin + performance.now())));
       hooks.onStart?.(() => {
@@ -199,10 +201,9 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
             // The STATS connection opens once the load's connections are open, so it never takes
             // their place in the server's accept order or under its connection limit.
             void watch.prepare();
-            // Without a warm-up nothing is in flight before the start: the server's first snapshot,
-            // taken now, is then exact. With one, it is taken as measuring starts, amid the load.
-            if (plan.warmupMs === 0) void watch.askServer(peers).then(() => settled || start());
-            else start();
+            // The server's baseline, before any load: nothing is in flight, so the UDP split that
+            // counts from it is exact. After a warm-up the window's own first snapshot follows.
+            void watch.askBaseline(peers).then(() => settled || start());
           }
           break;
         case 'failed':

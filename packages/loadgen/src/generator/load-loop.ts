@@ -77,6 +77,9 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   #connectionsLost = 0;
   /** Measured requests in flight over all connections: the drain ends when this reaches 0. */
   #liveInflight = 0;
+  /** Requests sent and replies received since the load started (warm-up included): the server's UDP split. */
+  #loadSent = 0;
+  #loadReplies = 0;
 
   constructor(opts: LoadLoopOptions) {
     const plan = opts.plan;
@@ -163,6 +166,9 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   }
 
   #begin(): void {
+    // The reachability probe's datagrams came before the server's first snapshot: not counted.
+    this.#loadSent = 0;
+    this.#loadReplies = 0;
     this.#phase = this.#plan.warmupMs > 0 ? Phase.Warmup : Phase.Measure;
     if (this.#phase === Phase.Measure) this.#beginMeasure();
     else this.timers.at(this.#measureStart, () => this.#beginMeasure());
@@ -205,6 +211,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   send(c: LoopConnection, schedAt: number, now: number, measured: boolean): boolean {
     const id = c.ring.push(schedAt, now, measured);
     if (id === 0) return false;
+    this.#loadSent++;
     const driver = c.driver!;
     if (measured) {
       this.#liveInflight++;
@@ -246,12 +253,15 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
       drainEndMs: last.endMs,
       ...this.#monitor.stop(),
       connectionsLost: this.#connectionsLost,
+      loadSent: this.#loadSent,
+      loadReplies: this.#loadReplies,
     };
     this.#hooks?.done(final);
   }
 
   /** A reply to request `id` of `c` at `at` (ms): settles it, records it, lets the schedule send on. */
   onReply(c: LoopConnection, id: number, at: number, bytes: number, error: string | null): void {
+    this.#loadReplies++;
     const st = c.ring.settle(id);
     const rec = this.#rec;
     if (st !== WARM && st !== LIVE) {

@@ -15,6 +15,12 @@ export interface ThreadFinal extends RunHistograms, LoopHealth {
   drainEndMs: number;
   /** Connections that closed during the run. */
   connectionsLost: number;
+  /**
+   * Requests sent and replies received (any: late, duplicate, unexpected too) since the load
+   * started, warm-up included: what the server's UDP counts since its first snapshot are held against.
+   */
+  loadSent: number;
+  loadReplies: number;
 }
 
 /** `workerData` of a generator thread. */

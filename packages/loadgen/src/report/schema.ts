@@ -123,7 +123,11 @@ export interface CpuUse {
   cores: number;
 }
 
-/** Where the datagrams of a UDP run went, from the server's counters over the window. */
+/**
+ * Where the datagrams of a UDP run went, from the server's counters. Unlike the rest of the view,
+ * these count from a baseline snapshot taken before the load started (nothing in flight, so every
+ * count is exact) to after the drain: with a warm-up they include it.
+ */
 export interface ServerUdpView {
   /**
    * `peers`: the server's per-peer counters of this generator's own sockets; `totals`: the server's
@@ -135,17 +139,15 @@ export interface ServerUdpView {
   /** Replies the server sent. */
   answered: number;
   /**
-   * Measured requests sent − datagrams the server received: lost on the way to the server,
-   * including those the server's kernel dropped (see `kernelDrops`). Within one round trip of
-   * requests at the window's start, since the server's snapshot and the generator's window start
-   * are not the same instant (exact with `--warmup 0`).
+   * Requests the generator sent − datagrams the server received: lost on the way to the server,
+   * including those the server's kernel dropped (see `kernelDrops`).
    */
   lostToServer: number;
   /** Datagrams the server received and dropped, by error-code name. */
   droppedAtServer: Record<string, number>;
   /** Drops by the kernel on the server's UDP socket(s), all peers of that port; null where unknown. */
   kernelDrops: number | null;
-  /** Replies the server sent − replies received: lost on the way back. */
+  /** Replies the server sent − replies the generator received: lost on the way back. */
   lostFromServer: number;
 }
 

@@ -5,7 +5,7 @@ import { emptyCounters, type Counters } from '../counters.js';
 import { HIGHEST_US, createHistogram, encodeHistogram, summarize } from '../histogram.js';
 import type { HostSample } from './host-sample.js';
 import type { ServerSample } from './server-sample.js';
-import { WARMUP_EDGE_NOTE, cpuUse, peerForms, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
+import { WARMUP_SPAN_NOTE, cpuUse, peerForms, serverView, subtractHistograms, windowFields, type WindowSamples } from './window-view.js';
 
 const values = fc.array(fc.integer({ min: 0, max: HIGHEST_US }), { maxLength: 300 });
 
@@ -91,9 +91,8 @@ describe('serverView', () => {
         peers: { [A]: { received: 96, answered: 91, dropped: { UNSUPPORTED: 2 } }, [B]: { received: 90, answered: 88, dropped: {} } },
       },
     });
-    // 200 measured requests sent; 170 completed, 3 late, 27 timeouts.
-    const c = counters({ sent: 200, completed: 170, late: 3, timeouts: 27 });
-    const v = serverView(udpPlan, c, { address: 'srv:1', peers: [A, B], before, after, notes: [] });
+    // 200 requests sent since the load started; 173 replies came back (170 in time, 3 late).
+    const v = serverView(udpPlan, { sent: 200, replies: 173 }, { address: 'srv:1', peers: [A, B], baseline: before, before, after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect(v.udp).toEqual({ source: 'peers', received: 185, answered: 178, lostToServer: 15, droppedAtServer: { UNSUPPORTED: 2 }, kernelDrops: 2, lostFromServer: 5 });
     expect(v.notes).toEqual([]);
@@ -102,24 +101,28 @@ describe('serverView', () => {
 
   it('finds a socket under its IPv4-mapped name (a dual-stack server socket)', () => {
     const after = sample({ uptimeMs: 10_500, udp: { in: 10, out: 10, peers: { '[::ffff:127.0.0.1]:40001': { received: 10, answered: 10, dropped: {} } } } });
-    const v = serverView(udpPlan, counters({ sent: 10, completed: 10 }), { address: 'srv:1', peers: [A], before: sample(), after, notes: [] });
+    const v = serverView(udpPlan, { sent: 10, replies: 10 }, { address: 'srv:1', peers: [A], baseline: sample(), before: sample(), after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect([v.udp?.source, v.udp?.received, v.udp?.lostToServer]).toEqual(['peers', 10, 0]);
     expect(peerForms(A)).toEqual([A, '[::ffff:127.0.0.1]:40001']);
     expect(peerForms('[::1]:5')).toEqual(['[::1]:5']);
   });
 
-  it('after a warm-up, says the split may be off by the requests in flight at the first snapshot', () => {
-    const after = sample({ uptimeMs: 10_500, udp: { in: 12, out: 12, peers: { [A]: { received: 12, answered: 12, dropped: {} } } } });
-    const v = serverView(planOf({ transport: 'udp', warmup: '1s' }), counters({ sent: 10, completed: 10 }), { address: 'srv:1', peers: [A], before: sample(), after, notes: [] });
+  it('after a warm-up: the UDP split counts from the baseline (before the load), service time and CPU from the window\'s start', () => {
+    const baseline = sample({ uptimeMs: 9_000, udp: { in: 3, out: 3, peers: { [A]: { received: 3, answered: 3, dropped: {} } } } });
+    // At the window's start (1 s of warm-up later) the server had 103 from A, 101 answered.
+    const before = sample({ udp: { in: 103, out: 101, peers: { [A]: { received: 103, answered: 101, dropped: {} } } }, cpu: { userUs: 1000, systemUs: 0 } });
+    const after = sample({ uptimeMs: 11_000, udp: { in: 303, out: 301, peers: { [A]: { received: 303, answered: 301, dropped: {} } } }, cpu: { userUs: 3000, systemUs: 0 } });
+    const v = serverView(planOf({ transport: 'udp', warmup: '1s' }), { sent: 302, replies: 298 }, { address: 'srv:1', peers: [A], baseline, before, after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
-    expect([v.udp?.lostToServer, v.udp?.lostFromServer]).toEqual([-2, 2]);
-    expect(v.notes).toEqual([WARMUP_EDGE_NOTE]);
+    expect(v.udp).toEqual({ source: 'peers', received: 300, answered: 298, lostToServer: 2, droppedAtServer: {}, kernelDrops: 0, lostFromServer: 0 });
+    expect([v.windowMs, v.cpu?.cores]).toEqual([1000, 0.002]);
+    expect(v.notes).toEqual([WARMUP_SPAN_NOTE]);
   });
 
   it('warns when the server\'s totals show other clients\' datagrams in the window', () => {
     const after = sample({ uptimeMs: 10_500, udp: { in: 150, out: 150, peers: { [A]: { received: 100, answered: 100, dropped: {} } } } });
-    const v = serverView(udpPlan, counters({ sent: 100, completed: 100 }), { address: 'srv:1', peers: [A], before: sample(), after, notes: [] });
+    const v = serverView(udpPlan, { sent: 100, replies: 100 }, { address: 'srv:1', peers: [A], baseline: sample(), before: sample(), after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect(v.udp?.source).toBe('peers');
     expect(v.notes).toEqual(["other clients sent 50 datagrams to the server's UDP port during the window (its totals exceed this generator's own)"]);
@@ -127,7 +130,7 @@ describe('serverView', () => {
 
   it('falls back to the totals when the server saw none of the generator\'s addresses (a proxy), and says so', () => {
     const after = sample({ uptimeMs: 10_500, udp: { in: 97, out: 97, droppedByReason: { BAD_FRAME: 1 }, peers: {} } });
-    const v = serverView(udpPlan, counters({ sent: 100, completed: 92, timeouts: 8 }), { address: 'srv:1', peers: [A, B], before: sample(), after, notes: [] });
+    const v = serverView(udpPlan, { sent: 100, replies: 92 }, { address: 'srv:1', peers: [A, B], baseline: sample(), before: sample(), after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect(v.udp).toEqual({ source: 'totals', received: 97, answered: 97, lostToServer: 3, droppedAtServer: { BAD_FRAME: 1 }, kernelDrops: 0, lostFromServer: 5 });
     expect(v.notes).toEqual([
@@ -139,7 +142,7 @@ describe('serverView', () => {
     const old = (s: ServerSample): ServerSample => ({ ...s, cpu: null, tcpRetransmits: undefined, serviceTimeHistograms: null, udp: { ...s.udp, droppedByReason: null, kernelDrops: null, peerTable: null, peers: null } });
     const before = old(sample({ udp: { dropped: 4 } }));
     const after = old(sample({ uptimeMs: 12_000, udp: { in: 10, out: 9, dropped: 5 } }));
-    const v = serverView(udpPlan, counters({ sent: 10, completed: 9, timeouts: 1 }), { address: 'srv:1', peers: [A], before, after, notes: [] });
+    const v = serverView(udpPlan, { sent: 10, replies: 9 }, { address: 'srv:1', peers: [A], baseline: before, before, after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect(v.udp).toEqual({ source: 'totals', received: 10, answered: 9, lostToServer: 0, droppedAtServer: { UNSPECIFIED: 1 }, kernelDrops: null, lostFromServer: 0 });
     expect([v.cpu, v.tcpRetransmits, v.serviceTimeUs]).toEqual([null, null, {}]);
@@ -158,7 +161,7 @@ describe('serverView', () => {
       cpu: { userUs: 5_000 + 600, systemUs: 1_000 + 200 },
       tcpRetransmits: 15,
     });
-    const v = serverView(planOf(), counters({ sent: 4, completed: 4 }), { address: 'srv:1', peers: [], before, after, notes: [] });
+    const v = serverView(planOf(), { sent: 4, replies: 4 }, { address: 'srv:1', peers: [], baseline: before, before, after, notes: [] });
     if (typeof v === 'string') throw new Error(v);
     expect(v.serviceTimeUs).toEqual({ ECHO: { count: 4, p50: 20, p99: 40, p999: 40, max: 40 }, PING: { count: 1, p50: 3, p99: 3, p999: 3, max: 3 } });
     expect(Object.keys(v.serviceTimeHistograms)).toEqual(['ECHO', 'PING']);
@@ -168,7 +171,7 @@ describe('serverView', () => {
   });
 
   it('a server that restarted between the snapshots gives no view, and says why', () => {
-    const v = serverView(planOf(), counters({}), { address: 'srv:1', peers: [], before: sample({ uptimeMs: 9000 }), after: sample({ uptimeMs: 20 }), notes: [] });
+    const v = serverView(planOf(), { sent: 0, replies: 0 }, { address: 'srv:1', peers: [], baseline: sample({ uptimeMs: 9000 }), before: sample({ uptimeMs: 9000 }), after: sample({ uptimeMs: 20 }), notes: [] });
     expect(v).toBe('srv:1 restarted during the run (its uptime went from 9000 to 20 ms)');
   });
 });
@@ -178,13 +181,13 @@ describe('windowFields', () => {
 
   it('generator CPU over the window and host retransmits; the missing reason when STATS failed', () => {
     const samples: WindowSamples = { generator: { before: host(100, 1000, 0, 40), after: host(1100, 201_000, 100_000, 46) }, server: { missing: 'nope' } };
-    expect(windowFields(planOf(), counters({ completed: 1000 }), samples)).toEqual({
+    expect(windowFields(planOf(), counters({ completed: 1000 }), samples, { sent: 1000, replies: 1000 })).toEqual({
       server: null,
       serverMissing: 'nope',
       generatorCpu: { userUs: 200_000, systemUs: 100_000, usPerRequest: 300, cores: 0.3 },
       generatorHost: { tcpRetransmits: 6 },
     });
     const noProc: WindowSamples = { generator: { before: host(0, 0, 0, null), after: host(1, 0, 0, null) }, server: { missing: 'x' } };
-    expect(windowFields(planOf(), counters({}), noProc).generatorHost).toEqual({ tcpRetransmits: null });
+    expect(windowFields(planOf(), counters({}), noProc, { sent: 0, replies: 0 }).generatorHost).toEqual({ tcpRetransmits: null });
   });
 });

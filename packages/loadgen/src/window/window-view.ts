@@ -6,7 +6,9 @@
  * - Service time: each type's cumulative histogram after, minus the one before (HdrHistogram's
  *   `subtract`: bucket by bucket, so the percentiles are exactly those of the window's requests).
  * - UDP: the server's per-peer counters of this generator's own sockets, or its totals when they are
- *   not found; lost on the way there = sent − received, lost on the way back = answered − replies.
+ *   not found, from the baseline (before the load: nothing in flight, so exact) to after the drain;
+ *   lost on the way there = sent − received, lost on the way back = answered − replies, both over
+ *   the same span (warm-up included).
  * - CPU: µs of user + system time over the window, per request and per µs of window (cores).
  * - TCP retransmissions: RetransSegs deltas (host-wide on each end).
  */
@@ -14,16 +16,40 @@ import { MessageType, formatPeerAddress, parsePeerAddress } from '@sockbench/pro
 import type { Counters } from '../counters.js';
 import { decodeHistogram, encodeHistogram, type Histogram } from '../histogram.js';
 import type { LoadPlan } from '../options.js';
-import { repliesReceived, type CpuUse, type ServerUdpView, type ServerView, type ServiceTimeWindow } from '../report/schema.js';
+import { type CpuUse, type ServerUdpView, type ServerView, type ServiceTimeWindow } from '../report/schema.js';
 import type { HostSample } from './host-sample.js';
 import type { PeerCounts, ServerSample } from './server-sample.js';
+
+/** The server's snapshots of one run. */
+export interface ServerSamples {
+  address: string;
+  /** This generator's UDP sockets' source addresses (`ip:port`). */
+  peers: readonly string[];
+  /** Before the load started (nothing in flight): where the UDP split counts from. */
+  baseline: ServerSample;
+  /** When the window started (the baseline itself without a warm-up). */
+  before: ServerSample;
+  /** After the drain. */
+  after: ServerSample;
+  notes: readonly string[];
+}
 
 /** The samples around one run's window. */
 export interface WindowSamples {
   /** This process and host at the window's start and after the drain. */
   generator: { before: HostSample; after: HostSample };
   /** The server's snapshots, or why there are none. */
-  server: { address: string; peers: readonly string[]; before: ServerSample; after: ServerSample; notes: readonly string[] } | { missing: string };
+  server: ServerSamples | { missing: string };
+}
+
+/**
+ * What the generator's threads sent and received since the load started (warm-up included,
+ * ThreadFinal's `loadSent` / `loadReplies`): the UDP split holds the server's counts since the
+ * baseline against these.
+ */
+export interface LoadCounts {
+  sent: number;
+  replies: number;
 }
 
 /** The window fields of a run report (schema.ts, version 2). */
@@ -91,13 +117,13 @@ function heldAs(held: Record<string, PeerCounts>, peer: string): string | undefi
   return peerForms(peer).find((name) => held[name] !== undefined);
 }
 
-/** Why a UDP split taken after a warm-up may be off by a few datagrams. */
-export const WARMUP_EDGE_NOTE =
-  "the first snapshot was taken as measuring started, amid the warm-up's load: lost each way may be off by the requests in flight at that instant (--warmup 0 makes them exact)";
+/** What a UDP split of a run with a warm-up covers. */
+export const WARMUP_SPAN_NOTE =
+  'UDP counts span the warm-up and the window: they run from before the load started, when nothing was in flight, so they are exact (a snapshot amid the load would be off by what was in flight)';
 
 const TOTALS_CAVEAT = "using the server's UDP totals, so other clients' traffic in the window cannot be told apart from this generator's";
 
-function udpView(counters: Counters, peers: readonly string[], before: ServerSample, after: ServerSample, notes: string[]): ServerUdpView {
+function udpView(load: LoadCounts, peers: readonly string[], before: ServerSample, after: ServerSample, notes: string[]): ServerUdpView {
   const totalIn = after.udp.in - before.udp.in;
   const held = after.udp.peers;
   const found = held === null ? [] : peers.filter((p) => heldAs(held, p) !== undefined);
@@ -140,10 +166,10 @@ function udpView(counters: Counters, peers: readonly string[], before: ServerSam
     source,
     received,
     answered,
-    lostToServer: counters.sent - received,
+    lostToServer: load.sent - received,
     droppedAtServer: dropped,
     kernelDrops,
-    lostFromServer: answered - repliesReceived(counters),
+    lostFromServer: answered - load.replies,
   };
 }
 
@@ -151,11 +177,13 @@ function udpView(counters: Counters, peers: readonly string[], before: ServerSam
  * The server's view of the window (see the file comment).
  * @returns the view, or a string: why there is none (the server restarted between the snapshots)
  */
-export function serverView(plan: LoadPlan, counters: Counters, s: Extract<WindowSamples['server'], { before: ServerSample }>): ServerView | string {
-  const { before, after } = s;
+export function serverView(plan: LoadPlan, load: LoadCounts, s: ServerSamples): ServerView | string {
+  const { baseline, before, after } = s;
   const notes = [...s.notes];
   const windowMs = after.uptimeMs - before.uptimeMs;
-  if (windowMs < 0) return `${s.address} restarted during the run (its uptime went from ${before.uptimeMs} to ${after.uptimeMs} ms)`;
+  if (windowMs < 0 || before.uptimeMs < baseline.uptimeMs) {
+    return `${s.address} restarted during the run (its uptime went from ${baseline.uptimeMs} to ${after.uptimeMs} ms)`;
+  }
   const serviceTimeUs: Record<string, ServiceTimeWindow> = {};
   const serviceTimeHistograms: Record<string, string> = {};
   if (after.serviceTimeHistograms === null) {
@@ -187,20 +215,20 @@ export function serverView(plan: LoadPlan, counters: Counters, s: Extract<Window
   const cpu = after.cpu !== null && before.cpu !== null ? cpuUse(before.cpu, after.cpu, windowMs * 1000, served) : null;
   if (cpu === null) notes.push(`${s.address} reports no CPU time (an older server)`);
   const tcpRetransmits = typeof after.tcpRetransmits === 'number' && typeof before.tcpRetransmits === 'number' ? after.tcpRetransmits - before.tcpRetransmits : null;
-  const udp = plan.transport === 'udp' ? udpView(counters, s.peers, before, after, notes) : null;
-  if (udp !== null && plan.warmupMs > 0) notes.push(WARMUP_EDGE_NOTE);
+  const udp = plan.transport === 'udp' ? udpView(load, s.peers, baseline, after, notes) : null;
+  if (udp !== null && plan.warmupMs > 0) notes.push(WARMUP_SPAN_NOTE);
   return { address: s.address, windowMs, serviceTimeUs, serviceTimeHistograms, udp, cpu, tcpRetransmits, notes };
 }
 
-/** Every window field of a run report from its samples and counters. */
-export function windowFields(plan: LoadPlan, counters: Counters, samples: WindowSamples): WindowFields {
+/** Every window field of a run report from its samples, counters and load counts. */
+export function windowFields(plan: LoadPlan, counters: Counters, samples: WindowSamples, load: LoadCounts): WindowFields {
   const g = samples.generator;
   const generatorCpu = cpuUse(g.before, g.after, (g.after.atMs - g.before.atMs) * 1000, counters.completed);
   const rt = g.before.tcpRetransmits !== null && g.after.tcpRetransmits !== null ? g.after.tcpRetransmits - g.before.tcpRetransmits : null;
   const generatorHost = { tcpRetransmits: rt };
   const s = samples.server;
   if ('missing' in s) return { server: null, serverMissing: s.missing, generatorCpu, generatorHost };
-  const view = serverView(plan, counters, s);
+  const view = serverView(plan, load, s);
   if (typeof view === 'string') return { server: null, serverMissing: view, generatorCpu, generatorHost };
   return { server: view, generatorCpu, generatorHost };
 }

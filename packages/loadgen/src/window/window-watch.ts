@@ -1,8 +1,9 @@
 /**
  * Takes the samples around a run's measured window (see window-view.ts for what is made of them):
  * this process and host, and the server's STATS over the control connection (stats-control.ts).
- * The runner calls {@link WindowWatch.startHost} and {@link WindowWatch.askServer} when measuring
- * starts and {@link WindowWatch.end} once every thread has drained. Never throws for the server: a failure is kept as the reason the report
+ * The runner calls {@link WindowWatch.askBaseline} once every connection is open and before the
+ * load starts, {@link WindowWatch.startHost} (and after a warm-up {@link WindowWatch.askServer})
+ * when measuring starts, and {@link WindowWatch.end} once every thread has drained. Never throws for the server: a failure is kept as the reason the report
  * gives for having no server view.
  */
 import { performance } from 'node:perf_hooks';
@@ -38,6 +39,7 @@ export class WindowWatch {
   #opened: Promise<{ missing: string } | null> | null = null;
   #peers: readonly string[] = [];
   #hostBefore: HostSample | null = null;
+  #baseline: Promise<Got> | null = null;
   #serverBefore: Promise<Got> | null = null;
 
   constructor(opts: WindowWatchOptions) {
@@ -55,17 +57,25 @@ export class WindowWatch {
   }
 
   /**
-   * Asks the server for the window's first snapshot (once; resolves when its reply is in or it
-   * failed, never rejects). Called when measuring starts, or just before the load starts when there
-   * is no warm-up (nothing is in flight then, so the snapshot is exact).
+   * Asks the server for the baseline snapshot, before the load starts (once; resolves when its
+   * reply is in or it failed, never rejects). Nothing is in flight then, so the UDP split that
+   * counts from it is exact.
    * @param peers the generator's UDP source addresses (`ip:port`)
    */
-  askServer(peers: readonly string[]): Promise<void> {
-    if (this.#serverBefore === null) {
+  askBaseline(peers: readonly string[]): Promise<void> {
+    if (this.#baseline === null) {
       this.#peers = peers;
-      this.#serverBefore = this.#ask();
+      this.#baseline = this.#ask();
     }
-    return this.#serverBefore.then(() => undefined);
+    return this.#baseline.then(() => undefined);
+  }
+
+  /**
+   * Asks the server for the window's first snapshot, as measuring starts after a warm-up (once;
+   * never rejects). Without one the baseline is the window's start.
+   */
+  askServer(): void {
+    this.#serverBefore ??= this.#ask();
   }
 
   /** Samples this process and its host: the window starts now (once). */
@@ -83,19 +93,21 @@ export class WindowWatch {
     }
   }
 
-  /** After the drain: the second samples, and every sample of the window. */
+  /** After the drain: the last samples, and every sample of the window. */
   async end(): Promise<WindowSamples> {
     // Ended before the window started (Ctrl-C in the warm-up): an empty window.
     this.startHost();
-    void this.askServer(this.#peers);
     const hostAfter = sampleHost(this.#clock, this.#snmpPath);
     const generator = { before: this.#hostBefore!, after: hostAfter };
-    const before = await this.#serverBefore!;
-    if ('missing' in before) return { generator, server: before };
+    void this.askBaseline(this.#peers);
+    const baseline = await this.#baseline!;
+    if ('missing' in baseline) return { generator, server: baseline };
+    const before = this.#serverBefore === null ? baseline : await this.#serverBefore;
+    if ('missing' in before) return { generator, server: { missing: `as measuring started: ${before.missing}` } };
     const after = await this.#ask();
     if ('missing' in after) return { generator, server: { missing: `after the drain: ${after.missing}` } };
     const control = this.#control!;
-    return { generator, server: { address: control.address, peers: this.#peers, before, after, notes: control.notes } };
+    return { generator, server: { address: control.address, peers: this.#peers, baseline, before, after, notes: control.notes } };
   }
 
   /** Closes the control connection. */
