@@ -64,11 +64,14 @@ export class ReplyWriter {
   /** Writes one flush's buffer and records the service times of the replies it carries. */
   readonly #onFlush = (out: Buffer | null): void => {
     const socket = this.#socket;
+    // Stamped before the write: the reply is handed to the socket at this instant, and a write that
+    // wakes the client (which may preempt this thread) must not make the server's time exceed the round trip.
+    const handedAt = this.#runs.size !== 0 ? this.#now() : 0;
     if (out !== null && !socket.destroyed) {
       socket.write(out);
       if (!this.#paused && socket.writableLength > WRITE_HIGH_WATER_MARK) this.#checkPressure();
     }
-    if (this.#runs.size !== 0) this.#runs.record(this.#now(), this.#counters.serviceTimes);
+    if (this.#runs.size !== 0) this.#runs.record(handedAt, this.#counters.serviceTimes);
   };
 
   readonly #batch = new FlushingBatch(this.#onFlush);

@@ -168,10 +168,11 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView {
     const header = Buffer.allocUnsafe(HEADER_SIZE);
     writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
     this.#sending++;
+    const handedAt = performance.now(); // before the send, as on TCP: the reply is handed to the socket now
     this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address, this.#onSent);
     const c = this.#ctx.counters;
     c.udpOut++;
     if (peer !== null) peer.answered++;
-    c.serviceTimes.record(type, (performance.now() - t0) * 1000);
+    c.serviceTimes.record(type, (handedAt - t0) * 1000);
   }
 }
