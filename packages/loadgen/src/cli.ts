@@ -1,11 +1,13 @@
 /**
  * `sockbench-loadgen`: run (default), compare, merge, report. Human output (progress, tables, notes)
- * goes to stderr; stdout carries only the JSON report, and only with `--json -`.
+ * goes to stderr; stdout carries only the JSON report, and only with `--json -`, or the NDJSON
+ * events of `--json-stream`.
  *
  * Exit status: 0 done; 130 interrupted by Ctrl-C (reports of the time measured are still written); 1 the
  * run finished but had errors, lost connections, unexpected replies or no completed request (its
  * reports are still written; the last line says which), or a generator thread failed; 2 usage (unknown, malformed or conflicting
- * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable.
+ * flags, plans that differ in `merge`, a file that is not a report); 3 the target is unreachable;
+ * 4 a `--slo` failed and nothing above did (the last lines name each failed SLO and its value).
  */
 import { isOptionError, yargsOptions } from '@sockbench/options';
 import yargs, { type Argv } from 'yargs';
@@ -16,6 +18,7 @@ import {
   MERGE_OPTIONS,
   OUTPUT_OPTIONS,
   PLAN_OPTIONS,
+  SLO_OPTIONS,
   TRANSPORTS,
   resolveRunOptions,
   type RunArgs,
@@ -26,9 +29,13 @@ import { Progress } from './progress.js';
 import { mergeReports } from './report/merge.js';
 import { makeReport, readReport, toolInfo, writeOutputs } from './report/output.js';
 import { failureReason } from './report/failure.js';
+import { JsonStream } from './report/json-stream.js';
+import { parsePercentiles } from './report/percentiles.js';
 import type { IntervalReport, Report, RunReport } from './report/schema.js';
-import { renderTable } from './report/text.js';
+import { renderTable, type TableOptions } from './report/text.js';
 import { runPlan } from './runner.js';
+import { evaluateSlos, failedSlos } from './slo/evaluate.js';
+import { formatFailed } from './slo/format.js';
 
 const NAME = 'sockbench-loadgen';
 
@@ -37,24 +44,38 @@ function say(line: string): void {
 }
 
 function runArgs(argv: Record<string, unknown>): RunArgs {
-  return { ...PLAN_OPTIONS.fromArgv(argv), ...OUTPUT_OPTIONS.fromArgv(argv) };
+  return { ...PLAN_OPTIONS.fromArgv(argv), ...OUTPUT_OPTIONS.fromArgv(argv), ...SLO_OPTIONS.fromArgv(argv) };
 }
 
-async function finish(report: Report, targets: { json: string | null; hdrLog: string | null; html: string | null }): Promise<number> {
-  say(renderTable(report.runs));
-  await writeOutputs(report, targets);
+/** The `--json-stream` of the command under way, once its options are valid (errors after that go there too). */
+let stream: JsonStream | null = null;
+
+/**
+ * The table, the files, and one last line per failed run and per run with a failed SLO; returns the
+ * exit status: 130 interrupted, else 1 a run failed, else 4 an SLO failed, else 0.
+ */
+async function finish(report: Report, targets: { json: string | null; hdrLog: string | null; html: string | null }, table: TableOptions = {}): Promise<number> {
+  say(renderTable(report.runs, table));
+  await writeOutputs(report, targets, table);
   for (const [what, path] of [['JSON', targets.json], ['HdrHistogram log', targets.hdrLog], ['HTML', targets.html]] as const) {
     if (path !== null && path !== '-') say(`${NAME}: wrote ${what} report ${path}`);
   }
   let failed = false;
+  let sloFailed = false;
   for (const r of report.runs) {
     const why = failureReason(r);
     if (why === null) continue;
     failed = true;
     say(`${NAME}: ${r.plan.transport} run failed: ${why}`);
   }
+  for (const r of report.runs) {
+    const missed = failedSlos(r.slo);
+    if (missed.length === 0) continue;
+    sloFailed = true;
+    say(`${NAME}: ${r.plan.transport} SLO${missed.length === 1 ? '' : 's'} failed: ${formatFailed(missed)}`);
+  }
   if (report.runs.some((r) => r.interrupted === true)) return 130;
-  return failed ? 1 : 0;
+  return failed ? 1 : sloFailed ? 4 : 0;
 }
 
 /**
@@ -74,28 +95,45 @@ const interrupt = {
   },
 };
 
-async function runOne(opts: RunOptions, progress: Progress): Promise<RunReport> {
+/** Runs one plan (run `index` of the command), streams its events, and judges it by the SLOs. */
+async function runOne(opts: RunOptions, progress: Progress, index: number): Promise<RunReport> {
   const { plan } = opts;
+  stream?.start(index, plan);
   const hooks = {
-    onInterval: (iv: IntervalReport) => progress.interval(plan, iv),
+    onInterval: (iv: IntervalReport) => {
+      progress.interval(plan, iv);
+      stream?.interval(index, plan, iv);
+    },
     onStart: (endNow: () => void) => {
       interrupt.endCurrent = endNow;
       if (interrupt.requested) endNow();
     },
   };
+  let run: RunReport;
   try {
-    return await runPlan({ plan, token: opts.token, stats: opts.stats }, hooks);
+    run = await runPlan({ plan, token: opts.token, stats: opts.stats }, hooks);
   } finally {
     interrupt.endCurrent = null;
     progress.end();
   }
+  run.slo = evaluateSlos(opts.slo, run);
+  stream?.end(index, run);
+  return run;
+}
+
+/** The table, the files, the last lines, and the stream's `done` line. */
+async function finishRuns(runs: RunReport[], opts: RunOptions): Promise<number> {
+  const code = await finish(makeReport(runs), opts, { percentiles: opts.percentiles });
+  stream?.done(code);
+  return code;
 }
 
 async function runCommand(argv: Record<string, unknown>): Promise<number> {
   const opts = resolveRunOptions(runArgs(argv));
+  if (opts.jsonStream) stream = new JsonStream(process.stdout);
   const progress = new Progress(process.stderr, opts.quiet);
-  const run = await runOne(opts, progress);
-  return finish(makeReport([run]), opts);
+  const run = await runOne(opts, progress, 0);
+  return finishRuns([run], opts);
 }
 
 /** Parses `--transports` (`tcp,udp`). @throws UsageError naming a bad entry */
@@ -117,14 +155,15 @@ async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
   const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }));
   const first = plans[0]!;
+  if (first.jsonStream) stream = new JsonStream(process.stdout);
   const progress = new Progress(process.stderr, first.quiet);
   const runs: RunReport[] = [];
   for (const opts of plans) {
     if (interrupt.requested) break;
     if (!first.quiet) say(`${NAME}: ${opts.plan.transport} …`);
-    runs.push(await runOne(opts, progress));
+    runs.push(await runOne(opts, progress, runs.length));
   }
-  return finish(makeReport(runs), first);
+  return finishRuns(runs, first);
 }
 
 async function mergeCommand(argv: Record<string, unknown>): Promise<number> {
@@ -134,7 +173,7 @@ async function mergeCommand(argv: Record<string, unknown>): Promise<number> {
   const merged = mergeReports(reports, files);
   merged.tool = toolInfo();
   const out = OUTPUT_OPTIONS.fill(OUTPUT_OPTIONS.fromArgv(argv));
-  await finish(merged, { json: MERGE_OPTIONS.take('output', argv.output), hdrLog: out.hdrLog ?? null, html: out.html ?? null });
+  await finish(merged, { json: MERGE_OPTIONS.take('output', argv.output), hdrLog: out.hdrLog ?? null, html: out.html ?? null }, { percentiles: parsePercentiles(out.percentiles) });
   return 0;
 }
 
@@ -144,7 +183,7 @@ async function reportCommand(argv: Record<string, unknown>): Promise<number> {
   // Several reports are shown side by side (their runs in order), not added: that is `merge`.
   const report = reports.length === 1 ? reports[0]! : makeReport(reports.flatMap((r) => r.runs));
   const out = OUTPUT_OPTIONS.fill(OUTPUT_OPTIONS.fromArgv(argv));
-  await finish(report, { json: out.json ?? null, hdrLog: out.hdrLog ?? null, html: out.html ?? null });
+  await finish(report, { json: out.json ?? null, hdrLog: out.hdrLog ?? null, html: out.html ?? null }, { percentiles: parsePercentiles(out.percentiles) });
   return 0;
 }
 
@@ -156,12 +195,15 @@ function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
       if (err instanceof LoadgenError) {
         say(`${NAME}: ${err.message}`);
         process.exitCode = err.exitCode;
+        stream?.error(err.code, err.message, err.exitCode);
       } else if (isOptionError(err)) {
         say(`${NAME}: ${err.message}`);
         process.exitCode = 2;
+        stream?.error(null, err.message, 2);
       } else {
         say(`${NAME}: ${(err as Error).stack ?? String(err)}`);
         process.exitCode = 1;
+        stream?.error(null, (err as Error).message ?? String(err), 1);
       }
     }
   };
@@ -171,10 +213,11 @@ function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
 function buildCli(args: string[]): Argv {
   const planOptions = yargsOptions(PLAN_OPTIONS);
   const outputOptions = yargsOptions(OUTPUT_OPTIONS);
+  const sloOptions = yargsOptions(SLO_OPTIONS);
   return yargs(args)
     .scriptName(NAME)
     .usage(`${NAME} [run] --port P [options]`)
-    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions), handle(runCommand))
+    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions).options(sloOptions), handle(runCommand))
     .command(
       'compare',
       'run the same plan over each transport in turn and print them side by side with ratios',
@@ -182,7 +225,8 @@ function buildCli(args: string[]): Argv {
         y
           .options(planOptions)
           .options(yargsOptions(COMPARE_OPTIONS))
-          .options(outputOptions),
+          .options(outputOptions)
+          .options(sloOptions),
       handle(compareCommand),
     )
     .command(
@@ -193,7 +237,8 @@ function buildCli(args: string[]): Argv {
           .positional('reports', { type: 'string', array: true, describe: 'JSON reports to add' })
           .options(yargsOptions(MERGE_OPTIONS))
           .option('html', outputOptions['html']!)
-          .option('hdr-log', outputOptions['hdr-log']!),
+          .option('hdr-log', outputOptions['hdr-log']!)
+          .option('percentiles', outputOptions['percentiles']!),
       handle(mergeCommand),
     )
     .command(
@@ -204,15 +249,17 @@ function buildCli(args: string[]): Argv {
           .positional('files', { type: 'string', array: true, describe: 'JSON reports; two or more are compared, run by run, with ratios against the first' })
           .option('html', outputOptions['html']!)
           .option('hdr-log', outputOptions['hdr-log']!)
-          .option('json', outputOptions['json']!),
+          .option('json', outputOptions['json']!)
+          .option('percentiles', outputOptions['percentiles']!),
       handle(reportCommand),
     )
     .example(`${NAME} -c 50 -d 10s`, 'closed loop, 50 connections, 1 in flight each')
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
+    .example(`${NAME} -R 5000 --slo 'p99<5ms' --slo 'loss<1%'`, 'exit 4 unless both hold')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
     .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
-    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n130 interrupted (the first Ctrl-C stops, drains and still writes the reports).')
+    .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n4 an --slo failed and nothing worse happened; 130 interrupted (the first Ctrl-C stops, drains and still\nwrites the reports).')
     .strict()
     .help()
     .alias('help', 'h')

@@ -82,7 +82,7 @@ describe('summaries', () => {
         const h = createHistogram();
         for (const v of vs) h.recordValue(v);
         const s = summarize(h);
-        const order = [s.min, s.p50, s.p75, s.p90, s.p99, s.p999, s.p9999, s.max];
+        const order = [s.min, s.p50, s.p75, s.p90, s.p95, s.p99, s.p999, s.p9999, s.p99999, s.max];
         for (let i = 1; i < order.length; i++) expect(order[i]!).toBeGreaterThanOrEqual(order[i - 1]!);
         expect(s.count).toBe(vs.length);
       }),

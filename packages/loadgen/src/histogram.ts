@@ -82,9 +82,13 @@ export interface LatencySummary {
   p50: number;
   p75: number;
   p90: number;
+  /** Added within version 2: reports written before it lack it (the table reads the histogram). */
+  p95: number;
   p99: number;
   p999: number;
   p9999: number;
+  /** Added within version 2, as `p95`. */
+  p99999: number;
   max: number;
   mean: number;
   stdev: number;
@@ -97,16 +101,18 @@ export interface LatencySummary {
  */
 export function summarize(h: Histogram): LatencySummary {
   const count = h.totalCount;
-  if (count === 0) return { count: 0, min: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0, mean: 0, stdev: 0 };
+  if (count === 0) return { count: 0, min: 0, p50: 0, p75: 0, p90: 0, p95: 0, p99: 0, p999: 0, p9999: 0, p99999: 0, max: 0, mean: 0, stdev: 0 };
   return {
     count,
     min: h.getValueAtPercentile(0),
     p50: h.getValueAtPercentile(50),
     p75: h.getValueAtPercentile(75),
     p90: h.getValueAtPercentile(90),
+    p95: h.getValueAtPercentile(95),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
     p9999: h.getValueAtPercentile(99.99),
+    p99999: h.getValueAtPercentile(99.999),
     max: h.getValueAtPercentile(100),
     mean: h.mean,
     stdev: h.stdDeviation,

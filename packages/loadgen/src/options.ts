@@ -7,6 +7,9 @@ import { availableParallelism } from 'node:os';
 import { OptionTable, isOptionError, type TableGiven } from '@sockbench/options';
 import { COMPUTE_DIGEST_BYTES, COMPUTE_ITERATIONS_BYTES, DEFAULT_PORT, HEADER_SIZE, MAX_PAYLOAD_LIMIT, MAX_UDP_DATAGRAM } from '@sockbench/protocol';
 import { UsageError } from './errors.js';
+import { DEFAULT_PERCENTILES, parsePercentiles } from './report/percentiles.js';
+import { checkSlosApply } from './slo/evaluate.js';
+import { parseSlos, type Slo } from './slo/parse.js';
 
 /** Transports the generator speaks: the sockbench protocol over TCP/UDP, or fixed-size raw echo. */
 export const TRANSPORTS = ['tcp', 'udp', 'raw-tcp', 'raw-udp'] as const;
@@ -70,6 +73,12 @@ export interface RunOptions {
   html: string | null;
   /** No per-interval lines (errors and the final table still go to stderr). */
   quiet: boolean;
+  /** One JSON object per line on stdout as the run goes (report/json-stream.ts); excludes `json: '-'`. */
+  jsonStream: boolean;
+  /** The table's latency percentiles, each in (0, 100], increasing. */
+  percentiles: number[];
+  /** The `--slo` objectives every run is judged by (`[]`: none); a failed one makes the CLI exit 4. */
+  slo: Slo[];
 }
 
 /** Default `--size` of ECHO and raw messages, bytes. */
@@ -114,6 +123,25 @@ export const OUTPUT_OPTIONS = new OptionTable(
     { key: 'hdrLog', flag: 'hdr-log', type: 'string', unit: 'file', expect: 'a file name', description: 'write an HdrHistogram interval log (µs, one line a second) to FILE' },
     { key: 'html', flag: 'html', type: 'string', unit: 'file', expect: 'a file name', description: 'write a self-contained HTML report (charts inline, no network) to FILE' },
     { key: 'quiet', flag: 'quiet', alias: 'q', type: 'boolean', default: false, description: 'no per-second lines on stderr' },
+    { key: 'jsonStream', flag: 'json-stream', type: 'boolean', default: false, description: 'one JSON object per line on stdout as the run goes: start, one interval a second, end (the run\'s summary), done; not with --json -' },
+    { key: 'percentiles', flag: 'percentiles', type: 'string', default: DEFAULT_PERCENTILES, expect: 'a list such as 50,90,99,99.9', description: 'latency percentiles the table shows, comma-separated, each in (0,100], increasing (the JSON keeps its full summary and the histogram)' },
+  ],
+  'flag',
+);
+
+/**
+ * `--slo`, on its own because it is the one flag that may be repeated (yargs collects the values
+ * into an array; {@link parseSlos} reads either form). `sweep` shares it.
+ */
+export const SLO_OPTIONS = new OptionTable(
+  [
+    {
+      key: 'slo',
+      flag: 'slo',
+      type: 'string',
+      expect: 'an expression such as p99<5ms',
+      description: 'a service-level objective, repeatable: p99<5ms, p99.9<=20ms, loss<1%, errors==0, rate>=95% (open loop), throughput>=500Mbit/s (payload); any failed one exits 4',
+    },
   ],
   'flag',
 );
@@ -131,7 +159,7 @@ export const MERGE_OPTIONS = new OptionTable(
 );
 
 /** The raw flag values as the CLI parsed them, by key (every field may be missing or malformed). */
-export type RunArgs = TableGiven<typeof PLAN_OPTIONS> & TableGiven<typeof OUTPUT_OPTIONS>;
+export type RunArgs = TableGiven<typeof PLAN_OPTIONS> & TableGiven<typeof OUTPUT_OPTIONS> & TableGiven<typeof SLO_OPTIONS>;
 
 /**
  * The largest `--size` a transport and op can carry, bytes: TCP is bounded by the protocol's 16 MiB
@@ -164,7 +192,8 @@ export function minSize(transport: Transport, op: Op): number {
  * Merges the defaults into parsed flags and validates every field (the tables above).
  * @throws UsageError (one line, naming the flag, its value and the allowed range) on a bad or
  *   conflicting flag: `--pipeline` with `--rate`, `--duration` with `--requests`, a size the
- *   transport cannot carry, a non-echo op on a raw transport, `--token` over UDP.
+ *   transport cannot carry, a non-echo op on a raw transport, `--token` over UDP, `--json -` with
+ *   `--json-stream`, a bad `--percentiles` list, a bad `--slo` expression or `rate` in closed loop.
  */
 export function resolveRunOptions(args: RunArgs): RunOptions {
   try {
@@ -220,14 +249,21 @@ function resolve(args: RunArgs): RunOptions {
     throw new UsageError(`--server-host and --server-port ask a sockbench server's STATS; --transport ${transport} talks to a plain echo server, which has none`);
   }
   const out = OUTPUT_OPTIONS.fill(args);
+  if (out.json === '-' && out.jsonStream) throw new UsageError('--json - and --json-stream both write to stdout: give --json a file name');
+  const plan: LoadPlan = { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, timeoutMs };
+  const slo = parseSlos(args.slo);
+  checkSlosApply(slo, plan);
   return {
-    plan: { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, timeoutMs },
+    plan,
     token,
     stats: raw ? null : { host: serverHost ?? host, port: serverPort ?? port },
     json: out.json ?? null,
     hdrLog: out.hdrLog ?? null,
     html: out.html ?? null,
     quiet: out.quiet,
+    jsonStream: out.jsonStream,
+    percentiles: parsePercentiles(out.percentiles),
+    slo,
   };
 }
 

@@ -12,9 +12,11 @@
  */
 import { decodeHistogram, percentileCurve } from '../histogram.js';
 import { failureReason } from './failure.js';
+import { failedSlos } from '../slo/evaluate.js';
+import { formatFailed } from '../slo/format.js';
 import { formatInt, formatNum, formatUs } from './format.js';
 import type { Report } from './schema.js';
-import { describePlan, renderTable } from './text.js';
+import { describePlan, renderTable, type TableOptions } from './text.js';
 import { opTypeName } from '../window/window-view.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -170,17 +172,18 @@ function planLines(report: Report): string[] {
   return plans.every((p) => p === plans[0]) ? [plans[0]!] : report.runs.map((r, i) => `${r.plan.transport}: ${plans[i]!}`);
 }
 
-/** One paragraph per failed run saying why (as the CLI's last line does), or nothing. */
+/** One paragraph per failed run and per run with failed SLOs saying why (as the CLI's last lines do), or nothing. */
 function failures(report: Report): string {
   const lines = report.runs.flatMap((r) => {
     const why = failureReason(r);
-    return why === null ? [] : [`${r.plan.transport} run failed: ${why}`];
+    const failed = failedSlos(r.slo);
+    return [...(why === null ? [] : [`${r.plan.transport} run failed: ${why}`]), ...(failed.length > 0 ? [`${r.plan.transport} SLOs failed: ${formatFailed(failed)}`] : [])];
   });
   return lines.map((l) => `<p><strong>${esc(l)}</strong></p>\n`).join('');
 }
 
-/** The whole HTML document. */
-export function renderHtml(report: Report): string {
+/** The whole HTML document; `table` lays out its summary table as the text table's (`--percentiles`). */
+export function renderHtml(report: Report, table: TableOptions = {}): string {
   const title = `sockbench-loadgen: ${report.runs.map((r) => r.plan.transport).join(' vs ')}`;
   return `<!doctype html>
 <html lang="en">
@@ -201,7 +204,7 @@ ${latencyChart(report)}
 <h2>Requests per second</h2>
 ${throughputChart(report)}
 <h2>Summary</h2>
-<pre>${esc(renderTable(report.runs))}</pre>
+<pre>${esc(renderTable(report.runs, table))}</pre>
 ${failures(report)}
 </body>
 </html>

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ReportFormatError } from '../errors.js';
 import { renderHdrLog } from './hdr-log.js';
 import { renderHtml } from './html.js';
+import type { TableOptions } from './text.js';
 import { parseReport, REPORT_SCHEMA, REPORT_VERSION, type Report, type RunReport } from './schema.js';
 
 const PACKAGE_JSON = resolve(dirname(fileURLToPath(import.meta.url)), '../../package.json');
@@ -33,15 +34,18 @@ async function writeText(path: string, text: string): Promise<void> {
   await writeFile(path, text);
 }
 
-/** Writes every requested format; JSON on stdout when `json` is `-` (and nothing else goes there). */
-export async function writeOutputs(report: Report, targets: OutputTargets): Promise<void> {
+/**
+ * Writes every requested format; JSON on stdout when `json` is `-` (and nothing else goes there).
+ * `table` lays out the HTML's summary table (`--percentiles`).
+ */
+export async function writeOutputs(report: Report, targets: OutputTargets, table: TableOptions = {}): Promise<void> {
   if (targets.json !== null) {
     const text = `${JSON.stringify(report, null, 2)}\n`;
     if (targets.json === '-') process.stdout.write(text);
     else await writeText(targets.json, text);
   }
   if (targets.hdrLog !== null) await writeText(targets.hdrLog, renderHdrLog(report));
-  if (targets.html !== null) await writeText(targets.html, renderHtml(report));
+  if (targets.html !== null) await writeText(targets.html, renderHtml(report, table));
 }
 
 /**

@@ -18,6 +18,7 @@ import { COUNTER_FIELDS, type Counters } from '../counters.js';
 import { ReportFormatError } from '../errors.js';
 import { decodeHistogram, summarize, type LatencySummary } from '../histogram.js';
 import { OPS, TRANSPORTS, type LoadPlan } from '../options.js';
+import type { SloResult } from '../slo/evaluate.js';
 
 /** Value of the `schema` field. */
 export const REPORT_SCHEMA = 'sockbench.loadgen.report';
@@ -202,6 +203,11 @@ export interface RunReport {
   generatorCpu: CpuUse | null;
   /** The generator's host over the window: RetransSegs delta (host-wide); null where not known. */
   generatorHost: { tcpRetransmits: number | null } | null;
+  /**
+   * The `--slo` verdicts, in the order given (`[]` when none was asked); absent in reports written
+   * before SLOs existed and in merged runs (added within version 2).
+   */
+  slo?: SloResult[];
 }
 
 /** The whole report file. */
@@ -337,6 +343,21 @@ function checkRun(v: unknown, source: string, path: string): void {
   } catch {
     fail(source, `${path}.histograms.latency`, 'a compressed base64 HdrHistogram');
   }
+  if (v.slo !== undefined) checkSlo(v.slo, source, `${path}.slo`);
+}
+
+/** `slo[]`: `{expr, value, threshold, unit, held}` each (added within version 2, so optional). */
+function checkSlo(v: unknown, source: string, path: string): void {
+  if (!Array.isArray(v)) fail(source, path, 'an array');
+  v.forEach((r: unknown, i: number) => {
+    const p = `${path}[${i}]`;
+    if (!isObject(r)) fail(source, p, 'an object');
+    str(r, 'expr', source, p);
+    str(r, 'unit', source, p);
+    num(r, 'value', source, p, true);
+    num(r, 'threshold', source, p);
+    if (typeof r.held !== 'boolean') fail(source, `${p}.held`, 'true or false');
+  });
 }
 
 function checkCpu(v: unknown, source: string, path: string): void {

@@ -12,6 +12,10 @@ import { UNEXPECTED_KINDS } from '../counters.js';
 import type { LoadPlan } from '../options.js';
 import { alignTable, formatBitRate, formatCounts, formatInt, formatNum, formatPercent, formatUs } from './format.js';
 import { requestLayerBytes, type RunReport, type ServerUdpView } from './schema.js';
+import { DEFAULT_PERCENTILES, parsePercentiles, percentileLabel } from './percentiles.js';
+import { decodeHistogram, type Histogram } from '../histogram.js';
+import { failedSlos } from '../slo/evaluate.js';
+import { formatFailed, sloCell } from '../slo/format.js';
 import { opTypeName } from '../window/window-view.js';
 
 /** One line describing a plan: target, op, load shape and time. */
@@ -25,17 +29,22 @@ export function describePlan(plan: LoadPlan): string {
 
 type Row = { label: string; value: (r: RunReport) => number; show: (n: number) => string; ratio: boolean };
 
-const LATENCY_ROWS: readonly [string, keyof LatencySummary][] = [
-  ['p50', 'p50'],
-  ['p75', 'p75'],
-  ['p90', 'p90'],
-  ['p99', 'p99'],
-  ['p99.9', 'p999'],
-  ['p99.99', 'p9999'],
+/** The latency rows after the percentiles: from the run's summary. */
+const LATENCY_TAIL_ROWS: readonly [string, keyof LatencySummary][] = [
   ['max', 'max'],
   ['mean', 'mean'],
   ['stdev', 'stdev'],
 ];
+
+/** How {@link renderTable} lays out its rows. */
+export interface TableOptions {
+  /**
+   * The latency percentiles shown, each in (0, 100] (`--percentiles`); default
+   * {@link DEFAULT_PERCENTILES}. Values come from each run's histogram, so a percentile the JSON
+   * summary lacks (p95 of an older report, p99.5) is shown too.
+   */
+  percentiles?: readonly number[];
+}
 
 const NONE = Number.NaN;
 
@@ -52,7 +61,18 @@ function sumValues(m: Record<string, number>): number {
   return Object.values(m).reduce((a, b) => a + b, 0);
 }
 
-function rows(runs: readonly RunReport[]): Row[] {
+/** A run's latency histogram, decoded once per table. */
+function histogramsOf(runs: readonly RunReport[]): (r: RunReport) => Histogram {
+  const cache = new Map<RunReport, Histogram>();
+  return (r) => {
+    let h = cache.get(r);
+    if (h === undefined) cache.set(r, (h = decodeHistogram(r.histograms.latency)));
+    return h;
+  };
+}
+
+function rows(runs: readonly RunReport[], percentiles: readonly number[]): Row[] {
+  const latencyOf = histogramsOf(runs);
   const openLoop = runs.some((r) => r.results.uncorrectedUs !== null);
   const count = (n: number): string => (Number.isFinite(n) ? formatInt(n) : '-');
   const us = (n: number): string => (Number.isFinite(n) ? `${formatNum(n)} µs` : '-');
@@ -66,7 +86,10 @@ function rows(runs: readonly RunReport[]): Row[] {
     { label: 'bit/s on the wire (estimate)', value: (r) => r.results.mbitPerSec.wire * 1e6, show: formatBitRate, ratio: true },
   ];
   const name = openLoop ? 'latency (corrected)' : 'latency';
-  for (const [label, key] of LATENCY_ROWS) out.push({ label: `${name} ${label}`, value: (r) => r.results.latencyUs[key], show: formatUs, ratio: true });
+  for (const p of percentiles) {
+    out.push({ label: `${name} ${percentileLabel(p)}`, value: (r) => { const h = latencyOf(r); return h.totalCount === 0 ? 0 : h.getValueAtPercentile(p); }, show: formatUs, ratio: true });
+  }
+  for (const [label, key] of LATENCY_TAIL_ROWS) out.push({ label: `${name} ${label}`, value: (r) => r.results.latencyUs[key], show: formatUs, ratio: true });
   if (openLoop) {
     for (const [label, key] of [['p50', 'p50'], ['p99', 'p99'], ['max', 'max']] as const) {
       out.push({ label: `uncorrected ${label}`, value: (r) => r.results.uncorrectedUs?.[key] ?? Number.NaN, show: formatUs, ratio: true });
@@ -131,17 +154,43 @@ function serverLines(r: RunReport): string[] {
   return lines;
 }
 
+/** One row per SLO expression any run was judged by (in the order given): `held 31 µs` / `FAILED 1.23 ms`. */
+function sloRows(runs: readonly RunReport[]): string[][] {
+  const exprs = [...new Set(runs.flatMap((r) => (r.slo ?? []).map((v) => v.expr)))];
+  return exprs.map((expr) => {
+    const cells = [`SLO ${expr}`];
+    for (const r of runs) {
+      const v = r.slo?.find((x) => x.expr === expr);
+      cells.push(v === undefined ? '-' : sloCell(v));
+    }
+    for (let i = 1; i < runs.length; i++) cells.push('');
+    return cells;
+  });
+}
+
+/** One line per run judged by SLOs: `tcp SLOs: all 2 held` or `tcp SLOs: 1 of 2 failed: p50<1us (31 µs)`. */
+export function sloSummary(r: RunReport): string | null {
+  const all = r.slo ?? [];
+  if (all.length === 0) return null;
+  const failed = failedSlos(all);
+  const t = r.plan.transport;
+  return failed.length === 0 ? `${t} SLOs: all ${all.length} held` : `${t} SLOs: ${failed.length} of ${all.length} failed: ${formatFailed(failed)}`;
+}
+
 /**
- * Renders runs side by side. Lines: the plan, the table, errors by code, unexpected replies by kind,
- * and each run's self-check verdict.
+ * Renders runs side by side. Lines: the plan, the table (latency rows per `options.percentiles`, one
+ * row per SLO at the end), errors by code, unexpected replies by kind, each run's self-check verdict,
+ * and each run's SLO summary.
+ * @throws UsageError when `options.percentiles` is not a valid list (see {@link parsePercentiles})
  */
-export function renderTable(runs: readonly RunReport[]): string {
+export function renderTable(runs: readonly RunReport[], options: TableOptions = {}): string {
   const first = runs[0];
   if (!first) return '';
   const header = ['', ...runs.map((r) => r.plan.transport)];
   const ratioCols = runs.slice(1).map((r) => `${r.plan.transport}/${first.plan.transport}`);
   header.push(...ratioCols);
-  const body = rows(runs).map((row) => {
+  const percentiles = options.percentiles ?? parsePercentiles(DEFAULT_PERCENTILES);
+  const body = rows(runs, percentiles).map((row) => {
     const cells = [row.label, ...runs.map((r) => row.show(row.value(r)))];
     for (const r of runs.slice(1)) {
       const a = row.value(first);
@@ -155,7 +204,7 @@ export function renderTable(runs: readonly RunReport[]): string {
   // each get their own plan line, so no column is read under another column's plan.
   const plans = runs.map((r) => describePlan(r.plan));
   const planLines = plans.every((p) => p === plans[0]) ? [plans[0] + merged] : runs.map((r, i) => `${r.plan.transport}: ${plans[i]}`);
-  const lines = [...planLines, '', alignTable([header, ...body])];
+  const lines = [...planLines, '', alignTable([header, ...body, ...sloRows(runs)])];
   for (const r of runs) {
     if (Object.keys(r.counters.errorsByCode).length > 0) lines.push(`${r.plan.transport} errors: ${formatCounts(r.counters.errorsByCode)}`);
     if (r.counters.unexpected > 0) lines.push(`${r.plan.transport} unexpected replies: ${formatCounts(r.counters.unexpectedByKind, UNEXPECTED_KINDS)}`);
@@ -166,5 +215,9 @@ export function renderTable(runs: readonly RunReport[]): string {
   for (const r of runs) lines.push(...serverLines(r));
   lines.push('');
   for (const r of runs) lines.push(`${r.plan.transport} self-check: ${r.selfCheck.verdict}`);
+  for (const r of runs) {
+    const line = sloSummary(r);
+    if (line !== null) lines.push(line);
+  }
   return lines.join('\n');
 }
