@@ -4,14 +4,18 @@
  * their load loop and drivers are internal. See ../README.md ("Library").
  */
 export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, type LoadgenErrorCode } from './errors.js';
-export { resolveRunOptions, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
+export { resolveRunOptions, SLO_OPTIONS, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
 export { UNEXPECTED_KINDS, type Counters, type UnexpectedKind } from './counters.js';
 export { LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, decodeHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
 export { runPlan, type RunInput, type RunHooks } from './runner.js';
 export { REPORT_SCHEMA, REPORT_VERSION, parseReport, validateReport, type Report, type RunReport, type RunResults, type IntervalReport, type SelfCheck, type ThreadCheck } from './report/schema.js';
 export { makeReport, readReport, writeOutputs, type OutputTargets } from './report/output.js';
 export { mergeReports } from './report/merge.js';
-export { renderTable } from './report/text.js';
+export { renderTable, type TableOptions } from './report/text.js';
+export { DEFAULT_PERCENTILES, parsePercentiles } from './report/percentiles.js';
+export { JsonStream, STREAM_SCHEMA, STREAM_VERSION, STREAM_EVENTS, type LineSink } from './report/json-stream.js';
+export { parseSlo, parseSlos, SLO_OPERATORS, type Slo, type SloMetric, type SloOperator } from './slo/parse.js';
+export { checkSlosApply, evaluateSlos, failedSlos, measureSlo, type SloResult } from './slo/evaluate.js';
 export { runFailed, failureReason } from './report/failure.js';
 export { renderHdrLog } from './report/hdr-log.js';
 export { renderHtml } from './report/html.js';

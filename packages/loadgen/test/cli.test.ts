@@ -59,7 +59,7 @@ describe('usage', () => {
   it('--help lists every flag with its unit and default', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--server-host', '--server-port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet']) {
+    for (const flag of ['--host', '--port', '--server-host', '--server-port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet', '--json-stream', '--percentiles', '--slo']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/--connections.*\[default: 50\]/s);
