@@ -62,7 +62,7 @@ function sumValues(m: Record<string, number>): number {
 }
 
 /** A run's latency histogram, decoded once per table. */
-function histogramsOf(runs: readonly RunReport[]): (r: RunReport) => Histogram {
+function latencyHistograms(): (r: RunReport) => Histogram {
   const cache = new Map<RunReport, Histogram>();
   return (r) => {
     let h = cache.get(r);
@@ -72,7 +72,7 @@ function histogramsOf(runs: readonly RunReport[]): (r: RunReport) => Histogram {
 }
 
 function rows(runs: readonly RunReport[], percentiles: readonly number[]): Row[] {
-  const latencyOf = histogramsOf(runs);
+  const latencyOf = latencyHistograms();
   const openLoop = runs.some((r) => r.results.uncorrectedUs !== null);
   const count = (n: number): string => (Number.isFinite(n) ? formatInt(n) : '-');
   const us = (n: number): string => (Number.isFinite(n) ? `${formatNum(n)} µs` : '-');
