@@ -4,6 +4,7 @@ import { ReportFormatError, UsageError } from '../errors.js';
 import { resolveRunOptions } from '../options.js';
 import { evaluateSlos } from '../slo/evaluate.js';
 import { parseSlos } from '../slo/parse.js';
+import { renderHtml } from './html.js';
 import { makeReport } from './output.js';
 import { DEFAULT_PERCENTILES, parsePercentiles, percentileLabel } from './percentiles.js';
 import { validateReport } from './schema.js';
@@ -87,6 +88,14 @@ describe('SLOs in the table and the report', () => {
       ['SLO errors==0', 'held 0', 'held 0'],
     ]);
     expect(table.split('\n').filter((l) => l.includes(' SLOs: '))).toEqual(['tcp SLOs: 1 of 2 failed: p50<100us (500 µs)', 'udp SLOs: all 2 held']);
+  });
+
+  it('the HTML report carries the same table (its percentiles) and a line per run whose SLOs failed', () => {
+    const tcp = syntheticRun(planOf({ threads: 1 }), [[upTo(1000)]]);
+    const html = renderHtml(makeReport([{ ...tcp, slo: evaluateSlos(parseSlos(['p50<100us', 'errors==0']), tcp) }]), { percentiles: [95] });
+    expect(html).toContain('<p><strong>tcp SLOs failed: p50&lt;100us (500 µs)</strong></p>');
+    expect(html).toMatch(/latency p95 +950 µs/);
+    expect(html).not.toContain('latency p50');
   });
 
   it('a run without slo (an older report, a merge) shows - beside one that has them, and none without any', () => {
