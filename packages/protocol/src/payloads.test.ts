@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './constants.js';
 import { ProtocolError } from './errors.js';
 import {
+  BUS_STATES,
   decodeChat,
   decodeCompute,
   decodeError,
@@ -166,6 +167,7 @@ describe('payload codecs round-trip', () => {
       cpu: fc.record({ userUs: n, systemUs: n }),
       tcpRetransmits: fc.option(n, { nil: null }),
       buffered: fc.record({ bytes: n, limit: n, waiting: n, frameTimeouts: n }),
+      bus: fc.record({ state: fc.constantFrom(...BUS_STATES), published: n, received: n, failed: n, dropped: n, invalid: n }),
       serviceTimeHistograms: fc.dictionary(fc.constantFrom('PING', 'ECHO'), fc.base64String()),
     }, { requiredKeys: ['uptimeMs', 'processes', 'connections', 'frames', 'bytes', 'errors', 'udp', 'pool', 'serviceTimeUs'] });
     fc.assert(
@@ -263,6 +265,9 @@ describe('payload validation → BAD_PAYLOAD with the request id', () => {
     ['STATS udp.droppedByReason not counts', () => decodeStats(withAdded({}, { droppedByReason: { BUSY: 'x' } }), 9), /^STATS\.udp\.droppedByReason\.BUSY must be a number$/],
     ['STATS buffered.waiting missing', () => decodeStats(withAdded({ buffered: { bytes: 0, limit: 1, frameTimeouts: 0 } }), 9), /^STATS\.buffered\.waiting must be a number$/],
     ['STATS buffered not an object', () => decodeStats(withAdded({ buffered: 5 }), 9), /^STATS\.buffered must be an object$/],
+    ['STATS bus not an object', () => decodeStats(withAdded({ bus: 'connected' }), 9), /^STATS\.bus must be an object$/],
+    ['STATS bus.state not a state', () => decodeStats(withAdded({ bus: { state: 'up', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 } }), 9), /^STATS\.bus\.state must be one of off, connecting, connected, down$/],
+    ['STATS bus.dropped missing', () => decodeStats(withAdded({ bus: { state: 'down', published: 0, received: 0, failed: 0, invalid: 0 } }), 9), /^STATS\.bus\.dropped must be a number$/],
     ['STATS udp.kernelDrops a string', () => decodeStats(withAdded({}, { kernelDrops: 'x' }), 9), /^STATS\.udp\.kernelDrops must be a number or null$/],
     ['STATS udp.peerTable missing evicted', () => decodeStats(withAdded({}, { peerTable: { size: 0, capacity: 0 } }), 9), /^STATS\.udp\.peerTable\.evicted must be a number$/],
     ['STATS udp.peers entry without answered', () => decodeStats(withAdded({}, { peers: { '1.2.3.4:5': { received: 1, dropped: {} } } }), 9), /^STATS\.udp\.peers\["1\.2\.3\.4:5"\]\.answered must be a number$/],

@@ -309,6 +309,29 @@ export interface BufferedStats {
   frameTimeouts: number;
 }
 
+/** States of a server's chat bus (STATS `bus.state`; docs/protocol.md, "Chat across servers"). */
+export const BUS_STATES = ['off', 'connecting', 'connected', 'down'] as const;
+/** One of {@link BUS_STATES}. */
+export type BusState = (typeof BUS_STATES)[number];
+
+/**
+ * Added: a server's chat bus between servers (`--redis`), counts cumulative and summed over processes.
+ * `state` is the least healthy process's: `down`, then `connecting`, then `connected`; `off` without a bus.
+ */
+export interface BusStats {
+  state: BusState;
+  /** SAYs published and acknowledged by the bus. */
+  published: number;
+  /** Messages of other servers taken off the bus (once per process that took it). */
+  received: number;
+  /** Publishes sent that the bus did not acknowledge (error reply, or the connection closed first). */
+  failed: number;
+  /** SAYs not sent: the connection was not up, or the bound of publishes awaiting acknowledgement was full. */
+  dropped: number;
+  /** Messages on the bus channel that are not chat messages of this protocol (skipped). */
+  invalid: number;
+}
+
 /** The `udp` group of a STATS reply. Optional fields are the added ones: older servers omit them. */
 export interface UdpStats {
   /** Datagrams received. */
@@ -346,6 +369,8 @@ export interface StatsSnapshot {
   tcpRetransmits?: number | null;
   /** Added: the budget of incomplete TCP frames. */
   buffered?: BufferedStats;
+  /** Added: the chat bus between servers. */
+  bus?: BusStats;
   /**
    * Only when the query asked `histograms: true`: per message-type name, the cumulative service-time
    * histogram as HdrHistogram compressed base64 (V2; 1 µs .. 60 s, 3 significant digits).
@@ -384,8 +409,8 @@ function numberOrNull(obj: Record<string, unknown>, key: string, what: string, i
 
 /**
  * Decodes a STATS reply payload, checking the schema's fields and, when present, the added ones
- * (`cpu`, `tcpRetransmits`, `udp.droppedByReason`, `udp.kernelDrops`, `udp.peerTable`, `udp.peers`,
- * `serviceTimeHistograms`); a reply from an older server without them decodes too.
+ * (`cpu`, `tcpRetransmits`, `buffered`, `bus`, `udp.droppedByReason`, `udp.kernelDrops`, `udp.peerTable`,
+ * `udp.peers`, `serviceTimeHistograms`); a reply from an older server without them decodes too.
  * @throws BadPayloadError
  */
 export function decodeStats(bytes: Uint8Array, id = 0): StatsSnapshot {
@@ -407,6 +432,11 @@ export function decodeStats(bytes: Uint8Array, id = 0): StatsSnapshot {
   if (obj.buffered !== undefined) {
     const b = group(obj, 'buffered', 'STATS', id);
     for (const k of ['bytes', 'limit', 'waiting', 'frameTimeouts']) field(b, k, 'number', 'STATS.buffered', id, false);
+  }
+  if (obj.bus !== undefined) {
+    const b = group(obj, 'bus', 'STATS', id);
+    if (!(BUS_STATES as readonly unknown[]).includes(b.state)) throw new BadPayloadError(`STATS.bus.state must be one of ${BUS_STATES.join(', ')}`, id);
+    for (const k of ['published', 'received', 'failed', 'dropped', 'invalid']) field(b, k, 'number', 'STATS.bus', id, false);
   }
   if (obj.serviceTimeHistograms !== undefined) {
     const h = group(obj, 'serviceTimeHistograms', 'STATS', id);

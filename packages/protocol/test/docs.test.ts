@@ -90,6 +90,7 @@ describe('docs/protocol.md and the STATS codecs agree (added fields, the query)'
     udp: { in: 0, out: 0, dropped: 0, droppedByReason: {}, kernelDrops: null, peerTable: { size: 0, capacity: 0, evicted: 0 }, peers: {} },
     cpu: { userUs: 0, systemUs: 0 }, tcpRetransmits: null, serviceTimeHistograms: {},
     buffered: { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 },
+    bus: { state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 },
   };
   const summary: Required<ServiceTimeSummary> = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
   /** Records (name → value) whose keys are not field names: their own name is, their keys are not. */
@@ -102,13 +103,13 @@ describe('docs/protocol.md and the STATS codecs agree (added fields, the query)'
   it('the base schema, "Added fields" and the query\'s additions name exactly the fields of the types', () => {
     const base = quotedKeys(blockAfter('## STATS schema'));
     const added = quotedKeys(blockAfter('Added fields'));
-    expect(added).toEqual(['buffered', 'bytes', 'capacity', 'cpu', 'droppedByReason', 'evicted', 'frameTimeouts', 'kernelDrops', 'limit', 'peerTable', 'size', 'systemUs', 'tcpRetransmits', 'udp', 'userUs', 'waiting']);
+    expect(added).toEqual(['buffered', 'bus', 'bytes', 'capacity', 'cpu', 'dropped', 'droppedByReason', 'evicted', 'failed', 'frameTimeouts', 'invalid', 'kernelDrops', 'limit', 'peerTable', 'published', 'received', 'size', 'state', 'systemUs', 'tcpRetransmits', 'udp', 'userUs', 'waiting']);
     // The query's additions: `serviceTimeHistograms` and `udp.peers`, as the query table writes them.
     const queryAdded = ['serviceTimeHistograms', 'peers'];
     expect(sorted([...base, ...added, ...queryAdded])).toEqual(sorted([...names(everyField), ...names(summary)]));
     expect(decodeStats(encodeStats(everyField))).toEqual(everyField);
     // The added fields are optional: a reply of the base schema alone decodes.
-    const { cpu: _c, tcpRetransmits: _t, serviceTimeHistograms: _h, buffered: _b, ...older } = everyField;
+    const { cpu: _c, tcpRetransmits: _t, serviceTimeHistograms: _h, buffered: _b, bus: _bus, ...older } = everyField;
     const olderUdp = { in: 1, out: 1, dropped: 0 };
     expect(decodeStats(encodeStats({ ...older, udp: olderUdp }))).toEqual({ ...older, udp: olderUdp });
   });
