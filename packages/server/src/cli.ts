@@ -34,11 +34,12 @@ async function main(): Promise<void> {
     .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : null)
     .fail((msg, err) => usageError(msg ?? err?.message ?? 'bad arguments'));
   parser.options(yargsOptions(SERVER_OPTIONS)).options(yargsOptions(CLI_OPTIONS));
-  parser.epilog('Environment: SOCKBENCH_TOKEN sets --token when the flag is absent.\nExit codes: 0 clean shutdown, 1 cannot start, 2 bad flag.');
+  parser.epilog('Environment: SOCKBENCH_TOKEN sets --token, SOCKBENCH_REDIS sets --redis, when the flag is absent.\nExit codes: 0 clean shutdown, 1 cannot start, 2 bad flag.');
   const argv = await parser.parseAsync();
 
   const given = SERVER_OPTIONS.fromArgv(argv);
   if (given.token === undefined && process.env.SOCKBENCH_TOKEN) given.token = process.env.SOCKBENCH_TOKEN;
+  if (given.redis === undefined && process.env.SOCKBENCH_REDIS) given.redis = process.env.SOCKBENCH_REDIS;
   let cli;
   let options;
   try {

@@ -24,6 +24,7 @@ describe('fillOptions', () => {
       metricsPort: undefined,
       udpRecvBuffer: undefined,
       udpPeerTable: 4096,
+      redis: undefined,
     });
   });
 

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { OptionTable } from '@sockbench/options';
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, HEADER_SIZE, MAX_PAYLOAD_LIMIT } from '@sockbench/protocol';
 import type { Logger } from 'pino';
+import { parseRedisUrl } from './chat/redis-url.js';
 import { LOG_LEVELS } from './log.js';
 import { RAW_MODE_NAMES, type RawModeName } from './raw/modes.js';
 
@@ -78,6 +79,12 @@ export interface ServerOptions {
    * seen peer is evicted; 0 turns it off. Default 4096.
    */
   udpPeerTable?: number;
+  /**
+   * Chat bus between servers: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`. Every SAY is published
+   * on this Redis and delivered by every server subscribed to it (docs/protocol.md, "Chat across
+   * servers"); the DB number names the channel. Default none: chat stays on this server.
+   */
+  redis?: string;
   /** A pino logger; default silent (the in-process API stays quiet in tests). */
   logger?: Logger;
 }
@@ -103,6 +110,7 @@ export interface FilledOptions {
   metricsPort: number | undefined;
   udpRecvBuffer: number | undefined;
   udpPeerTable: number;
+  redis: string | undefined;
 }
 
 /**
@@ -131,6 +139,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'metricsPort', flag: 'metrics-port', type: 'integer', min: 0, max: 65535, description: 'HTTP port for Prometheus /metrics and /healthz' },
     { key: 'udpRecvBuffer', flag: 'udp-recv-buffer', type: 'integer', unit: 'bytes', min: 4096, max: 1 << 30, defaultText: 'OS default', description: 'SO_RCVBUF of the framed UDP socket: datagrams that arrive while it is full are lost; capped by net.core.rmem_max' },
     { key: 'udpPeerTable', flag: 'udp-peer-table', type: 'integer', unit: 'entries per process', default: 4096, min: 0, max: 1_000_000, description: 'UDP peers (source ip:port) whose received/answered/dropped counts STATS can report; past it the least recently seen is evicted; 0 = off' },
+    { key: 'redis', flag: 'redis', type: 'string', expect: 'a URL redis://HOST[:PORT][/DB]', description: 'chat across servers: every SAY is published on this Redis (pub/sub) and delivered by every server subscribed to it; the DB number names the channel (env SOCKBENCH_REDIS)' },
   ],
   'option',
 );
@@ -156,10 +165,13 @@ export function fillOptions(options: ServerOptions = {}): FilledOptions {
 }
 
 /**
- * The checks that involve two options (the table checks each alone); returns `filled` unchanged.
- * @throws OptionRangeError when `maxBufferedBytes` cannot hold one frame of `maxPayload`
+ * The checks the table cannot make alone (two options together, the form of the `--redis` URL);
+ * returns `filled` unchanged.
+ * @throws OptionRangeError when `maxBufferedBytes` cannot hold one frame of `maxPayload`;
+ *   OptionTypeError when `redis` is not a `redis://HOST[:PORT][/DB]` URL
  */
 export function checkAcross(filled: FilledOptions): FilledOptions {
+  if (filled.redis !== undefined) parseRedisUrl(filled.redis);
   // A budget smaller than one frame would leave that frame waiting for ever (until --frame-timeout).
   const oneFrame = filled.maxPayload + HEADER_SIZE;
   if (filled.maxBufferedBytes < oneFrame) {

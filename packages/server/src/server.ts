@@ -6,6 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { encodeChat, encodeWelcome, type CpuTimes, type StatsQuery } from '@sockbench/protocol';
+import { newInstanceId } from './chat/bus-message.js';
+import { RedisBus, BUS_OFF } from './chat/redis-bus.js';
+import { parseRedisUrl } from './chat/redis-url.js';
 import { Rooms, type RoomMember } from './chat/rooms.js';
 import type { ProcessContext } from './context.js';
 import { InlineExecutor, PoolExecutor, type Executor } from './dispatch/executor.js';
@@ -36,12 +39,20 @@ export interface ServerAddresses {
 }
 
 /**
+ * How long `listen()` waits for the chat bus (`redis`) to connect before serving without it, ms: a
+ * JOIN answered before the subscription is in place would not hold its guarantee across servers.
+ */
+export const BUS_START_WAIT_MS = 5_000;
+
+/**
  * How a cluster worker's server reaches the other processes (cluster/worker.ts implements it over
  * IPC). Without one, the server is alone: STATS is its own, SAY stays local.
  */
 export interface ClusterLink {
   /** 0-based index of this process (WELCOME.worker); stable across respawns of its slot. */
   readonly workerIndex: number;
+  /** The server's instance id on the chat bus, shared by every process of the cluster. */
+  readonly instanceId: string;
   /** Sends a SAY to every other process, which delivers it to its members of `room`. */
   publishSay(room: string, from: string, text: string): void;
   /**
@@ -77,12 +88,15 @@ export class Server {
   #addresses: ServerAddresses | null = null;
   #closing: Promise<void> | null = null;
   #ctx: ProcessContext | null = null;
+  #bus: RedisBus | null = null;
+  readonly #instanceId: string;
 
   /** @throws TypeError / RangeError on a bad option (see options.ts) */
   constructor(options: ServerOptions = {}, link?: ClusterLink) {
     this.#options = fillOptions(options);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#link = link;
+    this.#instanceId = link?.instanceId ?? newInstanceId();
     this.#registry = createProcessRegistry(
       () => this.processStats(),
       async () => {
@@ -103,13 +117,20 @@ export class Server {
     return this.#addresses;
   }
 
+  /** This server's instance id on the chat bus (`<host>/<pid>/<hex>`; a cluster's processes share it). */
+  get instanceId(): string {
+    return this.#instanceId;
+  }
+
   /** This process's prom-client registry (the cluster primary aggregates these). */
   get registry(): Registry {
     return this.#registry;
   }
 
   /**
-   * Binds TCP, then UDP on the same port number, then raw echo and metrics when asked.
+   * With `redis`, connects the chat bus first (waiting at most {@link BUS_START_WAIT_MS}: a JOIN is
+   * answered only once this process is subscribed, unless Redis cannot be reached, which is logged);
+   * then binds TCP, UDP on the same port number, raw echo and metrics when asked.
    * @throws ServerStateError when called twice or after close(); ListenError when a bind fails
    */
   async listen(): Promise<ServerAddresses> {
@@ -135,12 +156,27 @@ export class Server {
       draining: false,
       stats: (query) => this.stats(query),
       say: (room, from, text, sender) => {
-        this.#rooms.deliver(room, encodeChat({ room, from, text }), sender as RoomMember);
+        const payload = encodeChat({ room, from, text });
+        // Local first and never through Redis: this server's members get it whatever the bus does.
+        this.#rooms.deliver(room, payload, sender as RoomMember);
         this.#link?.publishSay(room, from, text);
+        this.#bus?.publish(room, payload);
       },
     };
     this.#ctx = ctx;
     try {
+      if (o.redis !== undefined) {
+        const target = parseRedisUrl(o.redis);
+        this.#bus = new RedisBus({
+          target,
+          origin: this.#instanceId,
+          logger: this.#logger,
+          deliver: (room, payload) => this.#rooms.deliver(room, payload, null),
+        });
+        if (!(await this.#bus.start(BUS_START_WAIT_MS))) {
+          this.#logger.warn({ redis: target.display, waitedMs: BUS_START_WAIT_MS }, 'chat bus not connected yet: serving anyway; chat stays on this server until it connects');
+        }
+      }
       this.#tcp = new TcpListener(ctx, o.port);
       const tcp = await this.#tcp.listen();
       this.#udp = new UdpEndpoint(ctx, tcp.port);
@@ -168,7 +204,7 @@ export class Server {
         );
       }
       this.#logger.info(
-        { tcp: addrs.tcp, udp: addrs.udp, udpRecvBufferBytes, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch },
+        { tcp: addrs.tcp, udp: addrs.udp, udpRecvBufferBytes, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch, ...this.#busLog() },
         'listening',
       );
       return addrs;
@@ -209,6 +245,8 @@ export class Server {
     // Pool last: replies in flight needed it; after the deadline its pending tasks are abandoned.
     await this.#pool?.close();
     await drained;
+    // After the drain: SAYs answered during it were published.
+    await this.#bus?.close();
     await this.#metrics?.close();
     this.#state = 'closed';
     if (wasListening) this.#logger.info('closed');
@@ -229,7 +267,12 @@ export class Server {
     }
     const pool = this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 };
     const buffered = this.#tcp?.budget.stats() ?? { bytes: 0, limit: this.#options.maxBufferedBytes, waiting: 0, frameTimeouts: 0 };
-    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered, this.#udp ?? undefined, peers);
+    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered, this.#udp ?? undefined, peers, this.#bus?.stats() ?? BUS_OFF);
+  }
+
+  /** The `redis` (password hidden) and `instance` fields of the `listening` log line; none without a bus. */
+  #busLog(): { redis?: string; instance?: string } {
+    return this.#options.redis === undefined ? {} : { redis: parseRedisUrl(this.#options.redis).display, instance: this.#instanceId };
   }
 
   /**

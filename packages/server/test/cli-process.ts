@@ -23,7 +23,7 @@ export class CliProcess {
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, SOCKBENCH_TOKEN: '', ...env },
+      env: { ...process.env, SOCKBENCH_TOKEN: '', SOCKBENCH_REDIS: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let partial = '';

@@ -50,6 +50,9 @@ describe('sockbench-server CLI', () => {
     [['--udp-recv-buffer', '100'], 'sockbench-server: options.udpRecvBuffer (--udp-recv-buffer) must be an integer in 4096..1073741824 bytes, got 100'],
     [['--frame-timeout', '-5'], 'sockbench-server: options.frameTimeoutMs (--frame-timeout) must be an integer in 0..86400000 ms, got -5'],
     [['--max-buffered-bytes', '100000'], 'sockbench-server: options.maxBufferedBytes (--max-buffered-bytes) must be an integer in 1048588..68719476736 bytes per process (one frame of --max-payload 1048576 and its header, at least), got 100000'],
+    [['--redis', 'http://127.0.0.1:6379'], 'sockbench-server: options.redis (--redis) must be a URL redis://HOST[:PORT][/DB], got "http://127.0.0.1:6379": the scheme must be redis: (rediss:, TLS, is not supported), not http:'],
+    [['--redis', 'redis://127.0.0.1:6379/x'], 'sockbench-server: options.redis (--redis) must be a URL redis://HOST[:PORT][/DB], got "redis://127.0.0.1:6379/x": the path must be a DB number, got /x'],
+    [['--redis', ''], 'sockbench-server: options.redis (--redis) must be a URL redis://HOST[:PORT][/DB], got ""'],
   ])('bad flags %j: exit 2 with one line naming the flag', async (args, line) => {
     const p = run(args);
     expect((await p.exited).code).toBe(2);
@@ -107,6 +110,12 @@ describe('sockbench-server CLI', () => {
     } finally {
       peer.destroy();
     }
+  });
+
+  it('takes the chat bus URL from SOCKBENCH_REDIS (checked as --redis is)', async () => {
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1'], { SOCKBENCH_REDIS: 'redis://127.0.0.1:6379?db=2' });
+    expect((await p.exited).code).toBe(2);
+    expect(p.stderr.trim()).toBe('sockbench-server: options.redis (--redis) must be a URL redis://HOST[:PORT][/DB], got "redis://127.0.0.1:6379?db=2": a query or fragment is not allowed');
   });
 
   it('cluster: exits 1 when the workers cannot listen (no respawn loop)', async () => {

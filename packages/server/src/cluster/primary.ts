@@ -3,7 +3,9 @@
  * that share the TCP and UDP ports through node:cluster, and
  * - respawns a worker that dies, in the same slot (same WELCOME.worker index), with exponential
  *   backoff (100 ms doubling to 5 s; reset after 10 s of uptime), logging down/up;
- * - relays SAY to every other worker, which delivers CHAT to its own room members;
+ * - relays SAY to every other worker, which delivers CHAT to its own room members; with `--redis`
+ *   too (the bus carries SAY to other servers only: every worker subscribes to it and skips what
+ *   this server's instance id published, so local chat never waits for or depends on Redis);
  * - gathers STATS from every worker for the one that asked (the parts are summed there), passing on
  *   the peers its query named so each worker sends only its entries of those, and adds its own CPU;
  * - serves `/metrics` aggregated over the workers (prom-client AggregatorRegistry) and `/healthz`;
@@ -14,6 +16,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger, LevelWithSilent } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { newInstanceId } from '../chat/bus-message.js';
+import { parseRedisUrl } from '../chat/redis-url.js';
 import { MetricsHttp } from '../metrics/http.js';
 import type { FilledOptions } from '../options.js';
 import type { ServerAddresses } from '../server.js';
@@ -70,10 +74,13 @@ export interface PrimaryOptions {
 
 /** Runs the primary until it is signalled; resolves with the exit code it wants (0). */
 export function runPrimary({ options, workers, logger, logLevel }: PrimaryOptions): Promise<number> {
+  const instanceId = newInstanceId();
   const config: WorkerConfig = {
     options: { ...options, metricsPort: undefined } as WorkerConfig['options'],
     logLevel,
+    instanceId,
   };
+  const busLog = options.redis === undefined ? {} : { redis: parseRedisUrl(options.redis).display, instance: instanceId };
   const configJson = JSON.stringify(config);
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({ index, worker: null, startedAt: 0, crashes: 0, listening: false }));
   const gatherings = new Map<number, Gathering>();
@@ -111,7 +118,7 @@ export function runPrimary({ options, workers, logger, logLevel }: PrimaryOption
         logger.info({ worker: slot.index, workerPid: w.process.pid }, 'worker up');
         if (!announced && slots.every((s) => s.listening)) {
           announced = true;
-          logger.info({ workers, tcp: m.addrs.tcp, udp: m.addrs.udp, raw: m.addrs.raw, metrics: metricsAddr }, 'listening');
+          logger.info({ workers, tcp: m.addrs.tcp, udp: m.addrs.udp, raw: m.addrs.raw, metrics: metricsAddr, ...busLog }, 'listening');
         }
         break;
       case 'sb:say':

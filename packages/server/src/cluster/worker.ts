@@ -15,6 +15,8 @@ import { ENV_CONFIG, ENV_INDEX, isClusterMsg, type ClusterMsg } from './messages
 export interface WorkerConfig {
   options: Omit<ServerOptions, 'logger' | 'metricsPort'>;
   logLevel: LevelWithSilent;
+  /** The server's instance id on the chat bus: the primary's, shared by every worker. */
+  instanceId: string;
 }
 
 /** How long a worker waits for the primary to gather STATS before answering with its own, ms. */
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
 
   const link: ClusterLink = {
     workerIndex: index,
+    instanceId: config.instanceId,
     publishSay: (room, from, text) => send({ kind: 'sb:say', room, from, text }),
     collectStats: (peers) => new Promise<GatheredStats>((resolve) => {
       const reqId = nextReq++;

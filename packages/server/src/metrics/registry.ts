@@ -4,6 +4,7 @@
  * registries with prom-client's AggregatorRegistry; service-time quantiles are aggregated with
  * `max` (a quantile cannot be summed), exact merged quantiles are in STATS.
  */
+import { BUS_STATES } from '@sockbench/protocol';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { summarizeServiceTimes } from '../stats/service-time.js';
 import type { ProcessStats } from '../stats/counters.js';
@@ -75,6 +76,21 @@ export function createProcessRegistry(read: () => ProcessStats, readHost: () => 
   gauge('buffered_limit_bytes', 'the budget of incomplete TCP frames (--max-buffered-bytes)', (s) => s.buffered.limit);
   gauge('buffered_waiting_connections', 'connections not read because their next frame does not fit in the budget', (s) => s.buffered.waiting);
   counter('frame_timeouts_total', 'connections closed because a frame did not complete within --frame-timeout', (s) => s.buffered.frameTimeouts);
+  counter('bus_published_total', 'SAYs published on the chat bus (--redis) and acknowledged by Redis', (s) => s.bus.published);
+  counter('bus_received_total', 'chat messages of other servers taken off the bus (each process takes every one)', (s) => s.bus.received);
+  counter('bus_failed_total', 'publishes sent to the bus that Redis did not acknowledge (error, or the connection closed first)', (s) => s.bus.failed);
+  counter('bus_dropped_total', 'SAYs not sent to the bus: its connection was not up, or the bound of publishes in flight was full', (s) => s.bus.dropped);
+  counter('bus_invalid_total', 'messages on the bus channel that are not chat messages (skipped)', (s) => s.bus.invalid);
+  new Gauge({
+    name: METRIC_PREFIX + 'bus_processes',
+    help: 'processes whose chat bus is in each state (off: no --redis; connecting: not yet since start; connected; down: being reconnected)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const state = get().bus.state;
+      for (const s of BUS_STATES) this.set({ state: s }, s === state ? 1 : 0);
+    },
+  });
   new Counter({
     name: METRIC_PREFIX + 'errors_total',
     help: 'ERROR replies sent and datagrams dropped, by protocol error code name',

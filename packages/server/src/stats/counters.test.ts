@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
-import { ErrorCode, MessageType } from '@sockbench/protocol';
+import { ErrorCode, MessageType, type BusState } from '@sockbench/protocol';
 import { PeerTable } from '../udp/peer-table.js';
 import { Counters, mergeStats, type ProcessStats, type UdpPeerView } from './counters.js';
 
@@ -87,5 +87,19 @@ describe('mergeStats', () => {
     expect([plain.serviceTimeHistograms, plain.udp.peers, plain.tcpRetransmits, plain.udp.kernelDrops]).toEqual([undefined, undefined, null, null]);
     // One process: its own encoded histograms pass through unchanged.
     expect(mergeStats([pa], now, { histograms: true }).serviceTimeHistograms).toEqual(pa.serviceTimes);
+  });
+
+  it('bus: counts summed over processes, state the least healthy process\'s, off without a bus', () => {
+    const now = 1_700_000_010_000;
+    const part = (state: BusState, n: number): ProcessStats =>
+      new Counters(now).snapshot({ threads: 1, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, NO_BUFFER, undefined, undefined,
+        { state, published: n, received: 2 * n, failed: 3 * n, dropped: 4 * n, invalid: 5 * n });
+    expect(mergeStats([part('connected', 1), part('connected', 10)], now).bus).toEqual({ state: 'connected', published: 11, received: 22, failed: 33, dropped: 44, invalid: 55 });
+    expect(mergeStats([part('connected', 1), part('connecting', 1)], now).bus.state).toBe('connecting');
+    expect(mergeStats([part('down', 1), part('connecting', 1), part('connected', 1)], now).bus.state).toBe('down');
+    expect(mergeStats([part('connected', 1), part('down', 1)], now).bus.state).toBe('down');
+    const plain = new Counters(now).snapshot({ threads: 1, queued: 0, completed: 0 }, { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0 }, NO_BUFFER);
+    expect(mergeStats([plain], now).bus).toEqual({ state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 });
+    expect(mergeStats([], now).bus.state).toBe('off');
   });
 });

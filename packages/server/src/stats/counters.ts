@@ -2,7 +2,7 @@
  * The counters one process keeps, and how snapshots of several processes add up to the STATS reply
  * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
  */
-import { ErrorCode, errorCodeName, type BufferedStats, type CpuTimes, type PeerCounts, type PeerTableStats, type StatsSnapshot } from '@sockbench/protocol';
+import { ErrorCode, errorCodeName, type BufferedStats, type BusState, type BusStats, type CpuTimes, type PeerCounts, type PeerTableStats, type StatsSnapshot } from '@sockbench/protocol';
 import { ServiceTimes, encodeMergedServiceTimes, mergeServiceTimes, summarizeMerged, type EncodedServiceTimes } from './service-time.js';
 
 /** Highest {@link ErrorCode} value: UDP drops are counted in an array indexed by code. */
@@ -13,7 +13,7 @@ const MAX_CODE = Math.max(...Object.values(ErrorCode).filter((v): v is number =>
  * {@link ServerStatsSnapshot}, plus when the process started and its service-time histograms
  * (encoded) instead of their summaries.
  */
-export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered'> & {
+export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered' | 'bus'> & {
   /** Date.now() when the process started, ms. */
   startedAt: number;
   serviceTimes: EncodedServiceTimes;
@@ -65,6 +65,8 @@ export interface ServerStatsSnapshot extends StatsSnapshot {
   backpressure: Backpressure;
   /** The budget of incomplete TCP frames: bytes charged, limit, connections waiting, frame timeouts (docs/protocol.md). */
   buffered: BufferedStats;
+  /** The chat bus between servers: state and counts (docs/protocol.md). */
+  bus: BusStats;
 }
 
 /** Live counters of one process. */
@@ -113,7 +115,8 @@ export class Counters {
   /**
    * These counters as {@link ProcessStats}. The pool's numbers, the live backpressure figures and
    * the frame budget's and the peer table belong to the pool, the connections, the budget and the UDP
-   * endpoint, so the caller passes them in; `peers` are the addresses a STATS query named (none: no `udp.peers`).
+   * endpoint, so the caller passes them in; `peers` are the addresses a STATS query named (none: no `udp.peers`);
+   * `bus` is the chat bus's (`state: 'off'` without one).
    */
   snapshot(
     pool: ProcessStats['pool'],
@@ -121,6 +124,7 @@ export class Counters {
     buffered: BufferedStats,
     udpPeers: UdpPeerView = NO_PEER_TABLE,
     peers?: readonly string[],
+    bus: BusStats = { state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 },
   ): ProcessStats {
     const droppedByReason: Record<string, number> = {};
     this.udpDroppedByCode.forEach((n, code) => {
@@ -141,6 +145,7 @@ export class Counters {
       socketErrors: { ...this.socketErrors },
       backpressure: { ...live, slowConsumersClosed: this.slowConsumersClosed },
       buffered: { ...buffered },
+      bus: { ...bus },
       serviceTimes: this.serviceTimes.encode(),
     };
   }
@@ -157,6 +162,9 @@ function addRecords(a: Record<string, number>, b: Record<string, number>): Recor
 function addCounts<T extends { [K in keyof T]: number }>(into: T, from: T): void {
   for (const k of Object.keys(from) as (keyof T)[]) (into[k] as number) += from[k];
 }
+
+/** How unhealthy each bus state is: the merged state is the worst process's. */
+const BUS_SEVERITY: Record<BusState, number> = { off: 0, connected: 1, connecting: 2, down: 3 };
 
 /** What {@link mergeStats} adds beyond the sum of the parts. */
 export interface MergeExtras {
@@ -187,7 +195,8 @@ function addPeers(into: Record<string, PeerCounts>, from: Record<string, PeerCou
  * Sums per-process stats into the STATS reply. `uptimeMs` is the oldest process's uptime (the
  * server has been up since its first process started); `processes` is the number of parts; the
  * service-time histograms are merged (HdrHistogram `add`, exact); `udp.peers` entries of one
- * address are summed; `tcpRetransmits` and `udp.kernelDrops` are host-wide, so taken from `extras`
+ * address are summed; `bus.state` is the least healthy process's (down, connecting, connected, off);
+ * `tcpRetransmits` and `udp.kernelDrops` are host-wide, so taken from `extras`
  * (null when not given), never summed.
  */
 export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), extras: MergeExtras = {}): ServerStatsSnapshot {
@@ -205,6 +214,7 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), ext
     socketErrors: {},
     backpressure: { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0, slowConsumersClosed: 0 },
     buffered: { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 },
+    bus: { state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 },
     cpu: { userUs: extras.extraCpu?.userUs ?? 0, systemUs: extras.extraCpu?.systemUs ?? 0 },
     tcpRetransmits: extras.tcpRetransmits ?? null,
   };
@@ -229,6 +239,9 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), ext
     snap.socketErrors = addRecords(snap.socketErrors, p.socketErrors);
     addCounts(snap.backpressure, p.backpressure);
     addCounts(snap.buffered, p.buffered);
+    const { state, ...busCounts } = p.bus;
+    if (BUS_SEVERITY[state] > BUS_SEVERITY[snap.bus.state]) snap.bus.state = state;
+    addCounts(snap.bus as Omit<BusStats, 'state'>, busCounts);
     addCounts(snap.cpu, p.cpu);
   }
   if (extras.peers === true) snap.udp.peers = peers;
