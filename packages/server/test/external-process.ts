@@ -8,8 +8,10 @@ import { createServer } from 'node:net';
 
 /** True when `redis-server` runs here. */
 export const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
+/** The `haproxy` command: on PATH, else where Debian puts it (/usr/sbin is not on every user's PATH). */
+export const HAPROXY = ['haproxy', '/usr/sbin/haproxy'].find((c) => spawnSync(c, ['-v']).status === 0) ?? 'haproxy';
 /** True when `haproxy` runs here. */
-export const HAS_HAPROXY = spawnSync('haproxy', ['-v']).status === 0;
+export const HAS_HAPROXY = spawnSync(HAPROXY, ['-v']).status === 0;
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, then released). */
 export async function freePort(): Promise<number> {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, decodeChat, decodeStats, decodeWelcome, encodeHello, encodeRoom, encodeSay, type BusStats, type StatsSnapshot } from '@sockbench/protocol';
 import { CliProcess, type LogLine } from './cli-process.js';
-import { ExternalProcess, HAS_HAPROXY, HAS_REDIS, freePort, startRedis } from './external-process.js';
+import { ExternalProcess, HAPROXY, HAS_HAPROXY, HAS_REDIS, freePort, startRedis } from './external-process.js';
 import { Peer, waitFor } from './helpers.js';
 
 const CONFIG_PATH = new URL('../../../docs/scale-out/haproxy.cfg', import.meta.url);
@@ -51,16 +51,18 @@ describe.skipIf(missing.length > 0)(missing.length === 0 ? TITLE : `${TITLE} (sk
     const text = await (await fetch(`http://127.0.0.1:${servers.B.metrics}/metrics`)).text();
     return Number(new RegExp(`^sockbench_bus_processes\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
   }
-  /** HAProxy's view of its servers (the stats page's CSV): name → [status, check status]. */
-  async function haproxyServers(): Promise<Record<string, [string, string]>> {
+  /** HAProxy's view of its servers (the stats page's CSV): name → status, check status, redispatches. */
+  async function haproxyServers(): Promise<Record<string, { status: string; check: string; redispatched: number }>> {
     const csv = await (await fetch(`${statsUrl};csv`)).text();
     const [header, ...rows] = csv.trim().split('\n');
     const cols = header!.replace(/^# /, '').split(',');
-    const out: Record<string, [string, string]> = {};
+    const out: Record<string, { status: string; check: string; redispatched: number }> = {};
     for (const row of rows) {
       const cells = row.split(',');
       const get = (c: string): string => cells[cols.indexOf(c)] ?? '';
-      if (get('pxname') === 'sockbench_servers' && get('svname') !== 'BACKEND') out[get('svname')] = [get('status'), get('check_status')];
+      if (get('pxname') === 'sockbench_servers' && get('svname') !== 'BACKEND') {
+        out[get('svname')] = { status: get('status'), check: get('check_status'), redispatched: Number(get('wredis')) };
+      }
     }
     return out;
   }
@@ -95,7 +97,7 @@ describe.skipIf(missing.length > 0)(missing.length === 0 ? TITLE : `${TITLE} (sk
     const [la, lb] = await Promise.all([a.listening(false), b.listening(true)]);
     servers.A = { cli: a, port: la.tcp, metrics: (la.line.metrics as { port: number }).port };
     servers.B = { cli: b, port: lb.tcp, metrics: (lb.line.metrics as { port: number }).port };
-    haproxy = new ExternalProcess('haproxy', ['-db', '-f', fileURLToPath(CONFIG_PATH)], {
+    haproxy = new ExternalProcess(HAPROXY, ['-db', '-f', fileURLToPath(CONFIG_PATH)], {
       SOCKBENCH_LB_BIND: `127.0.0.1:${lbPort}`,
       SOCKBENCH_LB_STATS: `127.0.0.1:${statsPort}`,
       SOCKBENCH_SERVER_A: `127.0.0.1:${servers.A.port}`,
@@ -107,7 +109,7 @@ describe.skipIf(missing.length > 0)(missing.length === 0 ? TITLE : `${TITLE} (sk
     await waitFor(async () => {
       try {
         const s = await haproxyServers();
-        return s.a?.[0] === 'UP' && s.a[1] === 'L7OK' && s.b?.[0] === 'UP' && s.b[1] === 'L7OK';
+        return s.a?.status === 'UP' && s.a.check === 'L7OK' && s.b?.status === 'UP' && s.b.check === 'L7OK';
       } catch {
         return false;
       }
@@ -221,5 +223,19 @@ describe.skipIf(missing.length > 0)(missing.length === 0 ? TITLE : `${TITLE} (sk
     expect(logsOf(servers.A.cli, 'chat bus back')).toHaveLength(1);
     expect(logsOf(servers.B.cli, 'chat bus back').map((l) => l.worker).sort()).toEqual([0, 1]);
     expect(await processesIn('down')).toBe(0);
+  });
+
+  it('server A draining (SIGTERM): it refuses new connections before its check fails, and HAProxy retries them on B', async () => {
+    await servers.A.cli.child.kill('SIGTERM');
+    await servers.A.cli.waitLine((l) => l.msg === 'draining', 10_000, 'A draining');
+    const bBefore = (await statsOf('B')).connections.current;
+    // leastconn sends at least one of three to A (B gains one each): that one is refused and redispatched.
+    for (let i = 0; i < 3; i++) {
+      const p = await Peer.open(lbPort);
+      peers.push(p);
+      expect((await p.next()).type).toBe(MessageType.WELCOME);
+    }
+    expect((await statsOf('B')).connections.current).toBe(bBefore + 3);
+    expect((await haproxyServers()).a!.redispatched).toBeGreaterThanOrEqual(1);
   });
 });
