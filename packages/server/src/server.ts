@@ -131,7 +131,8 @@ export class Server {
    * With `redis`, connects the chat bus first (waiting at most {@link BUS_START_WAIT_MS}: a JOIN is
    * answered only once this process is subscribed, unless Redis cannot be reached, which is logged);
    * then binds TCP, UDP on the same port number, raw echo and metrics when asked.
-   * @throws ServerStateError when called twice or after close(); ListenError when a bind fails
+   * @throws ServerStateError when called twice or after close(), or when close() came while the bus
+   *   was connecting; ListenError when a bind fails
    */
   async listen(): Promise<ServerAddresses> {
     if (this.#state !== 'new') throw new ServerStateError(`listen() on a server that is ${this.#state}`);
@@ -173,7 +174,9 @@ export class Server {
           logger: this.#logger,
           deliver: (room, payload) => this.#rooms.deliver(room, payload, null),
         });
-        if (!(await this.#bus.start(BUS_START_WAIT_MS))) {
+        const connected = await this.#bus.start(BUS_START_WAIT_MS);
+        if (this.#state !== 'listening') throw new ServerStateError('close() called while the chat bus was connecting');
+        if (!connected) {
           this.#logger.warn({ redis: target.display, waitedMs: BUS_START_WAIT_MS }, 'chat bus not connected yet: serving anyway; chat stays on this server until it connects');
         }
       }

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { decodeChat, encodeChat } from '@sockbench/protocol';
 import { RedisBus, busRetryDelayMs } from '../src/chat/redis-bus.js';
+import { ServerStateError } from '../src/errors.js';
+import { createServer } from '../src/index.js';
 import { parseRedisUrl } from '../src/chat/redis-url.js';
 import { HAS_REDIS, freePort, startRedis, type ExternalProcess } from './external-process.js';
 import { waitFor } from './helpers.js';
@@ -10,6 +12,20 @@ import { waitFor } from './helpers.js';
 describe('busRetryDelayMs (the reconnection backoff)', () => {
   it('50 ms doubling per failed attempt, at most 2 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map(busRetryDelayMs)).toEqual([50, 100, 200, 400, 800, 1600, 2000, 2000, 2000]);
+  });
+});
+
+describe('createServer({ redis }) while Redis cannot be reached', () => {
+  it('close() during the wait for the bus: listen() rejects, nothing is bound, the bus is closed', async () => {
+    const port = await freePort(); // nothing listens there
+    const server = createServer({ port: 0, threads: 1, redis: `redis://127.0.0.1:${port}` });
+    // listen() runs up to its wait for the bus before it returns the promise.
+    const outcome = server.listen().then(() => 'listening', (err: unknown) => err);
+    await server.close();
+    const err = await outcome;
+    expect(err).toBeInstanceOf(ServerStateError);
+    expect((err as ServerStateError).message).toBe('close() called while the chat bus was connecting');
+    expect(server.addresses).toBeNull();
   });
 });
 

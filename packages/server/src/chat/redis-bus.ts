@@ -78,7 +78,8 @@ export class RedisBus {
   #failed = 0;
   #dropped = 0;
   #invalid = 0;
-  #onConnected: (() => void)[] = [];
+  /** Waiters of {@link RedisBus.start}: true once connected, false when closed first. */
+  #onConnected: ((connected: boolean) => void)[] = [];
   readonly #settled = (): void => {
     this.#inFlight--;
     this.#published++;
@@ -111,7 +112,7 @@ export class RedisBus {
 
   /**
    * Opens both connections and subscribes; resolves true once connected, or false after `waitMs`
-   * (it keeps trying in the background, with backoff). Called once.
+   * (it keeps trying in the background, with backoff) or when closed first. Called once.
    */
   start(waitMs: number): Promise<boolean> {
     const t = this.#target;
@@ -167,9 +168,9 @@ export class RedisBus {
         this.#onConnected = this.#onConnected.filter((f) => f !== done);
         resolve(false);
       }, waitMs);
-      const done = (): void => {
+      const done = (connected: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(connected);
       };
       this.#onConnected.push(done);
     });
@@ -192,7 +193,7 @@ export class RedisBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const f of this.#onConnected) f();
+    for (const f of this.#onConnected) f(false);
     this.#onConnected = [];
     this.#sub?.disconnect();
     const pub = this.#pub;
@@ -231,7 +232,7 @@ export class RedisBus {
       if (this.#everConnected) this.#logger.info({ redis, downMs: Date.now() - this.#downSince }, 'chat bus back');
       else this.#logger.info({ redis, channel: this.#target.channel }, 'chat bus connected');
       this.#everConnected = true;
-      for (const f of this.#onConnected) f();
+      for (const f of this.#onConnected) f(true);
       this.#onConnected = [];
     } else if (next === 'down') {
       this.#downSince = Date.now();
