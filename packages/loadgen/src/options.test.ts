@@ -32,9 +32,24 @@ describe('resolveRunOptions', () => {
       warmupMs: 1000,
       pipeline: 1,
       rate: null,
+      pacing: null,
       timeoutMs: 1000,
     });
     expect([token, json, quiet]).toEqual([null, null, false]);
+  });
+
+  it('--pacing: spin by default in open loop, timer when asked, none in closed loop', () => {
+    expect(resolveRunOptions({ port: 1, rate: 100 }).plan.pacing).toBe('spin');
+    expect(resolveRunOptions({ port: 1, rate: 100, pacing: 'timer' }).plan.pacing).toBe('timer');
+    expect(resolveRunOptions({ port: 1, rate: 100, pacing: 'spin' }).plan.pacing).toBe('spin');
+    expect(resolveRunOptions({ port: 1 }).plan.pacing).toBeNull();
+  });
+
+  it('refuses an unknown --pacing, and --pacing without --rate', () => {
+    expect(usage({ port: 1, rate: 100, pacing: 'sleep' })).toBe('--pacing must be one of spin, timer, got sleep');
+    expect(usage({ port: 1, pacing: 'timer' })).toBe('--pacing paces the open loop: it needs --rate (got --pacing timer without it)');
+    expect(usage({ port: 1, pacing: 'spin', pipeline: 4 })).toBe('--pacing paces the open loop: it needs --rate (got --pacing spin without it)');
+    expect(usage({ port: 1, rate: 100, pacing: ['spin', 'timer'] as unknown as string })).toBe('--pacing was given more than once (spin, timer)');
   });
 
   it('refuses --pipeline with --rate', () => {

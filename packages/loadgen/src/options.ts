@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 import { DEFAULT_PERCENTILES, parsePercentiles } from './report/percentiles.js';
 import { checkSlosApply } from './slo/evaluate.js';
 import { parseSlos, type Slo } from './slo/parse.js';
+import { DEFAULT_PACING, PACINGS, type Pacing } from './generator/pacing.js';
 
 /** Transports the generator speaks: the sockbench protocol over TCP/UDP, or fixed-size raw echo. */
 export const TRANSPORTS = ['tcp', 'udp', 'raw-tcp', 'raw-udp'] as const;
@@ -54,6 +55,8 @@ export interface LoadPlan {
   pipeline: number | null;
   /** Open loop: total intended rate over all connections, req/s (null in closed loop). */
   rate: number | null;
+  /** Open loop: how a thread waits for send times (generator/pacing.ts); null in closed loop. */
+  pacing: Pacing | null;
   /** A request with no reply after this long is a timeout (UDP: lost), ms. */
   timeoutMs: number;
 }
@@ -110,6 +113,14 @@ export const PLAN_OPTIONS = new OptionTable(
     { key: 'warmup', flag: 'warmup', type: 'duration', default: '1s', min: 0, max: 3_600_000, description: 'load before measuring, not recorded (e.g. 1s, 0)' },
     { key: 'pipeline', flag: 'pipeline', alias: 'k', type: 'integer', default: 1, min: 1, max: 65_536, description: 'closed loop: requests in flight per connection; excludes --rate' },
     { key: 'rate', flag: 'rate', alias: 'R', type: 'number', unit: 'req/s', min: 1, max: 10_000_000, description: 'open loop: total intended rate, spread over connections on phase-shifted schedules; latency counted from the scheduled send time' },
+    {
+      key: 'pacing',
+      flag: 'pacing',
+      type: 'string',
+      choices: PACINGS,
+      defaultText: `${DEFAULT_PACING} (with --rate)`,
+      description: 'open loop: how a thread waits for its next send: spin (µs slip; busy-waits, a core per thread from ~1,000 req/s per thread) | timer (1 ms timers: up to ~1 ms slip, counted in latency; little CPU, for a generator sharing its host)',
+    },
     { key: 'timeout', flag: 'timeout', type: 'integer', unit: 'ms', default: 1000, min: 1, max: 600_000, description: 'ms without a reply before a request counts as a timeout (UDP: lost)' },
     { key: 'token', flag: 'token', type: 'string', expect: 'a non-empty string', description: 'HELLO token for a server started with --token (tcp: every connection; udp: the STATS connection; never written to reports)' },
   ],
@@ -212,6 +223,9 @@ function resolve(args: RunArgs): RunOptions {
   if (args.pipeline !== undefined && args.rate !== undefined) {
     throw new UsageError('--pipeline (closed loop) and --rate (open loop) cannot be used together');
   }
+  if (args.pacing !== undefined && args.rate === undefined) {
+    throw new UsageError(`--pacing paces the open loop: it needs --rate (got --pacing ${String(args.pacing)} without it)`);
+  }
   if (args.requests !== undefined && args.duration !== undefined) {
     throw new UsageError('--duration and --requests cannot be used together');
   }
@@ -239,6 +253,7 @@ function resolve(args: RunArgs): RunOptions {
   const warmupMs = P.take('warmup', args.warmup);
   const rate = args.rate !== undefined ? P.take('rate', args.rate)! : null;
   const pipeline = rate === null ? P.take('pipeline', args.pipeline) : null;
+  const pacing = rate !== null ? P.take('pacing', args.pacing ?? DEFAULT_PACING)! : null;
   const timeoutMs = P.take('timeout', args.timeout);
   const token = P.take('token', args.token) ?? null;
   const raw = transport === 'raw-tcp' || transport === 'raw-udp';
@@ -250,7 +265,7 @@ function resolve(args: RunArgs): RunOptions {
   }
   const out = OUTPUT_OPTIONS.fill(args);
   if (out.json === '-' && out.jsonStream) throw new UsageError('--json - and --json-stream both write to stdout: give --json a file name');
-  const plan: LoadPlan = { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, timeoutMs };
+  const plan: LoadPlan = { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, pacing, timeoutMs };
   const slo = parseSlos(args.slo);
   checkSlosApply(slo, plan);
   return {

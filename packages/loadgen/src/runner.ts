@@ -103,7 +103,7 @@ export function buildRunReport(plan: LoadPlan, startedAt: Date, intervals: reado
   const sendSlipUs = slipSummary ? { p50: slipSummary.p50, p99: slipSummary.p99, max: slipSummary.max } : null;
   const threads = [...finals]
     .sort((a, b) => a.thread - b.thread)
-    .map((f) => ({ thread: String(f.thread), loopDelayMs: f.loopDelayMs, utilization: f.utilization }));
+    .map((f) => ({ thread: String(f.thread), loopDelayMs: f.loopDelayMs, utilization: f.utilization, pacerWaiting: f.pacerWaiting, eventLoopUtilization: f.eventLoopUtilization }));
   return {
     plan,
     generators: 1,

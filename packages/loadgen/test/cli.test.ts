@@ -59,12 +59,13 @@ describe('usage', () => {
   it('--help lists every flag with its unit and default', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--server-host', '--server-port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet', '--json-stream', '--percentiles', '--slo']) {
+    for (const flag of ['--host', '--port', '--server-host', '--server-port', '--transport', '--connections', '--threads', '--op', '--size', '--iterations', '--duration', '--requests', '--warmup', '--pipeline', '--rate', '--pacing', '--timeout', '--token', '--json', '--hdr-log', '--html', '--quiet', '--json-stream', '--percentiles', '--slo']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/--connections.*\[default: 50\]/s);
     expect(r.stdout).toContain('req/s');
     expect(r.stdout).toContain('ms without a reply');
+    expect(r.stdout).toMatch(/--pacing.*\[default: spin \(with --rate\)\]\s*\[string\] \[choices: "spin", "timer"\]/s);
     for (const cmd of ['compare', 'merge', 'report']) expect(r.stdout).toContain(`sockbench-loadgen ${cmd}`);
   });
 
@@ -72,6 +73,12 @@ describe('usage', () => {
     expect(await usageError(['--port', '1', '--pipeline', '2', '--rate', '100'])).toBe(
       'sockbench-loadgen: --pipeline (closed loop) and --rate (open loop) cannot be used together',
     );
+  });
+
+  it('refuses --pacing without --rate, and a pacing it does not know (exit 2, one line)', async () => {
+    expect(await usageError(['--port', '1', '--pacing', 'timer'])).toBe('sockbench-loadgen: --pacing paces the open loop: it needs --rate (got --pacing timer without it)');
+    // yargs checks choices before the option table does, and names no value (as for --transport).
+    expect(await usageError(['--port', '1', '--rate', '100', '--pacing', 'sleep'])).toBe('sockbench-loadgen: Invalid values: (see --help)');
   });
 
   it('refuses an unknown flag', async () => {
@@ -157,7 +164,7 @@ describe('run, compare, merge, report', () => {
     const r = await cli(['report', closed, open, '--json', both]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^tcp: .*closed loop, pipeline 1/m);
-    expect(r.stderr).toMatch(/^udp: .*open loop 200 req\/s/m);
+    expect(r.stderr).toMatch(/^udp: .*open loop 200 req\/s, spin pacing/m);
     expect(r.stderr).toContain('udp/tcp');
     const report = parseReport(await readFile(both, 'utf8'), both);
     expect(report.runs.map((run) => [run.plan.transport, run.plan.rate])).toEqual([

@@ -73,11 +73,18 @@ describe('against the sockbench server', () => {
     expect(r.counters.completed).toBe(301);
   });
 
-  it('open loop sends exactly the scheduled requests and reports corrected and uncorrected latency', async () => {
+  it.each(['spin', 'timer'] as const)('open loop (--pacing %s) sends exactly the scheduled requests and reports corrected and uncorrected latency', async (pacing) => {
     // 400 req/s over 2 connections: each has a 5 ms period, the second shifted by 2.5 ms.
-    const r = await run({ port, rate: 400, connections: 2, duration: '1s' });
+    const r = await run({ port, rate: 400, connections: 2, duration: '1s', pacing });
     expectSound(r);
     expect(r.counters.sent).toBe(400);
+    expect(r.plan.pacing).toBe(pacing);
+    expect(validateReport(JSON.parse(JSON.stringify(makeReport([r])))).runs[0]!.plan.pacing).toBe(pacing);
+    const [t] = r.selfCheck.threads;
+    // Work and the pacer's busy wait add up to the event loop's busy time; a timer pacer never busy-waits.
+    expect(t!.utilization + t!.pacerWaiting).toBeCloseTo(t!.eventLoopUtilization, 9);
+    if (pacing === 'timer') expect(t!.pacerWaiting).toBe(0);
+    else expect(t!.pacerWaiting).toBeGreaterThan(0);
     expect(r.results.uncorrectedUs).not.toBeNull();
     expect(r.results.uncorrectedUs!.count).toBe(r.counters.completed);
     expect(r.selfCheck.intendedRate).toBe(400);

@@ -12,6 +12,7 @@ import type { ThreadFinal, ThreadInterval } from '../src/generator/messages.js';
 import { sumCounters } from '../src/counters.js';
 import { createHistogram, encodeHistogram, mergeEncoded } from '../src/histogram.js';
 import { resolveRunOptions } from '../src/options.js';
+import { SimLoop } from './fixtures/sim-loop.js';
 
 /** Latency of request `id` on connection `conn`, µs: runs of equal values, then a change. */
 function latencyUs(conn: number, id: number): number {
@@ -174,5 +175,88 @@ describe('LoadLoop replies never asked for', () => {
     expect([c.late, c.duplicates]).toEqual([2, 1]);
     expect(c.unexpected).toBe(4);
     expect(c.unexpectedByKind).toEqual({ unsentId: 3, badFrame: 1 });
+  });
+});
+
+describe('LoadLoop coordinated omission, in every pacing', () => {
+  /**
+   * 1,000 req/s over 10 TCP connections (each every 10 ms, one request in flight) for 5 s on a
+   * simulated event loop (loop turns of 0.05 ms, timers 0.02 ms past their time). The server answers in 0.1 ms but stalls from 2 s
+   * to 2.5 s: what reaches it then is answered at the stall's end. The 500 requests scheduled in the
+   * stall each carry reply − scheduled time, spread evenly over 0..500 ms, so the 50th worst of the
+   * 5,000 (p99) is ~450 ms; the uncorrected service time of all but the 10 held requests stays small.
+   */
+  async function stalledRun(pacing: 'spin' | 'timer') {
+    const sim = new SimLoop(0.05, 0.02);
+    const plan = resolveRunOptions({ port: 7878, connections: 10, threads: 1, rate: 1000, duration: '5s', warmup: '0', pacing }).plan;
+    const start = 10; // the loop starts 10 ms after it is told to (as the runner's shared start)
+    const [stallFrom, stallTo] = [start + 2000, start + 2500];
+    const open: DriverFactory = async (sink) => ({
+      requestBytes: 76,
+      peer: null,
+      send(id) {
+        const arrived = sim.now;
+        const answered = (arrived >= stallFrom && arrived < stallTo ? stallTo : arrived) + 0.1;
+        sim.event(answered, () => sink.reply(id, sim.now, 76, null));
+        return true;
+      },
+      close: async () => undefined,
+    });
+    const loop = new LoadLoop({ plan, thread: 0, connections: [0, 10], open, clock: sim.clock, timers: sim });
+    await loop.open();
+    const intervals: ThreadInterval[] = [];
+    let final: ThreadFinal | null = null;
+    loop.start(start, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    sim.run(start + 5000 + 1500);
+    expect(final).not.toBeNull();
+    await loop.close();
+    const f = final as unknown as ThreadFinal;
+    const latency = mergeEncoded(intervals.map((iv) => iv.histogram));
+    const uncorrected = mergeEncoded([f.uncorrected!]);
+    const slip = mergeEncoded([f.slip!]);
+    const c = sumCounters(intervals.map((iv) => iv.counters));
+    const out = {
+      counts: [c.sent, c.completed, c.timeouts, c.errors],
+      p50: latency.getValueAtPercentile(50),
+      p99: latency.getValueAtPercentile(99),
+      uncorrectedP99: uncorrected.getValueAtPercentile(99),
+      uncorrectedMax: uncorrected.maxValue,
+      slipP50: slip.getValueAtPercentile(50),
+      slipMax: slip.maxValue,
+      soonCalls: sim.soonCalls,
+    };
+    for (const h of [latency, uncorrected, slip]) h.destroy();
+    return out;
+  }
+
+  it.each(['spin', 'timer'] as const)('--pacing %s: a 500 ms stall in 5 s at 1,000 req/s puts the corrected p99 near 450 ms', async (pacing) => {
+    const r = await stalledRun(pacing);
+    expect(r.counts).toEqual([5000, 5000, 0, 0]);
+    // The 50th worst: scheduled ~50 ms into the stall, answered at its end (plus the ≤ 5 ms it takes
+    // each connection to send its ~50 owed requests one reply at a time).
+    expect(r.p99).toBeGreaterThanOrEqual(449_000);
+    expect(r.p99).toBeLessThanOrEqual(456_000);
+    // Uncorrected: only the 10 requests held through the stall (one per connection) are long.
+    expect(r.uncorrectedMax).toBeGreaterThanOrEqual(490_000);
+    expect(r.uncorrectedP99).toBeLessThan(1000);
+    // The stalled sends left late, at the stall's end: slip carries the stall too.
+    expect(r.slipMax).toBeGreaterThanOrEqual(490_000);
+  });
+
+  it('spin sends on the loop turn after its time; timer up to a ms late, and that slip shows in the corrected median', async () => {
+    const spin = await stalledRun('spin');
+    const timer = await stalledRun('timer');
+    // Spin: sends 1 ms apart; each leaves a hair after its time, so the next is under 1 ms away:
+    // loop turns of 0.05 ms until it is due.
+    expect(spin.slipP50).toBeLessThanOrEqual(50);
+    expect(spin.soonCalls).toBeGreaterThan(5000);
+    expect(timer.soonCalls).toBeLessThan(100);
+    // Timer: under 1 ms to wait rounds up to a 1 ms timer, so each send leaves 0.02 ms later than the
+    // one before until several are due at one wake. Latency = slip + the 0.1 ms service (the median
+    // of the two may sit one 0.02 ms step apart: the 10 requests held in the stall left on time).
+    expect(timer.slipP50).toBeGreaterThan(spin.slipP50 + 100);
+    expect(timer.p50).toBeGreaterThan(spin.p50 + 100);
+    expect(timer.p50 - timer.slipP50).toBeGreaterThanOrEqual(99);
+    expect(timer.p50 - timer.slipP50).toBeLessThanOrEqual(121);
   });
 });

@@ -45,6 +45,8 @@ export function syntheticRun(plan: LoadPlan, perThread: number[][][], errors: Re
       drainEndMs: seconds.length * 1000 + 1,
       loopDelayMs: { p50: 0.1, p99: 0.5, max: 1 },
       utilization: 0.3,
+      pacerWaiting: 0,
+      eventLoopUtilization: 0.3,
       connectionsLost: 0,
       loadSent: intervals.filter((iv) => iv.thread === thread).reduce((n, iv) => n + iv.counters.sent, 0),
       loadReplies: intervals.filter((iv) => iv.thread === thread).reduce((n, iv) => n + iv.counters.completed + iv.counters.errors, 0),

@@ -9,6 +9,8 @@ import type { LoopConnection } from './loop-connection.js';
 export class ClosedLoop implements Schedule {
   readonly #host: ScheduleHost;
   readonly #pipeline: number;
+  /** A closed loop never waits for a time: every send follows a reply. */
+  readonly waitingMs = 0;
 
   /** @param pipeline requests in flight per connection, ≥ 1 */
   constructor(host: ScheduleHost, pipeline: number) {

@@ -9,9 +9,10 @@
  *                               or timeout                        become timeouts
  *
  * Parts: each connection's in-flight requests (inflight-ring.ts, in loop-connection.ts); when requests
- * leave (schedule.ts: closed-loop.ts or open-loop.ts, chosen once); what is recorded (recorder.ts);
- * the thread watching itself (loop-monitor.ts); the UDP reachability check (reachability-probe.ts);
- * timers (timer-set.ts). What stays here: the phases, the reply path, closing and the timeout sweep.
+ * leave (schedule.ts: closed-loop.ts or open-loop.ts, chosen once; the open loop's wait, pacing.ts);
+ * what is recorded (recorder.ts); the thread watching itself (loop-monitor.ts); the UDP
+ * reachability check (reachability-probe.ts); timers (timer-set.ts). What stays here: the phases,
+ * the reply path, closing and the timeout sweep.
  */
 import { performance } from 'node:perf_hooks';
 import { shareOf, type LoadPlan } from '../options.js';
@@ -26,7 +27,7 @@ import { ReachabilityProbe } from './reachability-probe.js';
 import type { ThreadFinal } from './messages.js';
 import { createRecorder, type Recorder, type ThreadInterval } from './recorder.js';
 import { Phase, isDatagram, ringSlots, type Schedule, type ScheduleHost } from './schedule.js';
-import { TimerSet } from './timer-set.js';
+import { TimerSet, type LoopTimers } from './timer-set.js';
 
 /** Callbacks the loop reports through. */
 export interface LoopHooks {
@@ -47,6 +48,8 @@ export interface LoadLoopOptions {
   clock?: () => number;
   /** Interval length, ms (default 1000). */
   intervalMs?: number;
+  /** The loop's timers (default: Node's, on `clock`); a test passes a simulated event loop. */
+  timers?: LoopTimers;
 }
 
 /**
@@ -59,7 +62,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   /** The loop's clock, ms. */
   readonly clock: () => number;
   /** The loop's timers. */
-  readonly timers: TimerSet;
+  readonly timers: LoopTimers;
   readonly #plan: LoadPlan;
   readonly #thread: number;
   readonly #open: DriverFactory;
@@ -87,7 +90,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#thread = opts.thread;
     this.#open = opts.open;
     this.clock = opts.clock ?? (() => performance.now());
-    this.timers = new TimerSet(this.clock);
+    this.timers = opts.timers ?? new TimerSet(this.clock);
     this.#intervalMs = opts.intervalMs ?? 1000;
     this.#datagram = isDatagram(plan);
     this.#rec = createRecorder(plan.rate !== null, opts.thread, this.clock);
@@ -251,7 +254,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
       ...this.#rec.histograms(),
       sendEndMs: this.#sendEnd - this.#measureStart,
       drainEndMs: last.endMs,
-      ...this.#monitor.stop(),
+      ...this.#monitor.stop(this.#schedule.waitingMs),
       connectionsLost: this.#connectionsLost,
       loadSent: this.#loadSent,
       loadReplies: this.#loadReplies,

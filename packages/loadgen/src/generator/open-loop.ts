@@ -6,9 +6,15 @@
  * a connection keeps one request in flight (wrk2's model: a request that cannot leave waits, and the
  * wait counts against its latency); over UDP requests leave on schedule whatever is in flight, since
  * a lost datagram must not hold back the next.
+ *
+ * How a thread waits for the next send is its {@link Pacer} (`--pacing`, pacing.ts). A busy wait
+ * (spin pacing) keeps the event loop busy without doing work, so the loop counts it apart
+ * ({@link OpenLoop.waitingMs}): a turn of the loop between two ticks in which nothing was sent and no
+ * reply, drain or timeout came is the pacer's waiting; any other turn is work.
  */
 import type { LoadPlan } from '../options.js';
 import type { LoopConnection } from './loop-connection.js';
+import { DEFAULT_PACING, createPacer, type Pacer } from './pacing.js';
 import { Phase, isDatagram, type Schedule, type ScheduleHost } from './schedule.js';
 
 /** Open-loop pacer: sends what is due on every connection, then sleeps until the next due time. */
@@ -18,7 +24,13 @@ export class OpenLoop implements Schedule {
   /** Per-connection schedule interval, ms. */
   readonly #period: number;
   readonly #maxInflight: number;
+  readonly #pacer: Pacer;
   #tickPending = false;
+  /** When the pending tick's busy wait began (clock ms), or −1 when the pending tick is not a busy wait. */
+  #spinFrom = -1;
+  /** Something was sent, or a reply, drain or timeout came, since {@link #spinFrom}. */
+  #worked = false;
+  #waitingMs = 0;
   #measureStart = 0;
   #measureEnd = Number.POSITIVE_INFINITY;
 
@@ -28,6 +40,12 @@ export class OpenLoop implements Schedule {
     this.#connections = plan.connections;
     this.#period = (1000 * plan.connections) / plan.rate!;
     this.#maxInflight = isDatagram(plan) ? Number.POSITIVE_INFINITY : 1;
+    this.#pacer = createPacer(plan.pacing ?? DEFAULT_PACING, host.timers);
+  }
+
+  /** Time the pacer busy-waited since the measured window began, ms on the loop's clock (0 with timer pacing). */
+  get waitingMs(): number {
+    return this.#waitingMs;
   }
 
   /** Per-connection schedule interval, ms (C/R s). */
@@ -48,9 +66,12 @@ export class OpenLoop implements Schedule {
 
   beginMeasure(): void {
     // The schedule runs on through the warm-up's end: due times decide what is measured.
+    this.#waitingMs = 0;
+    this.#worked = true;
   }
 
   replied(c: LoopConnection, atMs: number): void {
+    this.#worked = true;
     if (c.due > atMs) return;
     const now = this.#host.clock();
     this.#pump(c, now);
@@ -58,10 +79,12 @@ export class OpenLoop implements Schedule {
   }
 
   drained(): void {
+    this.#worked = true;
     this.#wake(this.#host.clock());
   }
 
   freed(_c: LoopConnection, now: number): void {
+    this.#worked = true;
     this.#wake(now);
   }
 
@@ -87,6 +110,10 @@ export class OpenLoop implements Schedule {
     const p = host.phase;
     if (p !== Phase.Warmup && p !== Phase.Measure) return;
     const now = host.clock();
+    if (this.#spinFrom >= 0) {
+      if (!this.#worked) this.#waitingMs += now - this.#spinFrom;
+      this.#spinFrom = -1;
+    }
     let next = Number.POSITIVE_INFINITY;
     let waiting = false;
     let active = false;
@@ -111,11 +138,11 @@ export class OpenLoop implements Schedule {
   #wake(when: number): void {
     if (this.#tickPending) return;
     this.#tickPending = true;
-    const timers = this.#host.timers;
-    const delay = when - this.#host.clock();
-    // setTimeout cannot wait less than 1 ms; a sooner send goes on the next turn of the loop.
-    if (delay < 1) timers.soon(this.#tick);
-    else timers.after(Math.floor(delay), this.#tick);
+    const now = this.#host.clock();
+    if (this.#pacer.wake(this.#tick, when, now)) {
+      this.#spinFrom = now;
+      this.#worked = false;
+    }
   }
 
   /** Sends the requests of `c` that are due by `now`, as far as the in-flight limit allows. */
@@ -133,6 +160,7 @@ export class OpenLoop implements Schedule {
         return;
       }
       if (!host.send(c, due, now, measured)) return;
+      this.#worked = true;
       c.due = due + this.#period;
     }
   }

@@ -7,7 +7,7 @@
  */
 import type { LoadPlan } from '../options.js';
 import type { LoopConnection } from './loop-connection.js';
-import type { TimerSet } from './timer-set.js';
+import type { LoopTimers } from './timer-set.js';
 
 /** Phases of a load loop, in order: nothing sent yet, warm-up (not recorded), measured, drain (no new sends), done. */
 export const Phase = { Idle: 0, Warmup: 1, Measure: 2, Drain: 3, Done: 4 } as const;
@@ -21,7 +21,7 @@ export interface ScheduleHost {
   /** The loop's monotonic clock, ms. */
   readonly clock: () => number;
   /** The loop's timers (cleared when it closes). */
-  readonly timers: TimerSet;
+  readonly timers: LoopTimers;
   /** Where the loop is: a schedule sends only in Warmup and Measure. */
   readonly phase: Phase;
   /**
@@ -59,6 +59,11 @@ export interface Schedule {
    * scheduled time, and the schedule calls {@link ScheduleHost.endSending} once none is left.
    */
   windowEnded(now: number): boolean;
+  /**
+   * Time this pacer busy-waited for send times since the measured window began, ms: event-loop time
+   * that was no work (open loop with spin pacing; 0 otherwise). The self-check takes it out of busy.
+   */
+  readonly waitingMs: number;
 }
 
 /**

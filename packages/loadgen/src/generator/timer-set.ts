@@ -3,8 +3,25 @@
  * are ms on the loop's clock (which may be a test's frozen clock); Node's timers wait real time.
  */
 
+/**
+ * The timers a load loop and its pacer use: {@link TimerSet} on Node's timers, or a test's simulated
+ * event loop. `soon` is at most one pending callback, allocated once by the caller.
+ */
+export interface LoopTimers {
+  /** Calls `fn` at `whenMs` on the loop's clock (now if that has passed; whole ms, rounded up). */
+  at(whenMs: number, fn: () => void): void;
+  /** Calls `fn` after `delayMs` (setTimeout semantics: at least 1 ms). */
+  after(delayMs: number, fn: () => void): void;
+  /** Calls `fn` on the next turn of the event loop (setImmediate). */
+  soon(fn: () => void): void;
+  /** The pending {@link soon} ran (its callback calls this first). */
+  ranSoon(): void;
+  /** Cancels everything pending. */
+  clear(): void;
+}
+
 /** Pending timeouts that can be cleared together. */
-export class TimerSet {
+export class TimerSet implements LoopTimers {
   readonly #clock: () => number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #immediate: NodeJS.Immediate | null = null;

@@ -15,7 +15,7 @@ import { judge } from './self-check.js';
  * Plan fields that must match for reports to add up. `threads` is left out: it is how one machine
  * spreads its share of the load, not the load itself.
  */
-export const MERGE_KEYS = ['host', 'port', 'transport', 'connections', 'op', 'size', 'iterations', 'durationMs', 'requests', 'warmupMs', 'pipeline', 'rate', 'timeoutMs'] as const satisfies readonly (keyof LoadPlan)[];
+export const MERGE_KEYS = ['host', 'port', 'transport', 'connections', 'op', 'size', 'iterations', 'durationMs', 'requests', 'warmupMs', 'pipeline', 'rate', 'pacing', 'timeoutMs'] as const satisfies readonly (keyof LoadPlan)[];
 
 /** Every field of {@link MERGE_KEYS} where `a` and `b` differ, as `field: a vs b`. */
 export function planDifferences(a: LoadPlan, b: LoadPlan): string[] {

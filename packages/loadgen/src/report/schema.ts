@@ -10,13 +10,15 @@
  * MB/s (10^6 bytes per second, JSON only).
  *
  * Fields added within a version are optional on reading: a report written before them reads as if
- * they were zero (counters `unexpected`, `unexpectedByKind`), so old reports still render and merge.
+ * they were zero (counters `unexpected`, `unexpectedByKind`; a thread's `pacerWaiting`), or what
+ * the code then did (`plan.pacing`: `spin` in open loop), so old reports still render and merge.
  */
 import { isIPv6 } from 'node:net';
 import { ErrorCode, HEADER_SIZE } from '@sockbench/protocol';
 import { COUNTER_FIELDS, type Counters } from '../counters.js';
 import { ReportFormatError } from '../errors.js';
 import { decodeHistogram, summarize, type LatencySummary } from '../histogram.js';
+import { PACINGS } from '../generator/pacing.js';
 import { OPS, TRANSPORTS, type LoadPlan } from '../options.js';
 import type { SloResult } from '../slo/evaluate.js';
 
@@ -27,14 +29,22 @@ export const REPORT_VERSION = 2;
 /** Versions this code reads (older ones are upgraded on read). */
 export const READABLE_VERSIONS: readonly number[] = [1, 2];
 
-/** Event-loop delay and busy share of one generator thread over the measured window. */
+/** Event-loop delay and how one generator thread spent the measured window (and drain). */
 export interface ThreadCheck {
   /** Generator thread index (with several generators merged: `generator:thread`). */
   thread: string;
   /** Event-loop delay percentiles, ms (perf_hooks.monitorEventLoopDelay, 10 ms resolution). */
   loopDelayMs: { p50: number; p99: number; max: number };
-  /** Event-loop utilization, 0..1 (share of the time the thread was busy). */
+  /**
+   * Share of the time doing work (sending, receiving, recording), 0..1: event-loop utilization less
+   * the pacer's busy wait. Reports written before `pacerWaiting` existed hold the event-loop
+   * utilization here, spin included.
+   */
   utilization: number;
+  /** Share of the time the pacer busy-waited for send times (`--pacing spin`), 0..1; added within version 2 (reads as 0 when absent). */
+  pacerWaiting: number;
+  /** Event-loop utilization as Node measures it (`utilization + pacerWaiting`), 0..1; added within version 2 (reads as `utilization` when absent). */
+  eventLoopUtilization: number;
 }
 
 /** How far the generator kept its own plan. */
@@ -309,11 +319,23 @@ function checkCounters(v: unknown, source: string, path: string): void {
 
 function checkPlan(v: unknown, source: string, path: string): void {
   if (!isObject(v)) fail(source, path, 'an object');
+  // Before --pacing existed every open loop spun.
+  if (!('pacing' in v)) v.pacing = typeof v.rate === 'number' ? 'spin' : null;
+  if (v.pacing !== null && !(PACINGS as readonly unknown[]).includes(v.pacing)) fail(source, `${path}.pacing`, `one of ${PACINGS.join(', ')}, or null`);
   str(v, 'host', source, path);
   for (const k of ['port', 'connections', 'threads', 'size', 'iterations', 'warmupMs', 'timeoutMs']) num(v, k, source, path);
   for (const k of ['durationMs', 'requests', 'pipeline', 'rate']) num(v, k, source, path, true);
   if (!(TRANSPORTS as readonly unknown[]).includes(v.transport)) fail(source, `${path}.transport`, `one of ${TRANSPORTS.join(', ')}`);
   if (!(OPS as readonly unknown[]).includes(v.op)) fail(source, `${path}.op`, `one of ${OPS.join(', ')}`);
+}
+
+function checkThread(v: unknown, source: string, path: string): void {
+  if (!isObject(v)) fail(source, path, 'an object');
+  num(v, 'utilization', source, path);
+  if (!('pacerWaiting' in v)) v.pacerWaiting = 0;
+  if (!('eventLoopUtilization' in v)) v.eventLoopUtilization = v.utilization;
+  num(v, 'pacerWaiting', source, path);
+  num(v, 'eventLoopUtilization', source, path);
 }
 
 function checkRun(v: unknown, source: string, path: string): void {
@@ -326,6 +348,7 @@ function checkRun(v: unknown, source: string, path: string): void {
   if (!isObject(v.results)) fail(source, `${path}.results`, 'an object');
   if (!isObject(v.selfCheck)) fail(source, `${path}.selfCheck`, 'an object');
   if (!Array.isArray(v.selfCheck.threads)) fail(source, `${path}.selfCheck.threads`, 'an array');
+  v.selfCheck.threads.forEach((t: unknown, i: number) => checkThread(t, source, `${path}.selfCheck.threads[${i}]`));
   if (!Array.isArray(v.intervals)) fail(source, `${path}.intervals`, 'an array');
   v.intervals.forEach((iv: unknown, i: number) => {
     const p = `${path}.intervals[${i}]`;

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { planOf } from '../../test/synthetic.js';
 import { judge } from './self-check.js';
 
-const thread = (utilization: number, p99 = 1) => ({ thread: '0', loopDelayMs: { p50: 0.1, p99, max: p99 }, utilization });
+const thread = (utilization: number, p99 = 1, pacerWaiting = 0) => ({
+  thread: '0',
+  loopDelayMs: { p50: 0.1, p99, max: p99 },
+  utilization,
+  pacerWaiting,
+  eventLoopUtilization: utilization + pacerWaiting,
+});
 
 describe('self-check verdict', () => {
   it('says the generator kept up when it did', () => {
@@ -30,11 +36,27 @@ describe('self-check verdict', () => {
     });
   });
 
-  it('an open loop that spins but keeps its rate is not generator-bound', () => {
-    const v = judge({ plan: planOf({ rate: 1000 }), intendedRate: 1000, achievedRate: 999.6, sendSlipUs: { p50: 10, p99: 900, max: 2000 }, threads: [thread(1)] });
+  it('an open loop whose spin pacer keeps the event loop busy is judged on its work, and the spin is named apart', () => {
+    // 1,000 req/s on one thread with --pacing spin: the event loop is busy all the time, 4 % of it work.
+    const v = judge({ plan: planOf({ rate: 1000 }), intendedRate: 1000, achievedRate: 999.6, sendSlipUs: { p50: 10, p99: 900, max: 2000 }, threads: [thread(0.04, 1, 0.96)] });
     expect(v).toEqual({
       generatorBound: false,
-      verdict: 'generator kept up: sent 1000 of 1000 req/s intended, threads at most 100% busy, event-loop delay p99 1.0 ms, send slip p99 0.90 ms',
+      verdict: 'generator kept up: sent 1000 of 1000 req/s intended, threads at most 4% busy (plus up to 96% spin-waiting for send times, --pacing spin), event-loop delay p99 1.0 ms, send slip p99 0.90 ms',
     });
+  });
+
+  it('an open-loop thread working past the limit is generator-bound even when it kept its rate', () => {
+    const v = judge({ plan: planOf({ rate: 50_000 }), intendedRate: 50_000, achievedRate: 50_000, sendSlipUs: { p50: 10, p99: 900, max: 2000 }, threads: [thread(0.5), { ...thread(0.93, 4, 0.05), thread: '1' }] });
+    expect(v).toEqual({
+      generatorBound: true,
+      verdict:
+        'generator-bound: thread 1 busy 93% of the time (plus up to 5% spin-waiting for send times, --pacing spin), event-loop delay p99 4.0 ms, send slip p99 0.90 ms; the numbers measure the generator, not the server (add --threads or generator machines)',
+    });
+  });
+
+  it('busy means work: the same event-loop utilization is saturated as work, not as spin', () => {
+    const input = { plan: planOf({ rate: 1000 }), intendedRate: 1000, achievedRate: 1000, sendSlipUs: { p50: 1, p99: 5, max: 9 } };
+    expect(judge({ ...input, threads: [thread(0.97, 1, 0)] }).generatorBound).toBe(true);
+    expect(judge({ ...input, threads: [thread(0.02, 1, 0.95)] }).generatorBound).toBe(false);
   });
 });

@@ -21,7 +21,7 @@ import { opTypeName } from '../window/window-view.js';
 /** One line describing a plan: target, op, load shape and time. */
 export function describePlan(plan: LoadPlan): string {
   const op = plan.op === 'ping' ? 'ping' : plan.op === 'compute' ? `compute ${plan.iterations}× over ${plan.size} B` : `echo ${plan.size} B`;
-  const loop = plan.rate !== null ? `open loop ${formatInt(plan.rate)} req/s` : `closed loop, pipeline ${plan.pipeline ?? 1}`;
+  const loop = plan.rate !== null ? `open loop ${formatInt(plan.rate)} req/s, ${plan.pacing ?? 'spin'} pacing` : `closed loop, pipeline ${plan.pipeline ?? 1}`;
   const span = plan.requests !== null ? `${formatInt(plan.requests)} requests` : formatDuration(plan.durationMs ?? 0);
   const warm = plan.warmupMs > 0 ? ` (+${formatDuration(plan.warmupMs)} warm-up)` : '';
   return `${plan.host}:${plan.port}  ${op}  ${plan.connections} connections × ${plan.threads} threads  ${loop}  ${span}${warm}`;
