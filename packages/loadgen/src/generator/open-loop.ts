@@ -9,8 +9,13 @@
  *
  * How a thread waits for the next send is its {@link Pacer} (`--pacing`, pacing.ts). A busy wait
  * (spin pacing) keeps the event loop busy without doing work, so the loop counts it apart
- * ({@link OpenLoop.waitingMs}): a turn of the loop between two ticks in which nothing was sent and no
- * reply, drain or timeout came is the pacer's waiting; any other turn is work.
+ * ({@link OpenLoop.waitingMs}): from the start of a busy wait to the first thing that happens in it
+ * (a reply, by its receive time; a drain or a timeout) is the pacer's waiting, and from there to the
+ * next tick is work. A wait in which nothing happens is waiting throughout, the ticks in it that
+ * send nothing included. (From the first event's
+ * time, which its driver stamps when its callback runs, not from the turn's start: a thread the OS set
+ * aside mid-wait on a shared machine finds replies waiting once it runs again, and the time it was
+ * away was no work.)
  */
 import type { LoadPlan } from '../options.js';
 import type { LoopConnection } from './loop-connection.js';
@@ -30,6 +35,8 @@ export class OpenLoop implements Schedule {
   #spinFrom = -1;
   /** Something was sent, or a reply, drain or timeout came, since {@link #spinFrom}. */
   #worked = false;
+  /** When the first of those came (clock ms). */
+  #workFrom = 0;
   #waitingMs = 0;
   #measureStart = 0;
   #measureEnd = Number.POSITIVE_INFINITY;
@@ -67,11 +74,11 @@ export class OpenLoop implements Schedule {
   beginMeasure(): void {
     // The schedule runs on through the warm-up's end: due times decide what is measured.
     this.#waitingMs = 0;
-    this.#worked = true;
+    this.#work(this.#host.clock());
   }
 
   replied(c: LoopConnection, atMs: number): void {
-    this.#worked = true;
+    this.#work(atMs);
     if (c.due > atMs) return;
     const now = this.#host.clock();
     this.#pump(c, now);
@@ -79,12 +86,13 @@ export class OpenLoop implements Schedule {
   }
 
   drained(): void {
-    this.#worked = true;
-    this.#wake(this.#host.clock());
+    const now = this.#host.clock();
+    this.#work(now);
+    this.#wake(now);
   }
 
   freed(_c: LoopConnection, now: number): void {
-    this.#worked = true;
+    this.#work(now);
     this.#wake(now);
   }
 
@@ -111,9 +119,12 @@ export class OpenLoop implements Schedule {
     if (p !== Phase.Warmup && p !== Phase.Measure) return;
     const now = host.clock();
     if (this.#spinFrom >= 0) {
-      if (!this.#worked) this.#waitingMs += now - this.#spinFrom;
+      this.#waitingMs += (this.#worked ? this.#workFrom : now) - this.#spinFrom;
       this.#spinFrom = -1;
     }
+    // Whether this tick sends: a tick that sends nothing is part of the wait (its scan of the
+    // connections is what a busy wait costs, turn after turn).
+    this.#worked = false;
     let next = Number.POSITIVE_INFINITY;
     let waiting = false;
     let active = false;
@@ -128,21 +139,34 @@ export class OpenLoop implements Schedule {
       host.endSending();
       return;
     }
+    const idleSince = this.#worked ? -1 : now;
     if (next === Number.POSITIVE_INFINITY) {
-      if (waiting) this.#wake(now + 1);
+      if (waiting) this.#wake(now + 1, idleSince);
       return;
     }
-    this.#wake(next);
+    this.#wake(next, idleSince);
   };
 
-  #wake(when: number): void {
+  /**
+   * Arranges the next tick for `when`. A busy wait starts now, or at `idleSince` (clock ms) when
+   * the tick calling this sent nothing since then.
+   */
+  #wake(when: number, idleSince = -1): void {
     if (this.#tickPending) return;
     this.#tickPending = true;
     const now = this.#host.clock();
     if (this.#pacer.wake(this.#tick, when, now)) {
-      this.#spinFrom = now;
+      this.#spinFrom = idleSince >= 0 ? idleSince : now;
       this.#worked = false;
     }
+  }
+
+  /** Something that is work happened at `at` (clock ms): the busy wait, if one is pending, ended there. */
+  #work(at: number): void {
+    if (this.#worked) return;
+    this.#worked = true;
+    // Never before the wait began (a receive time stamped just before it, handled just after).
+    this.#workFrom = at > this.#spinFrom ? at : this.#spinFrom;
   }
 
   /** Sends the requests of `c` that are due by `now`, as far as the in-flight limit allows. */
@@ -160,7 +184,7 @@ export class OpenLoop implements Schedule {
         return;
       }
       if (!host.send(c, due, now, measured)) return;
-      this.#worked = true;
+      this.#work(now);
       c.due = due + this.#period;
     }
   }

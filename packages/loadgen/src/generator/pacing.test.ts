@@ -90,12 +90,13 @@ describe('spin pacing', () => {
     expect(slips(sent).every((s) => s === 0)).toBe(true);
   });
 
-  it('waiting is only the turns in which nothing happened: a turn with a reply in it is work', () => {
+  it('waiting ends where work begins: a reply in a busy wait makes the rest of it work', () => {
     // 400 req/s on one socket, turns of 0.125 ms: each 2.5 ms period ends in a 0.5 ms spin (the 2 ms
-    // timer, then turns at +0.125, +0.25, +0.375, +0.5). Each reply comes 2.2 ms after its send,
-    // inside the turn from +0.125 to +0.25 of the next spin: that turn is work, the other three wait.
+    // timer, then turns at +0.125, +0.25, +0.375, +0.5). Each reply comes 2.1875 ms after its send,
+    // inside the turn from +0.125 to +0.25 of the next spin: waiting until the reply, work from it to
+    // the turn's end (0.0625 ms), waiting again for the last two turns.
     const withReplies = new SimLoop(0.125);
-    const a = loopOn(withReplies, planOf({ connections: 1, rate: 400 }), 2.2);
+    const a = loopOn(withReplies, planOf({ connections: 1, rate: 400 }), 2.1875);
     const quiet = new SimLoop(0.125);
     const b = loopOn(quiet, planOf({ connections: 1, rate: 400 }));
     for (const [sim, { schedule }] of [[withReplies, a], [quiet, b]] as const) {
@@ -108,7 +109,7 @@ describe('spin pacing', () => {
     expect(b.sent).toEqual(a.sent);
     // 40 periods (the last one spins up to the window's end at 100, where the schedule finishes).
     expect(b.schedule.waitingMs).toBe(40 * 0.5);
-    expect(a.schedule.waitingMs).toBe(40 * 0.375);
+    expect(a.schedule.waitingMs).toBe(40 * (0.5 - 0.0625));
   });
 });
 

@@ -100,6 +100,42 @@ describe('reports written before the unexpected-reply counters', () => {
   });
 });
 
+describe('reports written before --pacing', () => {
+  it('read as what the generator then did: an open loop spun, a closed loop has no pacing; thread busy shares fill in', () => {
+    const open = syntheticReport(planOf({ rate: 1000 }), [[lat(10, 5)]]);
+    const closed = syntheticReport(planOf(), [[lat(10, 5)]]);
+    const strip = (r: typeof open) => {
+      const old = JSON.parse(JSON.stringify(r)) as { runs: { plan: Record<string, unknown>; selfCheck: { threads: Record<string, unknown>[] } }[] };
+      delete old.runs[0]!.plan.pacing;
+      for (const t of old.runs[0]!.selfCheck.threads) {
+        delete t.pacerWaiting;
+        delete t.eventLoopUtilization;
+      }
+      return old;
+    };
+    const a = validateReport(strip(open), 'open.json').runs[0]!;
+    const b = validateReport(strip(closed), 'closed.json').runs[0]!;
+    expect([a.plan.pacing, b.plan.pacing]).toEqual(['spin', null]);
+    expect(a.selfCheck.threads[0]).toMatchObject({ utilization: 0.3, pacerWaiting: 0, eventLoopUtilization: 0.3 });
+    expect(renderTable([a])).toContain('open loop 1,000 req/s, spin pacing');
+  });
+
+  it('refuses a pacing it does not know, and a busy share that is not a number, naming the field', () => {
+    const r = structuredClone(syntheticReport(planOf({ rate: 1000 }), [[lat(10, 5)], [lat(10, 5)]])) as unknown as { runs: { plan: { pacing: unknown }; selfCheck: { threads: { pacerWaiting: unknown }[] } }[] };
+    r.runs[0]!.plan.pacing = 'sleep';
+    expect(() => validateReport(r, 'p.json')).toThrow('p.json: runs[0].plan.pacing must be one of spin, timer, or null');
+    r.runs[0]!.plan.pacing = 'timer';
+    r.runs[0]!.selfCheck.threads[1]!.pacerWaiting = 'lots';
+    expect(() => validateReport(r, 'p.json')).toThrow('p.json: runs[0].selfCheck.threads[1].pacerWaiting must be a number');
+  });
+
+  it('two reports of different pacings do not merge: their slips mean different things', () => {
+    const spin = syntheticReport(planOf({ rate: 1000 }), [[lat(5, 1)]]);
+    const timer = syntheticReport(planOf({ rate: 1000, pacing: 'timer' }), [[lat(5, 1)]]);
+    expect(() => mergeReports([spin, timer], ['s.json', 't.json'])).toThrow('cannot merge s.json and t.json: plans differ in pacing: spin vs timer');
+  });
+});
+
 describe('why a run failed', () => {
   const run = (counts: Partial<RunReport['counters']>): RunReport => {
     const r = syntheticRun(planOf({ transport: 'udp' }), [[lat(10, 5)]]);
