@@ -5,6 +5,7 @@
  */
 export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, type LoadgenErrorCode } from './errors.js';
 export { resolveRunOptions, SLO_OPTIONS, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
+export { PACINGS, DEFAULT_PACING, type Pacing } from './generator/pacing.js';
 export { UNEXPECTED_KINDS, type Counters, type UnexpectedKind } from './counters.js';
 export { LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS, decodeHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
 export { runPlan, type RunInput, type RunHooks } from './runner.js';
