@@ -7,7 +7,7 @@
  *   socket ◄── ReplyWriter  batch, COPY_LIMIT, backpressure, service time, FIN ◄──────────┘
  *
  * - Frames come from {@link FrameDecoder.push} as views into the socket chunk. Their replies leave in
- *   one write per chunk (else per tick: pool results, CHAT pushes); replies above `COPY_LIMIT`
+ *   one write per chunk (else per tick: a pool batch's replies, CHAT pushes); replies above `COPY_LIMIT`
  *   (16 KiB) flush the batch, then go out as header + the payload view, no copy (ReplyWriter).
  * - Service time: every frame of a chunk is stamped with the chunk's arrival ('data' event) and
  *   recorded when the flush carrying its reply hands it to the socket, so one clock read per chunk
@@ -83,7 +83,7 @@ export class Connection implements Closable {
       return;
     }
     try {
-      const result = this.#stateless.run(type, id, payload);
+      const result = this.#stateless.run(type, id, payload, session, t0, null);
       if (result !== undefined) session.answer(type, id, result, t0, payload.length);
       else session.handle(type, id, payload, t0);
     } catch (err) {

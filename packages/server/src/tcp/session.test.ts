@@ -18,6 +18,7 @@ import {
   type StatsQuery,
 } from '@sockbench/protocol';
 import { Rooms, type RoomMember } from '../chat/rooms.js';
+import { QUEUED } from '../dispatch/executor.js';
 import type { ProcessContext } from '../context.js';
 import { fillOptions, type ServerOptions } from '../options.js';
 import { Counters, mergeStats } from '../stats/counters.js';
@@ -54,7 +55,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
   const ctx: ProcessContext = {
     options: fillOptions(options),
     counters,
-    executor: { ping: () => EMPTY_PAYLOAD, echo: (p) => p, compute: () => null },
+    executor: { ping: () => EMPTY_PAYLOAD, echo: (_id, p) => p, compute: () => null },
     rooms,
     logger: pino({ level: 'silent' }),
     welcome: WELCOME,
@@ -189,6 +190,26 @@ describe('Session: requests', () => {
       { id: 3, code: ErrorCode.BUSY, message: 'request failed on the server' },
     ]);
     expect(session.pending).toBe(0);
+  });
+  it('answer(QUEUED) owes the reply and holds its cost until the pool calls poolReply/poolFailed (the PoolSink)', async () => {
+    const { session, writer, peer } = await setup();
+    session.answer(MessageType.ECHO, 1, QUEUED, 0, 30);
+    session.answer(MessageType.PING, 2, QUEUED, 0, 0);
+    session.answer(MessageType.COMPUTE, 3, QUEUED, 0, 40);
+    expect([session.pending, writer.pendingWorkBytes, peer.frames.length]).toEqual([3, 70, 0]);
+    // One batch's replies, out of order, in one tick: then a failed COMPUTE.
+    session.poolReply(MessageType.PING, 2, EMPTY_PAYLOAD, 0, 0);
+    session.poolReply(MessageType.ECHO, 1, Buffer.from('one'), 0, 30);
+    expect([session.pending, writer.pendingWorkBytes]).toEqual([1, 40]);
+    session.poolFailed(MessageType.COMPUTE, 3, new Error('thread died'), 40);
+    await peer.until(() => peer.frames.length === 3);
+    expect(peer.frames.map((f) => [f.type, f.id, f.payload.toString()])).toEqual([
+      [MessageType.PING, 2, ''],
+      [MessageType.ECHO, 1, 'one'],
+      [MessageType.ERROR, 3, peer.frames[2]!.payload.toString()],
+    ]);
+    expect(errorsOf(peer)).toEqual([{ id: 3, code: ErrorCode.BUSY, message: 'request failed on the server' }]);
+    expect([session.pending, writer.pendingWorkBytes]).toEqual([0, 0]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * What one TCP connection's peer is to the server: who (auth with `--token`, the HELLO name), where
  * (its rooms, as a {@link RoomMember} receiving CHAT pushes) and how it ends (replies still owed,
- * BYE, drain). Stateless requests do not come here; their results do, through {@link Session.answer}.
+ * BYE, drain). Stateless requests do not come here; their results do, through {@link Session.answer}
+ * and, for those handed to the pool, {@link Session.poolReply} (it is their {@link PoolSink}).
  *
  * - BYE: requests before it are answered first (pool work included), the BYE reply last, then FIN;
  *   frames after BYE are not served ({@link Session.serving} turns false).
@@ -14,7 +15,8 @@
 import { EMPTY_PAYLOAD, ErrorCode, MessageType, decodeHello, decodeRoom, decodeSay, decodeStatsQuery, encodeStats, type Frame } from '@sockbench/protocol';
 import type { RoomMember } from '../chat/rooms.js';
 import type { ProcessContext } from '../context.js';
-import type { ExecResult } from '../dispatch/executor.js';
+import { QUEUED, type ExecResult } from '../dispatch/executor.js';
+import type { PoolSink } from '../pool/sink.js';
 import { WRITE_HIGH_WATER_MARK, type ReplyWriter } from './reply-writer.js';
 import { tokenMatches } from './token.js';
 
@@ -31,7 +33,7 @@ type Ending =
   | { kind: 'fatal'; code: ErrorCode; id: number; message: string };
 
 /** One connection's session: auth, name, rooms, replies owed, BYE, fatal errors. */
-export class Session implements RoomMember {
+export class Session implements RoomMember, PoolSink {
   readonly #ctx: ProcessContext;
   readonly #writer: ReplyWriter;
   /** `from` of this connection's SAYs: the HELLO client name, else ip:port. */
@@ -168,14 +170,20 @@ export class Session implements RoomMember {
   }
 
   /**
-   * Writes a reply now, or when the pool/STATS settles, owing it until then; null means the pool is
-   * full (BUSY). A failed promise is answered BUSY ("request failed on the server").
+   * Writes a reply now, or owes it until it comes: QUEUED (the pool calls {@link poolReply} or
+   * {@link poolFailed}), or a promise (STATS); null means the pool is full (BUSY). A failed promise
+   * is answered BUSY ("request failed on the server").
    * @param cost request payload bytes the pending work holds (backpressure counts them)
    */
-  answer(type: number, id: number, result: ExecResult, t0: number, cost: number): void {
+  answer(type: number, id: number, result: ExecResult | Promise<Uint8Array>, t0: number, cost: number): void {
     const writer = this.#writer;
     if (result === null) {
       writer.error(ErrorCode.BUSY, id, 'thread pool queue is full');
+      return;
+    }
+    if (result === QUEUED) {
+      this.#pending++;
+      writer.holdWork(cost);
       return;
     }
     if (!(result instanceof Promise)) {
@@ -185,21 +193,29 @@ export class Session implements RoomMember {
     this.#pending++;
     writer.holdWork(cost);
     result.then(
-      (payload) => {
-        this.#pending--;
-        writer.reply(type, id, payload, t0);
-        writer.releaseWork(cost);
-        this.#afterPending();
-      },
-      (err: unknown) => {
-        this.#pending--;
-        this.#ctx.logger.error({ err: err instanceof Error ? err.message : String(err), type }, 'request failed');
-        // No wire code means "internal failure"; BUSY tells the client to retry later, which is true.
-        writer.error(ErrorCode.BUSY, id, 'request failed on the server');
-        writer.releaseWork(cost);
-        this.#afterPending();
-      },
+      (payload) => this.poolReply(type, id, payload, t0, cost),
+      (err: unknown) => this.poolFailed(type, id, err, cost),
     );
+  }
+
+  /** The reply owed for request `id` (answered QUEUED): written now (in this tick's batch), its cost released. */
+  poolReply(type: number, id: number, payload: Uint8Array, t0: number, cost: number): void {
+    const writer = this.#writer;
+    this.#pending--;
+    writer.reply(type, id, payload, t0);
+    writer.releaseWork(cost);
+    this.#afterPending();
+  }
+
+  /** The work owed for request `id` failed: logged, answered BUSY, its cost released. */
+  poolFailed(type: number, id: number, err: unknown, cost: number): void {
+    const writer = this.#writer;
+    this.#pending--;
+    this.#ctx.logger.error({ err: err instanceof Error ? err.message : String(err), type }, 'request failed');
+    // No wire code means "internal failure"; BUSY tells the client to retry later, which is true.
+    writer.error(ErrorCode.BUSY, id, 'request failed on the server');
+    writer.releaseWork(cost);
+    this.#afterPending();
   }
 
   /**

@@ -20,15 +20,19 @@ import {
   type DatagramOptions,
 } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
-import type { ExecResult } from '../dispatch/executor.js';
+import { QUEUED, type ExecResult } from '../dispatch/executor.js';
 import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { PoolSink } from '../pool/sink.js';
 import type { UdpPeerView } from '../stats/counters.js';
-import { PeerTable, type Peer } from './peer-table.js';
+import { Peer, PeerTable } from './peer-table.js';
+
+/** Where a pooled request's reply goes: the source's peer-table entry, or the source (table off). */
+type ReplyTo = Peer | RemoteInfo;
 
 /** Serves PING, ECHO, COMPUTE datagrams. */
-export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView {
+export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSink {
   readonly #ctx: ProcessContext;
   /** Per source address: received, answered, dropped (`--udp-peer-table` entries). */
   readonly #peers: PeerTable;
@@ -129,30 +133,35 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView {
       const frame = decodeDatagram(msg, this.#datagramOptions);
       type = frame.type;
       id = frame.id;
-      result = this.#stateless.run(type, id, frame.payload);
+      // The way back for pool work, with nothing allocated: the peer's entry (it holds the address
+      // and port), or the source itself when the table holds none.
+      result = this.#stateless.run(type, id, frame.payload, this, t0, peer ?? rinfo);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       return this.#drop(err.errorCode, peer);
     }
     if (result === undefined) return this.#drop(ErrorCode.UNSUPPORTED, peer);
     if (result === null) return this.#drop(ErrorCode.BUSY, peer);
-    if (!(result instanceof Promise)) {
-      this.#send(type, id, result, rinfo, t0, peer);
+    if (result === QUEUED) {
+      this.#pending++;
       return;
     }
-    this.#pending++;
-    result.then(
-      (payload) => {
-        this.#pending--;
-        this.#send(type, id, payload, rinfo, t0, peer);
-        this.#maybeIdle();
-      },
-      () => {
-        this.#pending--;
-        this.#drop(ErrorCode.BUSY, peer);
-        this.#maybeIdle();
-      },
-    );
+    this.#send(type, id, result, rinfo, t0, peer);
+  }
+
+  /** A pooled request's reply (PoolSink): sent to the datagram's source. */
+  poolReply(type: number, id: number, payload: Uint8Array, t0: number, _cost: number, tag: unknown): void {
+    const to = tag as ReplyTo;
+    this.#pending--;
+    this.#send(type, id, payload, to, t0, to instanceof Peer ? to : null);
+    this.#maybeIdle();
+  }
+
+  /** A pooled request failed (PoolSink): dropped and counted as BUSY. */
+  poolFailed(_type: number, _id: number, _err: unknown, _cost: number, tag: unknown): void {
+    this.#pending--;
+    this.#drop(ErrorCode.BUSY, tag instanceof Peer ? tag : null);
+    this.#maybeIdle();
   }
 
   #maybeIdle(): void {
@@ -164,7 +173,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView {
   }
 
   /** `peer`: its entry when the table holds one (an entry evicted meanwhile counts into nothing). */
-  #send(type: number, id: number, payload: Uint8Array, rinfo: RemoteInfo, t0: number, peer: Peer | null): void {
+  #send(type: number, id: number, payload: Uint8Array, rinfo: { readonly address: string; readonly port: number }, t0: number, peer: Peer | null): void {
     const header = Buffer.allocUnsafe(HEADER_SIZE);
     writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
     this.#sending++;
