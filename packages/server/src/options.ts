@@ -21,6 +21,14 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** Smallest `--max-buffered-bytes`, bytes: one socket read (64 KiB), so a budget can hold a read's frame. */
 export const MIN_BUFFERED_BYTES = 64 * 1024;
 
+/**
+ * Default `--pool-nice` with `--dispatch inline`: the threads then run only COMPUTE, bulk work that
+ * should yield the CPU to event loops (whose every request is short) when the cores are all busy; CFS
+ * weighs nice 10 at about a tenth of nice 0. With `--dispatch pool` the threads carry every request,
+ * so they keep the event loops' priority (0).
+ */
+export const DEFAULT_POOL_NICE = 10;
+
 /** How requests reach their handler: on the event loop, or every request through the thread pool. */
 export const DISPATCH_MODES = ['inline', 'pool'] as const;
 /** One of {@link DISPATCH_MODES}. */
@@ -42,6 +50,11 @@ export interface ServerOptions {
   poolQueue?: number;
   /** `inline` (default) runs PING/ECHO on the event loop; `pool` sends them through the threads too. */
   dispatch?: DispatchMode;
+  /**
+   * Niceness added to each pool thread (nice(2), per thread on Linux; piscina's `niceIncrement`), 0..19.
+   * Default {@link DEFAULT_POOL_NICE} with `dispatch` inline (the threads run only COMPUTE), 0 with pool.
+   */
+  poolNice?: number;
   /** Open TCP connections per process; past it a new connection gets BUSY (id 0) and is closed. Default 10000. */
   maxConnections?: number;
   /** Largest request payload, bytes. Default 1 MiB, at most 16 MiB. */
@@ -98,6 +111,7 @@ export interface FilledOptions {
   threads: number;
   poolQueue: number;
   dispatch: DispatchMode;
+  poolNice: number | undefined;
   maxConnections: number;
   maxPayload: number;
   idleTimeoutMs: number;
@@ -127,6 +141,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'threads', flag: 'threads', type: 'integer', unit: 'threads per process', default: 2, min: 1, max: 256, description: 'worker threads of the COMPUTE pool (piscina)' },
     { key: 'poolQueue', flag: 'pool-queue', type: 'integer', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, description: 'requests that may wait for a pool thread; past it the reply is BUSY' },
     { key: 'dispatch', flag: 'dispatch', type: 'string', default: 'inline', choices: DISPATCH_MODES, description: 'inline: PING/ECHO on the event loop; pool: every request through the threads (measures the hand-off)' },
+    { key: 'poolNice', flag: 'pool-nice', type: 'integer', unit: 'nice increment', min: 0, max: 19, defaultText: `${DEFAULT_POOL_NICE} with --dispatch inline, 0 with pool`, description: 'lower the pool threads\' CPU priority by this much (nice(2), per thread on Linux), so event loops are not starved of CPU while COMPUTE saturates the cores' },
     { key: 'maxConnections', flag: 'max-connections', type: 'integer', unit: 'connections per process', default: 10_000, min: 1, max: 1_000_000, description: 'open TCP connections; past it a new one gets BUSY and is closed' },
     { key: 'maxPayload', flag: 'max-payload', type: 'integer', unit: 'bytes', default: DEFAULT_MAX_PAYLOAD, min: 0, max: MAX_PAYLOAD_LIMIT, description: 'largest request payload; a bigger header is FRAME_TOO_LARGE' },
     { key: 'idleTimeoutMs', flag: 'idle-timeout', type: 'integer', unit: 'ms', default: 300_000, min: 0, max: 86_400_000, description: 'close a TCP connection that completes no frame for this long; 0 = never' },

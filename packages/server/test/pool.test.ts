@@ -6,6 +6,7 @@
  * hundreds of thousands of SHA-256 rounds, against requests answered in microseconds.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, Flags, MessageType, decodeStats, encodeCompute, encodeFrame } from '@sockbench/protocol';
 import { createServer, type Server } from '../src/index.js';
@@ -166,5 +167,32 @@ describe('--dispatch inline: PING while COMPUTE saturates the pool', () => {
       [2, true],
     ]);
     expect((await server.stats()).pool.completed).toBe(2);
+  });
+});
+
+/** This process's threads by niceness (/proc/self/task/<tid>/stat, field 19). */
+function nicenesses(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+    out.set(nice, (out.get(nice) ?? 0) + 1);
+  }
+  return out;
+}
+
+describe.runIf(process.platform === 'linux')('--pool-nice', () => {
+  it('defaults to 10 with --dispatch inline (threads run only COMPUTE), 0 with pool; --pool-nice sets it', async () => {
+    const before = nicenesses();
+    await start({ threads: 2 });
+    await waitFor(() => (nicenesses().get(10) ?? 0) === (before.get(10) ?? 0) + 2, 10_000, 'two threads at nice 10');
+    await start({ threads: 1, dispatch: 'pool', poolNice: 4 });
+    await waitFor(() => (nicenesses().get(4) ?? 0) === (before.get(4) ?? 0) + 1, 10_000, 'one thread at nice 4');
+    const pool = await start({ threads: 1, dispatch: 'pool' });
+    // Answered by its only thread, so it has started: and not reniced.
+    const p = await open(pool.port);
+    expect((await p.request(MessageType.PING, 1)).type).toBe(MessageType.PING);
+    const after = nicenesses();
+    expect([after.get(10) ?? 0, after.get(4) ?? 0]).toEqual([(before.get(10) ?? 0) + 2, (before.get(4) ?? 0) + 1]);
   });
 });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType } from '@sockbench/protocol';
 import { TaskKind } from './batch-layout.js';
+import { waitFor } from '../../test/helpers.js';
 import type { PoolSink } from './sink.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, ThreadPool } from './thread-pool.js';
 
@@ -33,14 +35,25 @@ class RecordingSink implements PoolSink {
 }
 
 const pools: ThreadPool[] = [];
-function pool(threads: number, poolQueue: number): ThreadPool {
-  const p = new ThreadPool(threads, poolQueue);
+function pool(threads: number, poolQueue: number, nice = 0): ThreadPool {
+  const p = new ThreadPool(threads, poolQueue, nice);
   pools.push(p);
   return p;
 }
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
+
+/** How many threads of this process run at niceness `nice` (/proc/self/task/<tid>/stat, field 19). */
+function threadsAtNice(nice: number): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]) === nice) n++;
+  }
+  return n;
+}
 
 const echoData = (conn: number, id: number): Buffer => Buffer.from(`conn ${conn} id ${id} `.repeat(id % 5));
 
@@ -139,5 +152,16 @@ describe('ThreadPool: batches', () => {
     await sink.all;
     expect(sink.got.map((g) => g.split(':')[0]).sort()).toEqual([`failed ${MessageType.COMPUTE} 1`, `failed ${MessageType.ECHO} 3`, `failed ${MessageType.PING} 2`].sort());
     expect(p.tasks).toBe(2);
+  });
+
+  it.runIf(process.platform === 'linux')('nice: each thread, and only the threads, run at the niceness asked (piscina niceIncrement)', async () => {
+    expect(threadsAtNice(7)).toBe(0);
+    const p = pool(2, 4, 7);
+    const sink = new RecordingSink(1);
+    p.light(MessageType.PING, TaskKind.PING, 1, Buffer.alloc(0), sink, 0, 0, null);
+    await sink.all;
+    // A thread renices itself as it starts; the other may still be starting.
+    await waitFor(() => threadsAtNice(7) === 2, 10_000, 'both threads at nice 7');
+    expect(threadsAtNice(7)).toBe(2);
   });
 });

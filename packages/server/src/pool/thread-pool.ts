@@ -71,7 +71,8 @@ export class ThreadPool implements Closable {
     this.#flush();
   };
 
-  constructor(threads: number, poolQueue: number) {
+  /** @param nice niceness added to each thread (0..19; 0 = the event loop's priority) */
+  constructor(threads: number, poolQueue: number, nice = 0) {
     this.#threads = threads;
     this.#capacity = threads + poolQueue;
     this.#piscina = new Piscina({
@@ -88,6 +89,8 @@ export class ThreadPool implements Closable {
       atomics: 'sync',
       // piscina's run/wait histograms are not read here (STATS times requests itself).
       recordTiming: false,
+      // Per thread on Linux (nice(2) through piscina's optional @napi-rs/nice; without it, none).
+      niceIncrement: nice,
     });
   }
 
