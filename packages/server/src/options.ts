@@ -46,7 +46,7 @@ export interface ServerOptions {
   rawMode?: RawModeName;
   /** Worker threads in the COMPUTE pool. Default 2. */
   threads?: number;
-  /** Requests that may wait for a pool thread beyond those running; past it, BUSY. Default 1024. */
+  /** Requests that may be in the pool beyond one per thread (queued, batched or running; a batch counts each); past it, BUSY. Default 1024. */
   poolQueue?: number;
   /** `inline` (default) runs PING/ECHO on the event loop; `pool` sends them through the threads too. */
   dispatch?: DispatchMode;
@@ -139,7 +139,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'rawPort', flag: 'raw-port', type: 'integer', min: 0, max: 65535, description: 'raw echo port, TCP and UDP (bytes back unchanged)' },
     { key: 'rawMode', flag: 'raw-mode', type: 'string', default: 'echo', choices: RAW_MODE_NAMES, description: "raw port replies: echo (bytes back unchanged) or sockperf (answer sockperf's client as its server does: messages asking for a reply, CLIENT flag cleared)" },
     { key: 'threads', flag: 'threads', type: 'integer', unit: 'threads per process', default: 2, min: 1, max: 256, description: 'worker threads of the COMPUTE pool (piscina)' },
-    { key: 'poolQueue', flag: 'pool-queue', type: 'integer', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, description: 'requests that may wait for a pool thread; past it the reply is BUSY' },
+    { key: 'poolQueue', flag: 'pool-queue', type: 'integer', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, description: 'requests that may be in the pool beyond one per thread (a batch counts each request); past it the reply is BUSY' },
     { key: 'dispatch', flag: 'dispatch', type: 'string', default: 'inline', choices: DISPATCH_MODES, description: 'inline: PING/ECHO on the event loop; pool: every request through the threads (measures the hand-off)' },
     { key: 'poolNice', flag: 'pool-nice', type: 'integer', unit: 'nice increment', min: 0, max: 19, defaultText: `${DEFAULT_POOL_NICE} with --dispatch inline, 0 with pool`, description: 'lower the pool threads\' CPU priority by this much (nice(2), per thread on Linux), so event loops are not starved of CPU while COMPUTE saturates the cores' },
     { key: 'maxConnections', flag: 'max-connections', type: 'integer', unit: 'connections per process', default: 10_000, min: 1, max: 1_000_000, description: 'open TCP connections; past it a new one gets BUSY and is closed' },
