@@ -13,8 +13,13 @@ import { isOptionError, yargsOptions } from '@sockbench/options';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { LoadgenError, UsageError } from './errors.js';
+import { defaultAgentName, runAgent } from './agents/agent.js';
+import { Controller } from './agents/controller.js';
+import { clockWarnings, renderAgents } from './agents/format.js';
 import {
+  AGENT_OPTIONS,
   COMPARE_OPTIONS,
+  DISTRIBUTE_OPTIONS,
   MERGE_OPTIONS,
   OUTPUT_OPTIONS,
   PLAN_OPTIONS,
@@ -121,6 +126,78 @@ async function runOne(opts: RunOptions, progress: Progress, index: number): Prom
   return run;
 }
 
+/** `--agents N --redis URL`, checked; null for a local run. @throws UsageError */
+function distributeArgs(argv: Record<string, unknown>): { redis: string; agents: number; timeoutMs: number } | null {
+  const d = DISTRIBUTE_OPTIONS.fill(DISTRIBUTE_OPTIONS.fromArgv(argv));
+  if (d.agents === undefined) {
+    if (d.redis !== undefined) throw new UsageError('--redis is for --agents N (a plan split over agents); a local run needs no Redis');
+    return null;
+  }
+  if (d.redis === undefined) throw new UsageError(`--agents ${d.agents} needs --redis URL (the Redis the agents wait on)`);
+  return { redis: d.redis, agents: d.agents, timeoutMs: d.agentsTimeout };
+}
+
+/** Agents that failed, per run, for the last lines (exit 1). */
+const agentFailures: string[] = [];
+
+/**
+ * Runs one plan over the agents: the same events and hooks as {@link runOne}, then the per-agent
+ * table and clock warnings; null when no agent reported.
+ */
+async function runOneDistributed(controller: Controller, opts: RunOptions, progress: Progress, index: number): Promise<RunReport | null> {
+  const { plan } = opts;
+  stream?.start(index, plan);
+  let d;
+  try {
+    d = await controller.run(opts, {
+      onInterval: (iv: IntervalReport) => {
+        progress.interval(plan, iv);
+        stream?.interval(index, plan, iv);
+      },
+      onStart: (endNow: () => void) => {
+        interrupt.endCurrent = endNow;
+        if (interrupt.requested) endNow();
+      },
+    });
+  } finally {
+    interrupt.endCurrent = null;
+    progress.end();
+  }
+  say(renderAgents(d));
+  for (const w of clockWarnings(d)) say(`${NAME}: warning: ${w}`);
+  for (const f of d.failed) agentFailures.push(`${plan.transport}: ${f.reason}`);
+  if (d.run === null) return null;
+  d.run.slo = evaluateSlos(opts.slo, d.run);
+  stream?.end(index, d.run);
+  return d.run;
+}
+
+/** Runs the plans over the agents (one Redis connection pair for all), then the usual finish. */
+async function distributedCommand(plans: RunOptions[], dist: { redis: string; agents: number; timeoutMs: number }): Promise<number> {
+  const first = plans[0]!;
+  if (first.jsonStream) stream = new JsonStream(process.stdout);
+  const progress = new Progress(process.stderr, first.quiet);
+  const controller = await Controller.connect(dist);
+  const runs: RunReport[] = [];
+  try {
+    for (const opts of plans) {
+      if (interrupt.requested || agentFailures.length > 0) break;
+      if (!first.quiet) say(`${NAME}: ${opts.plan.transport} over ${dist.agents} agent${dist.agents === 1 ? '' : 's'} …`);
+      const run = await runOneDistributed(controller, opts, progress, runs.length);
+      if (run !== null) runs.push(run);
+    }
+  } finally {
+    await controller.close();
+  }
+  let code = 1;
+  if (runs.length > 0) code = await finish(makeReport(runs), first, { percentiles: first.percentiles });
+  else say(`${NAME}: no agent returned a report: nothing written`);
+  for (const f of agentFailures) say(`${NAME}: agent failed: ${f}`);
+  if (agentFailures.length > 0 && code !== 130) code = 1;
+  stream?.done(code);
+  return code;
+}
+
 /** The table, the files, the last lines, and the stream's `done` line. */
 async function finishRuns(runs: RunReport[], opts: RunOptions): Promise<number> {
   const code = await finish(makeReport(runs), opts, { percentiles: opts.percentiles });
@@ -130,6 +207,8 @@ async function finishRuns(runs: RunReport[], opts: RunOptions): Promise<number> 
 
 async function runCommand(argv: Record<string, unknown>): Promise<number> {
   const opts = resolveRunOptions(runArgs(argv));
+  const dist = distributeArgs(argv);
+  if (dist !== null) return distributedCommand([opts], dist);
   if (opts.jsonStream) stream = new JsonStream(process.stdout);
   const progress = new Progress(process.stderr, opts.quiet);
   const run = await runOne(opts, progress, 0);
@@ -154,6 +233,8 @@ async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   }
   // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
   const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }));
+  const dist = distributeArgs(argv);
+  if (dist !== null) return distributedCommand(plans, dist);
   const first = plans[0]!;
   if (first.jsonStream) stream = new JsonStream(process.stdout);
   const progress = new Progress(process.stderr, first.quiet);
@@ -187,6 +268,19 @@ async function reportCommand(argv: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
+/** `agent`: waits for plans until SIGINT or SIGTERM (the run under way is ended, drained and reported). */
+async function agentCommand(argv: Record<string, unknown>): Promise<number> {
+  const a = AGENT_OPTIONS.fill(AGENT_OPTIONS.fromArgv(argv));
+  const name = a.name ?? defaultAgentName();
+  if (!/^[A-Za-z0-9._:@-]{1,200}$/.test(name)) throw new UsageError(`--name must be 1..200 of A-Z a-z 0-9 . _ : @ -, got ${JSON.stringify(name)}`);
+  const quit = new Promise<void>((resolveQuit) => {
+    interrupt.endCurrent = resolveQuit;
+    process.once('SIGTERM', () => resolveQuit());
+  });
+  await runAgent({ redis: a.redis, name, log: (line) => say(`${NAME}: ${line}`), quit });
+  return 0;
+}
+
 function handle(fn: (argv: Record<string, unknown>) => Promise<number>) {
   return async (argv: Record<string, unknown>): Promise<void> => {
     try {
@@ -214,10 +308,17 @@ function buildCli(args: string[]): Argv {
   const planOptions = yargsOptions(PLAN_OPTIONS);
   const outputOptions = yargsOptions(OUTPUT_OPTIONS);
   const sloOptions = yargsOptions(SLO_OPTIONS);
+  const distributeOptions = yargsOptions(DISTRIBUTE_OPTIONS);
   return yargs(args)
     .scriptName(NAME)
     .usage(`${NAME} [run] --port P [options]`)
-    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions).options(sloOptions), handle(runCommand))
+    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions).options(sloOptions).options(distributeOptions), handle(runCommand))
+    .command(
+      'agent',
+      'a generator machine: wait on Redis for plans from `run|compare --agents N --redis URL` and run each share (until SIGINT/SIGTERM)',
+      (y) => y.options(yargsOptions(AGENT_OPTIONS)),
+      handle(agentCommand),
+    )
     .command(
       'compare',
       'run the same plan over each transport in turn and print them side by side with ratios',
@@ -226,7 +327,8 @@ function buildCli(args: string[]): Argv {
           .options(planOptions)
           .options(yargsOptions(COMPARE_OPTIONS))
           .options(outputOptions)
-          .options(sloOptions),
+          .options(sloOptions)
+          .options(distributeOptions),
       handle(compareCommand),
     )
     .command(
@@ -257,6 +359,8 @@ function buildCli(args: string[]): Argv {
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
     .example(`${NAME} -R 5000 --slo 'p99<5ms'`, 'exit 4 unless p99 < 5 ms')
+    .example(`${NAME} agent --redis redis://10.0.0.5:6379`, 'a generator machine waiting for plans')
+    .example(`${NAME} -c 100 -R 50000 --agents 4 --redis redis://10.0.0.5:6379`, 'one plan over four generator machines')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
     .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
     .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n4 an --slo failed and nothing worse happened; 130 interrupted (the first Ctrl-C stops, drains and still\nwrites the reports).')

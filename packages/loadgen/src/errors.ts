@@ -11,6 +11,7 @@
  * | PlanMismatchError  | SOCKBENCH_PLAN_MISMATCH   | 2    |
  * | ReportFormatError  | SOCKBENCH_REPORT_FORMAT   | 2    |
  * | GeneratorError     | SOCKBENCH_GENERATOR       | 1    |
+ * | AgentsError        | SOCKBENCH_AGENTS          | 1    |
  */
 import { errorCodeName, type ErrorCode } from '@sockbench/protocol';
 
@@ -21,6 +22,7 @@ export const LoadgenErrorCodes = {
   PLAN_MISMATCH: 'SOCKBENCH_PLAN_MISMATCH',
   REPORT_FORMAT: 'SOCKBENCH_REPORT_FORMAT',
   GENERATOR: 'SOCKBENCH_GENERATOR',
+  AGENTS: 'SOCKBENCH_AGENTS',
 } as const;
 
 /** One of {@link LoadgenErrorCodes}' values. */
@@ -94,5 +96,15 @@ export class ReportFormatError extends LoadgenError {
 export class GeneratorError extends LoadgenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, LoadgenErrorCodes.GENERATOR, 1, options);
+  }
+}
+
+/**
+ * Generators coordinated through Redis (`--agents`): Redis unreachable, fewer idle agents than
+ * asked for within `--agents-timeout` (exit 1).
+ */
+export class AgentsError extends LoadgenError {
+  constructor(message: string) {
+    super(message, LoadgenErrorCodes.AGENTS, 1);
   }
 }

@@ -169,6 +169,28 @@ export const MERGE_OPTIONS = new OptionTable(
   'flag',
 );
 
+/**
+ * The flags of `run` and `compare` that split the plan over agents (agents/controller.ts); without
+ * `--agents` the run is local and `--redis` is refused.
+ */
+export const DISTRIBUTE_OPTIONS = new OptionTable(
+  [
+    { key: 'agents', flag: 'agents', type: 'integer', min: 1, max: 1000, description: 'split the plan over this many `sockbench-loadgen agent` machines (connections and --rate divided, --pipeline kept per connection), started together; needs --redis' },
+    { key: 'redis', flag: 'redis', type: 'string', expect: 'a URL such as redis://HOST:6379', description: 'the Redis the agents wait on (redis://HOST:PORT[/DB]); with --agents' },
+    { key: 'agentsTimeout', flag: 'agents-timeout', type: 'duration', default: '10s', min: 1, max: 3_600_000, description: 'how long to wait for --agents idle agents, and for each to answer its share' },
+  ],
+  'flag',
+);
+
+/** The flags of `agent`. */
+export const AGENT_OPTIONS = new OptionTable(
+  [
+    { key: 'redis', flag: 'redis', type: 'string', required: true, expect: 'a URL such as redis://HOST:6379', description: 'the Redis to wait for plans on (redis://HOST:PORT[/DB])' },
+    { key: 'name', flag: 'name', type: 'string', defaultText: 'hostname-pid', expect: 'a name without spaces', description: "this agent's name, unique among the agents on that Redis (shown in the controller's report)" },
+  ],
+  'flag',
+);
+
 /** The raw flag values as the CLI parsed them, by key (every field may be missing or malformed). */
 export type RunArgs = TableGiven<typeof PLAN_OPTIONS> & TableGiven<typeof OUTPUT_OPTIONS> & TableGiven<typeof SLO_OPTIONS>;
 

@@ -43,6 +43,12 @@ export interface RunInput {
    * `timeoutMs`: per STATS exchange (default 2000 ms, window/stats-control.ts).
    */
   stats?: { host: string; port: number; timeoutMs?: number } | null;
+  /**
+   * The shared start on this process's clock (epoch ms, `performance.timeOrigin + now()`), for a
+   * plan run by several generator machines at once (agent.ts); a time already past (connections were
+   * slower to open) starts {@link START_DELAY_MS} after ready. Default: ready + that delay.
+   */
+  startAtEpochMs?: number;
 }
 
 /** Why a raw run has no server view. */
@@ -160,7 +166,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     };
 
     const start = (): void => {
-      const startEpochMs = performance.timeOrigin + performance.now() + START_DELAY_MS;
+      const startEpochMs = Math.max(input.startAtEpochMs ?? 0, performance.timeOrigin + performance.now() + START_DELAY_MS);
       startedAt = new Date(startEpochMs + plan.warmupMs);
       for (const w of workers) w.postMessage({ kind: 'start', startEpochMs } satisfies ToThread);
       // The window opens where every thread's measuring starts: start + warm-up on the shared clock.

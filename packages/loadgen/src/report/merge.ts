@@ -64,9 +64,10 @@ function mergeWindow(runs: readonly RunReport[], completed: number): Pick<RunRep
  * snapshots already hold every generator's traffic); their CPU is.
  * @throws PlanMismatchError listing every plan field that differs
  */
-export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] = runs.map((_, i) => `#${i + 1}`)): RunReport {
+export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] = runs.map((_, i) => `#${i + 1}`), whole?: LoadPlan): RunReport {
   const first = runs[0];
   if (!first) throw new ReportFormatError('nothing to merge');
+  if (whole !== undefined) return mergeShares(runs, labels, whole);
   runs.forEach((r, i) => {
     const diff = planDifferences(first.plan, r.plan);
     if (diff.length > 0) throw new PlanMismatchError(`${labels[0]} and ${labels[i]}`, diff);
@@ -94,6 +95,31 @@ export function mergeRuns(runs: readonly RunReport[], labels: readonly string[] 
     intervals: mergeIntervals(runs),
     histograms: { latency, uncorrected, slip },
     ...mergeWindow(runs, counters.completed),
+  };
+}
+
+/** Plan fields that differ between the shares of one split plan (agents/split.ts). */
+const SHARE_KEYS = new Set<keyof LoadPlan>(['connections', 'rate', 'requests']);
+
+/**
+ * Adds the runs of one plan split over several generators (agents/split.ts: connections, open-loop
+ * rate and a request count divided; everything else the same): the merged run is that of `whole`,
+ * with the threads added and the intended rate `whole.rate`. The runs may be fewer than the shares
+ * (a generator failed): the plan is still `whole`, and the counts are those of the runs given.
+ * @throws PlanMismatchError when a run's plan differs from `whole` in anything but its share
+ */
+function mergeShares(runs: readonly RunReport[], labels: readonly string[], whole: LoadPlan): RunReport {
+  runs.forEach((r, i) => {
+    const diff = MERGE_KEYS.filter((k) => !SHARE_KEYS.has(k) && r.plan[k] !== whole[k]).map((k) => `${k}: ${String(whole[k])} vs ${String(r.plan[k])}`);
+    if (diff.length > 0) throw new PlanMismatchError(`the plan and ${labels[i]}`, diff);
+  });
+  const sum = mergeRuns(runs.map((r) => ({ ...r, plan: { ...whole, threads: r.plan.threads }, generators: 1 })), labels);
+  const intendedRate = whole.rate;
+  const { sendSlipUs, threads, achievedRate } = sum.selfCheck;
+  return {
+    ...sum,
+    plan: { ...whole, threads: sum.plan.threads },
+    selfCheck: { intendedRate, achievedRate, sendSlipUs, threads, ...judge({ plan: whole, intendedRate, achievedRate, sendSlipUs, threads }) },
   };
 }
 

@@ -13,6 +13,7 @@
  * they were zero (counters `unexpected`, `unexpectedByKind`; a thread's `pacerWaiting`), or what
  * the code then did (`plan.pacing`: `spin` in open loop), so old reports still render and merge.
  */
+import type { AgentRun } from '../agents/protocol.js';
 import { isIPv6 } from 'node:net';
 import { ErrorCode, HEADER_SIZE } from '@sockbench/protocol';
 import { COUNTER_FIELDS, type Counters } from '../counters.js';
@@ -218,6 +219,13 @@ export interface RunReport {
    * before SLOs existed and in merged runs (added within version 2).
    */
   slo?: SloResult[];
+  /**
+   * A run split over agents (`--agents`): each agent's part, its clock offset against Redis and its
+   * start on Redis's clock (added within version 2; absent otherwise).
+   */
+  agents?: AgentRun[];
+  /** Agents of that run that gave no report, and why (absent when every one reported). */
+  agentsFailed?: { name: string; reason: string }[];
 }
 
 /** The whole report file. */
