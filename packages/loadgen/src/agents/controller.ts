@@ -177,6 +177,7 @@ export class Controller {
       const acceptBy = nowMs() + this.#config.timeoutMs;
 
       let cleanup = (): void => undefined;
+      let settle = (): void => undefined;
       const settled = new Promise<void>((resolveSettled) => {
         const fail = (s: AgentState, reason: string): void => {
           if (s.report !== null || s.failure !== null) return;
@@ -261,6 +262,7 @@ export class Controller {
             checking = false;
           });
         }, HEARTBEAT_EVERY_MS);
+        settle = check;
         cleanup = () => {
           clearInterval(monitor);
           this.#sub.off('message', onMessage);
@@ -280,6 +282,8 @@ export class Controller {
         }
       }
       hooks.onStart?.(stop);
+      // Every agent may have failed already (none listening).
+      settle();
       await settled;
       cleanup();
       await this.#sub.unsubscribe(channel);

@@ -105,7 +105,7 @@ const SHARE_KEYS = new Set<keyof LoadPlan>(['connections', 'rate', 'requests']);
  * Adds the runs of one plan split over several generators (agents/split.ts: connections, open-loop
  * rate and a request count divided; everything else the same): the merged run is that of `whole`,
  * with the threads added and the intended rate `whole.rate`. The runs may be fewer than the shares
- * (a generator failed): the plan is still `whole`, and the counts are those of the runs given.
+ * (a generator failed): the plan's connections, rate and requests are then those of the runs given.
  * @throws PlanMismatchError when a run's plan differs from `whole` in anything but its share
  */
 function mergeShares(runs: readonly RunReport[], labels: readonly string[], whole: LoadPlan): RunReport {
@@ -114,12 +114,18 @@ function mergeShares(runs: readonly RunReport[], labels: readonly string[], whol
     if (diff.length > 0) throw new PlanMismatchError(`the plan and ${labels[i]}`, diff);
   });
   const sum = mergeRuns(runs.map((r) => ({ ...r, plan: { ...whole, threads: r.plan.threads }, generators: 1 })), labels);
-  const intendedRate = whole.rate;
+  // With a share missing, the plan is what the runs given carried, not what was asked for.
+  const connections = runs.reduce((n, r) => n + r.plan.connections, 0);
+  const complete = connections === whole.connections;
+  const added = (k: 'rate' | 'requests'): number | null => (whole[k] === null ? null : complete ? whole[k] : runs.reduce((n, r) => n + (r.plan[k] ?? 0), 0));
+  const plan: LoadPlan = { ...whole, connections, rate: added('rate'), requests: added('requests'), threads: sum.plan.threads };
+  const intendedRate = plan.rate;
   const { sendSlipUs, threads, achievedRate } = sum.selfCheck;
   return {
     ...sum,
-    plan: { ...whole, threads: sum.plan.threads },
-    selfCheck: { intendedRate, achievedRate, sendSlipUs, threads, ...judge({ plan: whole, intendedRate, achievedRate, sendSlipUs, threads }) },
+    plan,
+    results: deriveResults(plan, sum.counters, sum.durationMs, sum.histograms.latency, sum.histograms.uncorrected),
+    selfCheck: { intendedRate, achievedRate, sendSlipUs, threads, ...judge({ plan, intendedRate, achievedRate, sendSlipUs, threads }) },
   };
 }
 
