@@ -26,6 +26,7 @@ describe('README "Errors" and src/errors.ts', () => {
       new errors.PlanMismatchError('a and b', ['connections: 1 vs 2']),
       new errors.ReportFormatError('r'),
       new errors.GeneratorError('g'),
+      new errors.AgentsError('a'),
     ];
     expect(Object.fromEntries(made.map((e) => [e.name, [e.code, e.exitCode]]))).toEqual(
       Object.fromEntries(rows.map((r) => [r.name, [r.code, r.exit]])),
