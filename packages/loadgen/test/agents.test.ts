@@ -221,7 +221,7 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
       index: 0,
       of: 1,
       startAt,
-      plan: { host: '127.0.0.1', port, transport: 'tcp', connections: 1, threads: 1, op: 'echo', size: 64, iterations: 0, durationMs: 60_000, requests: null, warmupMs: 0, pipeline: 1, rate: null, timeoutMs: 1000 },
+      plan: { host: '127.0.0.1', port, transport: 'tcp', connections: 1, threads: 1, op: 'echo', size: 64, iterations: 0, durationMs: 60_000, requests: null, warmupMs: 0, pipeline: 1, rate: null, pacing: null, timeoutMs: 1000 },
       token: null,
       stats: null,
     };

@@ -8,7 +8,7 @@ import { syntheticRun } from '../../test/synthetic.js';
 const runOf = (plan: LoadPlan, n = 1) => syntheticRun(plan, [[Array<number>(n).fill(100)]]);
 import { splitPlan } from './split.js';
 
-const base: LoadPlan = { host: '127.0.0.1', port: 7878, transport: 'tcp', connections: 5, threads: 4, op: 'echo', size: 64, iterations: 0, durationMs: 1000, requests: null, warmupMs: 0, pipeline: 8, rate: null, timeoutMs: 1000 };
+const base: LoadPlan = { host: '127.0.0.1', port: 7878, transport: 'tcp', connections: 5, threads: 4, op: 'echo', size: 64, iterations: 0, durationMs: 1000, requests: null, warmupMs: 0, pipeline: 8, rate: null, pacing: null, timeoutMs: 1000 };
 
 describe('splitPlan', () => {
   it('divides connections as evenly as integers allow, keeps the pipeline per connection, caps threads', () => {
@@ -18,7 +18,7 @@ describe('splitPlan', () => {
   });
 
   it('divides the open-loop rate by connections and a request count like the connections', () => {
-    const shares = splitPlan({ ...base, pipeline: null, rate: 1000, requests: 7, durationMs: null }, 2);
+    const shares = splitPlan({ ...base, pipeline: null, rate: 1000, pacing: 'spin', requests: 7, durationMs: null }, 2);
     expect(shares.map((p) => [p.rate, p.requests])).toEqual([[400, 3], [600, 4]]);
   });
 
@@ -30,7 +30,7 @@ describe('splitPlan', () => {
 
 describe('mergeRuns with the whole plan (shares of one split)', () => {
   it('adds the shares into the whole plan: counts summed, intended rate the whole rate', () => {
-    const whole = { ...base, pipeline: null, rate: 1000 };
+    const whole: LoadPlan = { ...base, pipeline: null, rate: 1000, pacing: 'spin' };
     const shares = splitPlan(whole, 2);
     const runs = shares.map((p, i) => runOf(p, 100 * (i + 1)));
     const merged = mergeRuns(runs, ['a', 'b'], whole);
@@ -40,7 +40,7 @@ describe('mergeRuns with the whole plan (shares of one split)', () => {
   });
 
   it('with a share missing, the plan is what the runs given carried', () => {
-    const whole = { ...base, pipeline: null, rate: 1000 };
+    const whole: LoadPlan = { ...base, pipeline: null, rate: 1000, pacing: 'spin' };
     const [first] = splitPlan(whole, 2);
     const merged = mergeRuns([runOf(first!, 10)], ['a'], whole);
     expect([merged.plan.connections, merged.plan.rate, merged.selfCheck.intendedRate]).toEqual([2, 400, 400]);
