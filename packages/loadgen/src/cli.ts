@@ -134,7 +134,7 @@ function distributeArgs(argv: Record<string, unknown>): { redis: string; agents:
     return null;
   }
   if (d.redis === undefined) throw new UsageError(`--agents ${d.agents} needs --redis URL (the Redis the agents wait on)`);
-  return { redis: d.redis, agents: d.agents, timeoutMs: d.agentsTimeout };
+  return { redis: d.redis, agents: d.agents, timeoutMs: d.agentsWait };
 }
 
 /** Agents that failed, per run, for the last lines (exit 1). */
@@ -359,8 +359,8 @@ function buildCli(args: string[]): Argv {
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
     .example(`${NAME} -R 5000 --slo 'p99<5ms'`, 'exit 4 unless p99 < 5 ms')
-    .example(`${NAME} agent --redis redis://10.0.0.5:6379`, 'a generator machine waiting for plans')
-    .example(`${NAME} -c 100 -R 50000 --agents 4 --redis redis://10.0.0.5:6379`, 'one plan over four generator machines')
+    .example(`${NAME} agent --redis redis://r:6379`, 'a generator machine waiting for plans')
+    .example(`${NAME} -R 50000 --agents 4 --redis redis://r`, "one plan over four machines' agents")
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
     .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
     .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n4 an --slo failed and nothing worse happened; 130 interrupted (the first Ctrl-C stops, drains and still\nwrites the reports).')

@@ -101,7 +101,7 @@ export class GeneratorError extends LoadgenError {
 
 /**
  * Generators coordinated through Redis (`--agents`): Redis unreachable, fewer idle agents than
- * asked for within `--agents-timeout` (exit 1).
+ * asked for within `--agents-wait` (exit 1).
  */
 export class AgentsError extends LoadgenError {
   constructor(message: string) {

@@ -177,7 +177,7 @@ export const DISTRIBUTE_OPTIONS = new OptionTable(
   [
     { key: 'agents', flag: 'agents', type: 'integer', min: 1, max: 1000, description: 'split the plan over this many `sockbench-loadgen agent` machines (connections and --rate divided, --pipeline kept per connection), started together; needs --redis' },
     { key: 'redis', flag: 'redis', type: 'string', expect: 'a URL such as redis://HOST:6379', description: 'the Redis the agents wait on (redis://HOST:PORT[/DB]); with --agents' },
-    { key: 'agentsTimeout', flag: 'agents-timeout', type: 'duration', default: '10s', min: 1, max: 3_600_000, description: 'how long to wait for --agents idle agents, and for each to answer its share' },
+    { key: 'agentsWait', flag: 'agents-wait', type: 'duration', default: '10s', min: 1, max: 3_600_000, description: 'how long to wait for --agents idle agents, and for each to answer its share' },
   ],
   'flag',
 );

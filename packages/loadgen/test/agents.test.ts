@@ -150,8 +150,8 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
     expect(few.output()).toContain('--agents 2 needs at least 2 connections (one per agent), got --connections 1');
   });
 
-  it('too few agents within --agents-timeout: exit 1, naming the idle ones', async () => {
-    const c = cli(plan(['--connections', '3', '--duration', '1s', '--agents', '3', '--agents-timeout', '300ms']));
+  it('too few agents within --agents-wait: exit 1, naming the idle ones', async () => {
+    const c = cli(plan(['--connections', '3', '--duration', '1s', '--agents', '3', '--agents-wait', '300ms']));
     expect(await c.exited).toBe(1);
     expect(c.output()).toContain(`only 2 of 3 agents ready on ${url} within 300 ms (idle: a, b)`);
   });
@@ -163,7 +163,7 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
     await sub.subscribe(channels.toAgent('0-silent'));
     try {
       const out = join(dir, 'silent.json');
-      const c = cli(plan(['--connections', '2', '--duration', '1s', '--agents', '2', '--agents-timeout', '1s', '--json', out]));
+      const c = cli(plan(['--connections', '2', '--duration', '1s', '--agents', '2', '--agents-wait', '1s', '--json', out]));
       expect(await c.exited).toBe(1);
       expect(c.output()).toContain('agent failed: tcp: agent 0-silent never answered the plan (nothing within 1000 ms)');
       expect(c.output()).toContain(`agent failed: tcp: agent 0-unsubscribed is not listening on ${channels.toAgent('0-unsubscribed')}`);
