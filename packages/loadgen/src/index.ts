@@ -3,7 +3,7 @@
  * The CLI `sockbench-loadgen` (src/cli.ts) is built on exactly this surface; the generator threads,
  * their load loop and drivers are internal. See ../README.md ("Library").
  */
-export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, type LoadgenErrorCode } from './errors.js';
+export { LoadgenError, LoadgenErrorCodes, UsageError, TargetUnreachable, PlanMismatchError, ReportFormatError, GeneratorError, AgentsError, type LoadgenErrorCode } from './errors.js';
 export { resolveRunOptions, SLO_OPTIONS, TRANSPORTS, OPS, type LoadPlan, type RunOptions, type RunArgs, type Transport, type Op } from './options.js';
 export { PACINGS, DEFAULT_PACING, type Pacing } from './generator/pacing.js';
 export { UNEXPECTED_KINDS, type Counters, type UnexpectedKind } from './counters.js';
@@ -20,3 +20,8 @@ export { checkSlosApply, evaluateSlos, failedSlos, measureSlo, type SloResult } 
 export { runFailed, failureReason } from './report/failure.js';
 export { renderHdrLog } from './report/hdr-log.js';
 export { renderHtml } from './report/html.js';
+export { runAgent, defaultAgentName, type AgentConfig } from './agents/agent.js';
+export { Controller, CLOCK_BOUND_MS, START_LEAD_MS, type ControllerConfig, type DistributedRun, type AgentFailure } from './agents/controller.js';
+export { splitPlan } from './agents/split.js';
+export { measureOffset, type ClockOffset } from './agents/clock.js';
+export { AGENT_PROTOCOL_VERSION, PREFIX as AGENT_KEY_PREFIX, keys as agentKeys, channels as agentChannels, type AgentBeat, type AgentReport, type AgentRun, type FromAgent, type PlanMessage, type StopMessage } from './agents/protocol.js';
