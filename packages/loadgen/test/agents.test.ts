@@ -23,7 +23,10 @@ const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 
 interface Proc {
   child: ChildProcess;
+  /** stdout and stderr, interleaved. */
   output(): string;
+  /** stdout alone. */
+  stdout(): string;
   exited: Promise<number>;
   /** Resolves once the output matches, rejects after `ms`. */
   waitFor(re: RegExp, ms?: number): Promise<void>;
@@ -32,17 +35,22 @@ interface Proc {
 function start(command: string, args: string[]): Proc {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
+  let out = '';
   const waiters: { re: RegExp; done: () => void }[] = [];
   const feed = (chunk: Buffer): void => {
     text += chunk.toString();
     for (const w of [...waiters]) if (w.re.test(text)) w.done();
   };
-  child.stdout!.on('data', feed);
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    feed(chunk);
+  });
   child.stderr!.on('data', feed);
   const exited = new Promise<number>((done) => child.on('exit', (code, signal) => done(code ?? (signal === 'SIGKILL' ? 137 : 1))));
   return {
     child,
     output: () => text,
+    stdout: () => out,
     exited,
     waitFor(re, ms = 10_000) {
       if (re.test(text)) return Promise.resolve();
@@ -109,7 +117,7 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
 
   it('two agents give one report: counts the exact sum of theirs, starts within the bound, a row per agent', async () => {
     const out = join(dir, 'two.json');
-    const c = cli(plan(['--connections', '5', '--duration', '1s', '--agents', '2', '--json', out]));
+    const c = cli(plan(['--connections', '5', '--duration', '1s', '--agents', '2', '--json', out, '--json-stream']));
     expect(await c.exited, c.output()).toBe(0);
     const report: Report = parseReport(await readFile(out, 'utf8'));
     const run = report.runs[0]!;
@@ -125,6 +133,11 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
     expect(c.output()).toMatch(/^a {2,}\S+ +[+-]\d+\.\d{3} /m);
     expect(c.output()).toMatch(/^b {2,}/m);
     expect(c.output()).toMatch(/^total .* spread \d+ ms +5 /m);
+    // Live progress is the agents' intervals added: every streamed second equals the merged report's.
+    const streamed = c.stdout().trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: { index: number; counters: unknown } });
+    const seconds = streamed.filter((e) => e.event === 'interval').map((e) => [e.data.index, e.data.counters]);
+    expect(seconds.length).toBeGreaterThan(0);
+    expect(seconds).toEqual(run.intervals.slice(0, seconds.length).map((iv) => [iv.index, iv.counters]));
   });
 
   it('open loop: the rate is divided by connections and the merged plan keeps the whole rate', async () => {
