@@ -100,8 +100,8 @@ export class GeneratorError extends LoadgenError {
 }
 
 /**
- * Generators coordinated through Redis (`--agents`): Redis unreachable, fewer idle agents than
- * asked for within `--agents-wait` (exit 1).
+ * Generators coordinated through Redis (`--agents`): Redis unreachable or lost, fewer idle agents
+ * than asked for within `--agents-wait` (exit 1).
  */
 export class AgentsError extends LoadgenError {
   constructor(message: string) {

@@ -62,7 +62,13 @@ function start(command: string, args: string[]): Proc {
   };
 }
 
-const cli = (args: string[]): Proc => start(process.execPath, [BIN, ...args]);
+/** Every process this file started, so that a failed wait leaves none behind. */
+const started: Proc[] = [];
+const cli = (args: string[]): Proc => {
+  const p = start(process.execPath, [BIN, ...args]);
+  started.push(p);
+  return p;
+};
 
 let redisProc: ChildProcess | null = null;
 let url = '';
@@ -107,8 +113,8 @@ describe.skipIf(!haveRedis)('generators through Redis (redis-server on a free po
     await Promise.all([startAgent('a'), startAgent('b')]);
   });
   afterAll(async () => {
-    for (const p of agents.values()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await Promise.all([...agents.values()].map((p) => p.exited));
+    for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(p.child.pid!, 'SIGTERM');
+    await Promise.all(started.map((p) => p.exited));
     redis?.disconnect();
     if (redisProc?.pid !== undefined) process.kill(redisProc.pid, 'SIGKILL');
     await server?.close();

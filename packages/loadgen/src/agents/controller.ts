@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { AgentsError } from '../errors.js';
+import { AgentsError, LoadgenError } from '../errors.js';
 import type { RunOptions } from '../options.js';
 import { addIntervalParts } from '../report/intervals.js';
 import { mergeRuns } from '../report/merge.js';
@@ -152,9 +152,20 @@ export class Controller {
   /**
    * Runs `opts.plan` split over the agents. `hooks.onInterval` gets the agents' intervals added,
    * once every agent still running has sent that second; `hooks.onStart` ends every agent's run early.
-   * @throws AgentsError when the agents cannot be had, or the plan cannot be split
+   * @throws AgentsError when the agents cannot be had or Redis is lost; UsageError when the plan
+   *   cannot be split
    */
   async run(opts: RunOptions, hooks: RunHooks = {}): Promise<DistributedRun> {
+    try {
+      return await this.#run(opts, hooks);
+    } catch (err) {
+      if (err instanceof LoadgenError) throw err;
+      // Redis went away under the controller: the agents' reports went with it.
+      throw new AgentsError(`lost Redis at ${this.#config.redis}: ${(err as Error).message}`);
+    }
+  }
+
+  async #run(opts: RunOptions, hooks: RunHooks): Promise<DistributedRun> {
     const { plan } = opts;
     const n = this.#config.agents;
     const shares = splitPlan(plan, n);
