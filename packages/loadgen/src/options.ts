@@ -163,6 +163,26 @@ export const COMPARE_OPTIONS = new OptionTable(
   'flag',
 );
 
+/** Default SLOs of every sweep step: a step holds while loss stays under 1 % and 95 % of the offered rate completes. */
+export const DEFAULT_SWEEP_SLOS = ['loss<1%', 'rate>=95%'] as const;
+
+/**
+ * The flags of `sweep` besides the plan's (which it shares except --transport, --rate, --pipeline,
+ * --duration and --requests) and `--slo`, `--json`, `--html`, `--quiet`.
+ */
+export const SWEEP_OPTIONS = new OptionTable(
+  [
+    { key: 'transports', flag: 'transports', type: 'string', default: 'tcp,udp', description: 'comma-separated transports to sweep in turn, each to its knee (same --port for all)' },
+    { key: 'from', flag: 'from', type: 'number', unit: 'req/s', default: 1000, min: 1, max: 10_000_000, description: 'open-loop rate of the first step' },
+    { key: 'factor', flag: 'factor', type: 'number', default: 1.5, min: 1.01, max: 100, description: 'rate multiplier from one step to the next while steps hold' },
+    { key: 'to', flag: 'to', type: 'number', unit: 'req/s', min: 1, max: 10_000_000, description: 'highest rate to try (default: no cap but --max-steps)' },
+    { key: 'stepDuration', flag: 'step-duration', type: 'duration', default: '3s', min: 1, max: 3_600_000, description: 'measured time of each step, e.g. 3s, 500ms (each step also runs --warmup first)' },
+    { key: 'resolution', flag: 'resolution', type: 'string', default: '5%', expect: 'a percentage such as 5%', description: 'bisect between the last step that held and the first that failed until they are this close' },
+    { key: 'maxSteps', flag: 'max-steps', type: 'integer', default: 20, min: 1, max: 1000, description: 'steps per transport at most (ramp and bisection together)' },
+  ],
+  'flag',
+);
+
 /** The flag of `merge` besides `--html` and `--hdr-log`. */
 export const MERGE_OPTIONS = new OptionTable(
   [{ key: 'output', flag: 'output', alias: 'o', type: 'string', unit: 'file', required: true, description: 'merged JSON report; "-" for stdout' }],

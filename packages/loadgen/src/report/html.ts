@@ -19,13 +19,13 @@ import type { Report } from './schema.js';
 import { describePlan, renderTable, type TableOptions } from './text.js';
 import { opTypeName } from '../window/window-view.js';
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const W = 760;
 const H = 340;
 // Right margin leaves room for the last percentile label (99.9999%), centred on the plot's edge.
 const M = { left: 72, right: 40, top: 20, bottom: 44 };
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -37,7 +37,7 @@ export function niceCeil(v: number): number {
   return 10 * e;
 }
 
-interface Series {
+export interface Series {
   name: string;
   color: string;
   points: [number, number][];
@@ -49,11 +49,11 @@ interface Series {
 }
 
 /** Dashes of the open loop's uncorrected curve. */
-const LONG_DASH = '6 4';
+export const LONG_DASH = '6 4';
 /** Dashes of the server's service-time curve. */
 const SHORT_DASH = '4 3';
 
-function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
+export function frame(title: string, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string, series: Series[], sx: (x: number) => number, sy: (y: number) => number): string {
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
