@@ -1,0 +1,128 @@
+/**
+ * `sweep` end to end: the CLI in a child process against a framed server of fixed capacity
+ * (fixtures/capped-server.ts), over TCP and UDP. The knee must come out within --resolution of the
+ * capacity: the rule bisects until the step that failed is within 5 % of the one that held, and the
+ * server drops nothing below its capacity and a few percent above it, whatever the box's speed.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseReport } from '../src/report/schema.js';
+import type { SweepResult } from '../src/sweep/sweep.js';
+import { cappedServer, type CappedServer } from './fixtures/capped-server.js';
+
+const BIN = resolve(import.meta.dirname, '../bin/sockbench-loadgen.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], timeout = 60_000): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { timeout }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number) : 0;
+      done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** Requests per second the fixture serves (low, so that neither the generator nor the fixture is CPU bound on a loaded box). */
+const CAPACITY = 300;
+
+describe('sockbench-loadgen sweep', () => {
+  let server: CappedServer;
+  let dir: string;
+  beforeAll(async () => {
+    // Counted over 500 ms: a pause of the generator or of this process is absorbed, an overload of a few percent is not.
+    server = await cappedServer(CAPACITY, 500);
+    dir = await mkdtemp(join(tmpdir(), 'sockbench-sweep-'));
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const plan = ['--connections', '16', '--threads', '1', '--pacing', 'timer', '--warmup', '300ms', '--timeout', '100'];
+
+  it('finds the knee of a server of fixed capacity within --resolution, over TCP and UDP', async () => {
+    const json = join(dir, 'sweep.json');
+    const html = join(dir, 'sweep.html');
+    const r = await cli(['sweep', '--port', String(server.port), ...plan, '--step-duration', '1s', '--transports', 'tcp,udp', '--from', '150', '--factor', '1.5', '--max-steps', '12', '--json', json, '--html', html, '-q']);
+    expect(r.stderr).toMatch(/^sockbench-loadgen: sweep tcp step 1 of at most 12 \(ramp\): 150 req\/s for 1s …$/m);
+    expect(r.code).toBe(0);
+    const text = await readFile(json, 'utf8');
+    const report = parseReport(text, json);
+    const sweep = (JSON.parse(text) as { sweep: SweepResult }).sweep;
+    for (const t of ['tcp', 'udp'] as const) {
+      const knee = sweep.knees[t]!;
+      expect(knee.found, `${t}: ${knee.reason}`).toBe(true);
+      expect(knee.rate!).toBeGreaterThanOrEqual(CAPACITY / 1.05);
+      expect(knee.rate!).toBeLessThanOrEqual(CAPACITY * 1.05);
+      expect(knee.lossPercent!).toBeLessThan(1);
+      const steps = sweep.steps.filter((s) => s.transport === t);
+      // The ramp: 150, 225, 338 (the first over capacity), then bisection.
+      expect(steps.slice(0, 3).map((s) => [s.rate, s.phase])).toEqual([
+        [150, 'ramp'],
+        [225, 'ramp'],
+        [338, 'ramp'],
+      ]);
+      expect(steps[2]!.verdict).toBe('failed');
+      expect(steps.slice(3).every((s) => s.phase === 'bisect')).toBe(true);
+      // The bracket the rule stopped on: the knee held, the lowest failed step is within 5 % above it.
+      const lowestFailed = Math.min(...steps.filter((s) => s.verdict === 'failed').map((s) => s.rate));
+      expect(lowestFailed / knee.rate!).toBeLessThanOrEqual(1.05);
+      expect(Math.max(...steps.filter((s) => s.verdict === 'held').map((s) => s.rate))).toBe(knee.rate);
+    }
+    // Every step's run is a whole run report (histograms included), so the file reads as a report.
+    expect(report.runs).toHaveLength(sweep.steps.length);
+    expect(sweep.steps.every((s) => s.run !== null && typeof s.run.histograms.latency === 'string' && s.run.plan.rate === s.rate)).toBe(true);
+    expect(sweep.slo).toEqual(['loss<1%', 'rate>=95%']);
+    expect(r.stderr).toMatch(/^tcp: knee [\d,]+ req\/s \(achieved/m);
+    expect(r.stderr).toMatch(/^udp: knee [\d,]+ req\/s \(achieved/m);
+    const page = await readFile(html, 'utf8');
+    expect(page.match(/<svg /g)).toHaveLength(2);
+    expect(page).toContain('tcp p99');
+    expect(page).toContain('udp loss');
+  }, 120_000);
+
+  it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, [BIN, 'sweep', '--port', String(server.port), ...plan, '--step-duration', '20s', '--transports', 'udp,tcp', '--from', '100', '--json', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/^udp +1s\/20s/m.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.once('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    const sweep = (JSON.parse(await readFile(out, 'utf8')) as { sweep: SweepResult }).sweep;
+    expect(sweep.interrupted).toBe(true);
+    expect(sweep.steps.map((s) => [s.transport, s.rate, s.verdict])).toEqual([['udp', 100, 'interrupted']]);
+    expect(sweep.knees.udp).toMatchObject({ found: false, rate: null, reason: 'interrupted at 100 req/s' });
+    expect(sweep.knees.tcp).toMatchObject({ found: false, rate: null, reason: 'not run: interrupted' });
+  }, 60_000);
+
+  it('refuses flags a sweep sets itself, and bad sweep flags, with exit 2 and one line', async () => {
+    const cases: [string[], string][] = [
+      [['--rate', '100'], 'sockbench-loadgen: Unknown argument: rate (see --help)'],
+      [['--resolution', '5'], 'sockbench-loadgen: --resolution must be a percentage in (0, 100) such as 5%, got "5"'],
+      [['--resolution', '0%'], 'sockbench-loadgen: --resolution must be a percentage in (0, 100) such as 5%, got "0%"'],
+      [['--from', '2000', '--to', '1000'], 'sockbench-loadgen: --to (1000 req/s) is below --from (2000 req/s)'],
+      [['--factor', '1'], 'sockbench-loadgen: --factor must be a number in 1.01..100, got 1'],
+      [['--transports', 'tcp,sctp'], 'sockbench-loadgen: --transports: sctp is not one of tcp, udp, raw-tcp, raw-udp'],
+      [['--slo', 'p99<5'], 'sockbench-loadgen: --slo "p99<5": p99 needs a latency unit: us, µs, ms or s (e.g. p99<5ms), got 5'],
+    ];
+    for (const [args, line] of cases) {
+      const r = await cli(['sweep', '--port', String(server.port), ...args]);
+      expect([r.code, r.stdout, r.stderr.trimEnd()]).toEqual([2, '', line]);
+    }
+  }, 60_000);
+});
