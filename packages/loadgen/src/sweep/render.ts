@@ -18,7 +18,8 @@ export function kneeLine(transport: string, k: Knee): string {
 
 /** Every step as a row (offered and achieved rate, p50, p99, loss, verdict, reason), then the knees. */
 export function renderSweepTable(sweep: SweepResult): string {
-  const rows: string[][] = [['transport', 'step', 'phase', 'offered', 'achieved', 'p50', 'p99', 'loss', 'verdict', 'why']];
+  const rows: string[][] = [['transport', 'step', 'phase', 'offered', 'achieved', 'p50', 'p99', 'loss']];
+  const tails: string[] = ['verdict'];
   for (const s of sweep.steps) {
     const r = s.run?.results;
     rows.push([
@@ -30,12 +31,13 @@ export function renderSweepTable(sweep: SweepResult): string {
       r ? formatUs(r.latencyUs.p50) : '-',
       r ? formatUs(r.latencyUs.p99) : '-',
       r ? formatPercent(r.lossPercent) : '-',
-      s.verdict,
-      s.verdict === 'held' ? '' : s.reason,
     ]);
+    tails.push(s.verdict === 'held' ? 'held' : `${s.verdict}: ${s.reason}`);
   }
+  // The verdict and its reason go last, unpadded: a reason is a sentence, not a column.
+  const table = alignTable(rows).split('\n').map((line, i) => `${line}  ${tails[i]}`).join('\n');
   const knees = Object.entries(sweep.knees).map(([t, k]) => kneeLine(t, k!));
-  return `${alignTable(rows)}\n${knees.join('\n')}`;
+  return `${table}\n${knees.join('\n')}`;
 }
 
 function byTransport(sweep: SweepResult): [Transport, SweepResult['steps']][] {
@@ -98,7 +100,7 @@ export function renderSweepHtml(sweep: SweepResult, createdAt: string): string {
   const first = sweep.steps.find((s) => s.run !== null)?.run ?? null;
   const title = `sockbench-loadgen sweep: ${Object.keys(sweep.knees).join(' vs ')}`;
   const s = sweep.schedule;
-  const plan = first ? describePlan(first.plan) : '';
+  const plan = first ? `first step: ${describePlan(first.plan)}` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -107,6 +109,7 @@ export function renderSweepHtml(sweep: SweepResult, createdAt: string): string {
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 980px; }
 pre { background: #f6f6f6; padding: 12px; overflow-x: auto; font-size: 12px; }
+pre.knees { white-space: pre-wrap; }
 h2 { margin-top: 28px; font-size: 16px; }
 </style>
 </head>
@@ -114,7 +117,7 @@ h2 { margin-top: 28px; font-size: 16px; }
 <h1>${esc(title)}</h1>
 <p>${esc(`rate from ${formatInt(s.from)} req/s ×${s.factor} per step${s.to === null ? '' : ` up to ${formatInt(s.to)} req/s`}, bisected to ${formatPercent(100 * s.resolution)}, at most ${s.maxSteps} steps per transport; SLOs ${sweep.slo.join(', ')}`)}<br>${esc(plan)}<br>report ${esc(createdAt)}${sweep.interrupted ? ' (interrupted)' : ''}</p>
 <h2>Knees</h2>
-<pre>${esc(Object.entries(sweep.knees).map(([t, k]) => kneeLine(t, k!)).join('\n'))}</pre>
+<pre class="knees">${esc(Object.entries(sweep.knees).map(([t, k]) => kneeLine(t, k!)).join('\n'))}</pre>
 <h2>Latency against achieved throughput</h2>
 ${latencyVsThroughputChart(sweep)}
 <h2>Loss against offered rate</h2>
