@@ -25,3 +25,8 @@ export { Controller, CLOCK_BOUND_MS, START_LEAD_MS, type ControllerConfig, type 
 export { splitPlan } from './agents/split.js';
 export { measureOffset, type ClockOffset } from './agents/clock.js';
 export { AGENT_PROTOCOL_VERSION, PREFIX as AGENT_KEY_PREFIX, keys as agentKeys, channels as agentChannels, type AgentBeat, type AgentReport, type AgentRun, type FromAgent, type PlanMessage, type StopMessage } from './agents/protocol.js';
+export { SWEEP_OPTIONS, DEFAULT_SWEEP_SLOS } from './options.js';
+export { nextStep, type SweepSchedule, type StepOutcome, type StepVerdict, type NextStep } from './sweep/schedule.js';
+export { runSweep, judgeStep, type SweepInput, type SweepResult, type SweepStep, type Knee } from './sweep/sweep.js';
+export { sweepSlos, parseResolution } from './sweep/args.js';
+export { renderSweepTable, renderSweepHtml } from './sweep/render.js';

@@ -96,7 +96,7 @@ describe('runSweep', () => {
       [1500, 'held'],
       [2250, 'generator-bound'],
     ]);
-    expect(result.knees.udp).toMatchObject({ found: false, rate: 1500, reason: 'generator-bound at 2,250 req/s: generator-bound: thread 0 busy 100% of the time' });
+    expect(result.knees.udp).toMatchObject({ found: false, rate: 1500, reason: 'generator-bound at 2,250 req/s: thread 0 busy 100% of the time' });
     expect(renderSweepTable(result)).toContain('udp: no knee found; highest step that held 1,500 req/s');
   });
 

@@ -32,7 +32,7 @@ export function renderSweepTable(sweep: SweepResult): string {
       r ? formatUs(r.latencyUs.p99) : '-',
       r ? formatPercent(r.lossPercent) : '-',
     ]);
-    tails.push(s.verdict === 'held' ? 'held' : `${s.verdict}: ${s.reason}`);
+    tails.push(s.verdict === 'held' || s.reason.startsWith(s.verdict) ? (s.verdict === 'held' ? 'held' : s.reason) : `${s.verdict}: ${s.reason}`);
   }
   // The verdict and its reason go last, unpadded: a reason is a sentence, not a column.
   const table = alignTable(rows).split('\n').map((line, i) => `${line}  ${tails[i]}`).join('\n');

@@ -63,7 +63,7 @@ export function nextStep(s: SweepSchedule, outcomes: readonly StepOutcome[]): Ne
   const knee = good < 0 ? null : good;
   const last = outcomes[outcomes.length - 1]!;
   const at = fmt(last.rate);
-  if (last.verdict === 'generator-bound') return { kind: 'done', found: false, knee, reason: `generator-bound at ${at}: ${last.reason}` };
+  if (last.verdict === 'generator-bound') return { kind: 'done', found: false, knee, reason: `generator-bound at ${at}: ${last.reason.replace(/^generator-bound: /, '')}` };
   if (last.verdict === 'error') return { kind: 'done', found: false, knee, reason: `the step at ${at} could not run: ${last.reason}` };
   if (last.verdict === 'interrupted') return { kind: 'done', found: false, knee, reason: `interrupted at ${at}` };
   if (bad >= 0 && good < 0) return { kind: 'done', found: false, knee, reason: `the first step (${fmt(outcomes[bad]!.rate)}) already failed: ${outcomes[bad]!.reason}; start lower (--from)` };
