@@ -158,3 +158,32 @@ export function parseLoadgen(text) {
     verdict: run.selfCheck?.verdict ?? null,
   };
 }
+
+/**
+ * `sockbench-loadgen sweep --json -`: one transport's steps and knee. Each step: offered `rate`,
+ * achieved `rps`, `lossPercent`, `p50`/`p99` (µs), `held` (its verdict was `held`), `verdict`,
+ * `reason`; the knee as the sweep reports it (`found`, `rate`, `achieved`, …, `reason`).
+ */
+export function parseSweep(text, transport) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw fail('sockbench-loadgen sweep', 'its JSON report', text);
+  }
+  const knee = doc?.sweep?.knees?.[transport];
+  if (doc?.schema !== 'sockbench.loadgen.report' || !knee || !Array.isArray(doc.sweep.steps)) throw fail('sockbench-loadgen sweep', `sweep.knees.${transport}`, text);
+  const steps = doc.sweep.steps
+    .filter((s) => s.transport === transport && s.run !== null)
+    .map((s) => ({
+      rate: s.rate,
+      rps: s.run.results.requestsPerSec,
+      lossPercent: s.run.results.lossPercent,
+      p50: s.run.results.latencyUs.p50,
+      p99: s.run.results.latencyUs.p99,
+      held: s.verdict === 'held',
+      verdict: s.verdict,
+      reason: s.reason,
+    }));
+  return { knee, steps };
+}

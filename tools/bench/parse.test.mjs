@@ -1,7 +1,7 @@
 // Part of npm test (vitest, tools project): the parsers against outputs captured from the tools on this machine.
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf } from './parse.mjs';
+import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf, parseSweep } from './parse.mjs';
 
 // sockperf 3.7 ping-pong --full-rtt, colour codes included, as it prints them.
 const SOCKPERF = `sockperf: \x1b[2;35m== version #3.7-no.git == \x1b[0m
@@ -93,4 +93,31 @@ test('sockbench-loadgen --json -: first run', () => {
   assert.equal(r.p99, 12615);
   assert.equal(r.verdict, 'generator kept up');
   assert.throws(() => parseLoadgen('{"schema":"other"}'), /sockbench.loadgen.report/);
+});
+
+test('sockbench-loadgen sweep --json -: one transport\'s steps and its knee', () => {
+  const run = (rps, loss, p50, p99) => ({ results: { requestsPerSec: rps, lossPercent: loss, latencyUs: { p50, p99 } } });
+  const doc = {
+    schema: 'sockbench.loadgen.report',
+    sweep: {
+      knees: { udp: { found: true, rate: 7500, achieved: 7490, p50: 90, p99: 400, lossPercent: 0.1, reason: 'knee between …' } },
+      steps: [
+        { transport: 'udp', rate: 5000, verdict: 'held', reason: 'every SLO held', run: run(5000, 0, 80, 300) },
+        { transport: 'udp', rate: 7500, verdict: 'held', reason: 'every SLO held', run: run(7490, 0.1, 90, 400) },
+        { transport: 'udp', rate: 11250, verdict: 'failed', reason: 'loss<1% (4.00%)', run: run(10800, 4, 200, 9000) },
+        { transport: 'udp', rate: 9186, verdict: 'error', reason: 'cannot connect', run: null },
+      ],
+    },
+  };
+  const r = parseSweep(JSON.stringify(doc), 'udp');
+  assert.equal(r.knee.rate, 7500);
+  assert.deepEqual(
+    r.steps.map((s) => [s.rate, s.rps, s.held, s.verdict]),
+    [
+      [5000, 5000, true, 'held'],
+      [7500, 7490, true, 'held'],
+      [11250, 10800, false, 'failed'],
+    ],
+  );
+  assert.throws(() => parseSweep(JSON.stringify(doc), 'tcp'), /sweep\.knees\.tcp/);
 });

@@ -1,7 +1,7 @@
 // One bounded run of each client tool: the exact command line (for results.md), its output parsed.
 // A run that times out or fails throws an Error that names the command and quotes its output's tail.
 import { HOST } from './net.mjs';
-import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf } from './parse.mjs';
+import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf, parseSweep } from './parse.mjs';
 import { run, wrap } from './proc.mjs';
 import { ROOT } from './paths.mjs';
 import { waitForBuild } from './build.mjs';
@@ -84,3 +84,21 @@ export async function loadgen(ctx, flags, { timeoutMs, onSpawn, noFile, pin } = 
   return { ...parseLoadgen(r.stdout), exitCode: r.code, cmd: shown };
 }
 
+
+/**
+ * `sockbench-loadgen sweep` over one transport with `flags` plus --json - --quiet: its steps and knee
+ * (parseSweep). Exit 0 is the only success (an SLO failing is how a sweep finds its knee).
+ */
+export async function loadgenSweep(ctx, transport, flags, { timeoutMs } = {}) {
+  const args = [LOADGEN_BIN, 'sweep', '--host', HOST, '--transports', transport];
+  for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, String(v));
+  args.push('--json', '-', '--quiet');
+  const { cmd, args: argv, shown } = wrap(process.execPath, args, { display: 'node' });
+  ctx.command(shown);
+  await waitForBuild(ctx.say);
+  const r = await run('sockbench-loadgen sweep', cmd, argv, { timeoutMs, cwd: ROOT });
+  const res = { ...r, line: shown };
+  if (r.timedOut) throw new Error(`sockbench-loadgen sweep: stopped after ${timeoutMs} ms (timeout): ${shown}`);
+  if (r.code !== 0) throw failed('sockbench-loadgen sweep', res);
+  return { ...parseSweep(r.stdout, transport), cmd: shown };
+}

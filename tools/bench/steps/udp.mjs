@@ -1,9 +1,9 @@
 // Step 3, UDP at saturation. sockperf under-load --mps=max --reply-every=1 (64 B) against sockperf's
-// own server and against sockbench-server's raw UDP echo; then sockbench-loadgen's UDP open loop
-// against the framed UDP port, stepping the intended rate up until loss passes 1 %: the result is
-// the highest rate that kept loss under 1 % (and that the generator actually sent, within 10 %).
+// own server and against sockbench-server's raw UDP echo; then `sockbench-loadgen sweep` over UDP
+// against the framed UDP port: the knee, the highest rate that kept loss under 1 % and completed
+// 95 % of what was offered (its default SLOs), bisected to 5 %; none when the generator was the limit.
 import { fmtInt } from '../table.mjs';
-import { loadgen, sockperfClient } from '../tools-run.mjs';
+import { loadgenSweep, sockperfClient } from '../tools-run.mjs';
 import { startSockbench, startSockperf, stopServer } from '../servers.mjs';
 
 const LOSS_LIMIT = 1; // percent
@@ -53,7 +53,7 @@ export async function udp(ctx) {
       skipped: ctx.skipped('sockperf under-load→sockbench-raw'),
       note: lossNote,
     }),
-    ctx.valueRow('3 UDP saturation', `sockbench-loadgen UDP open loop → sockbench-server, highest rate with loss < ${LOSS_LIMIT} %, req/s`, figures['loadgen udp step'], refLabel, ref, {
+    ctx.valueRow('3 UDP saturation', `sockbench-loadgen sweep UDP → sockbench-server, knee (loss < ${LOSS_LIMIT} %, ≥ 95 % completed), req/s`, figures['loadgen udp step'], refLabel, ref, {
       unit: 'req/s',
       sbKey: 'rps',
       refKey: 'receivedPerSec',
@@ -68,50 +68,17 @@ function lossNote(m) {
 }
 
 /**
- * Open-loop runs at rising rates (×1.5 from 5,000 req/s), then one bisection between the last rate
- * that held and the first that did not. A rate holds when loss < 1 % and the achieved rate is within
- * 10 % of the intended one (past that the generator, not the server, set the pace).
+ * `sockbench-loadgen sweep --transports udp` from 5,000 req/s ×1.5 a step, bisected to 5 %: the knee
+ * step's figures, every step for the results' table, or `rps: 0` and the sweep's reason when no knee
+ * was found (the generator was the limit, or not even 5,000 req/s held).
  */
 async function stepRate(ctx, port) {
   const secs = ctx.quick ? 1 : 2;
-  const steps = [];
-  const tryRate = async (rate) => {
-    const r = await loadgen(
-      ctx,
-      {
-        port,
-        transport: 'udp',
-        connections: SOCKETS,
-        threads: 2,
-        op: 'echo',
-        size: 64,
-        rate,
-        duration: `${secs}s`,
-        warmup: '500ms',
-        timeout: 200,
-      },
-      { timeoutMs: (secs + 20) * 1000 },
-    );
-    const held = r.lossPercent < LOSS_LIMIT && r.rps >= 0.9 * rate;
-    steps.push({ rate, rps: r.rps, lossPercent: r.lossPercent, p50: r.p50, p99: r.p99, held, verdict: r.verdict, cmd: r.cmd });
-    ctx.say(`  udp ${fmtInt(rate)} req/s intended: ${fmtInt(r.rps)} req/s, loss ${r.lossPercent.toFixed(2)} % → ${held ? 'holds' : 'does not hold'}`);
-    return held;
-  };
-  let good = null;
-  let badRate = null;
-  const maxSteps = ctx.quick ? 6 : 10;
-  for (let rate = 5000; steps.length < maxSteps; rate = Math.round(rate * 1.5)) {
-    if (await tryRate(rate)) good = rate;
-    else {
-      badRate = rate;
-      break;
-    }
-  }
-  if (good !== null && badRate !== null) {
-    const mid = Math.round((good + badRate) / 2 / 1000) * 1000;
-    if (mid > good && mid < badRate && (await tryRate(mid))) good = mid;
-  }
-  const best = steps.filter((s) => s.held).sort((a, b) => b.rate - a.rate)[0];
-  if (!best) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, note: 'no rate held (not even 5,000 req/s)' };
-  return { ...best, steps };
+  const maxSteps = ctx.quick ? 6 : 12;
+  const flags = { port, connections: SOCKETS, threads: 2, op: 'echo', size: 64, from: 5000, factor: 1.5, resolution: '5%', 'max-steps': maxSteps, 'step-duration': `${secs}s`, warmup: '500ms', timeout: 200 };
+  const { knee, steps, cmd } = await loadgenSweep(ctx, 'udp', flags, { timeoutMs: maxSteps * (secs + 10) * 1000 });
+  for (const s of steps) ctx.say(`  udp ${fmtInt(s.rate)} req/s intended: ${fmtInt(s.rps)} req/s, loss ${s.lossPercent.toFixed(2)} % → ${s.verdict}`);
+  if (!knee.found) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, cmd, note: `no knee: ${knee.reason}` };
+  const best = steps.find((s) => s.held && s.rate === knee.rate);
+  return { ...best, rps: knee.achieved, steps, cmd };
 }
