@@ -57,7 +57,7 @@ export async function udp(ctx) {
       unit: 'req/s',
       sbKey: 'rps',
       refKey: 'receivedPerSec',
-      note: lossNote,
+      note: (m) => m.note ?? lossNote(m),
     }),
   ];
   return { figures, rows };
