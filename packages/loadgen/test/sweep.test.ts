@@ -38,8 +38,9 @@ describe('sockbench-loadgen sweep', () => {
   let dir: string;
   // The default --timeout (1 s): a pause of this process (it answers) on a loaded box must not read as loss.
   beforeAll(async () => {
-    // Counted over 500 ms: a pause of the generator or of this process is absorbed, an overload of a few percent is not.
-    server = await cappedServer(CAPACITY, 500);
+    // A 60 ms bucket: a pause of the generator or of this process is absorbed; an overload of 5 %
+    // empties it within 1.2 s of a 2.3 s step (with its warm-up) and then loses 5 %.
+    server = await cappedServer(CAPACITY, 60);
     dir = await mkdtemp(join(tmpdir(), 'sockbench-sweep-'));
   });
   afterAll(async () => {
@@ -52,13 +53,30 @@ describe('sockbench-loadgen sweep', () => {
   it('finds the knee of a server of fixed capacity within --resolution, over TCP and UDP', async () => {
     const json = join(dir, 'sweep.json');
     const html = join(dir, 'sweep.html');
-    const r = await cli(['sweep', '--port', String(server.port), ...plan, '--step-duration', '1s', '--transports', 'tcp,udp', '--from', '150', '--factor', '1.5', '--max-steps', '12', '--json', json, '--html', html, '-q']);
-    expect(r.stderr).toMatch(/^sockbench-loadgen: sweep tcp step 1 of at most 12 \(ramp\): 150 req\/s for 1s …$/m);
+    const sweepArgs = (transports: string, out: string): string[] => ['sweep', '--port', String(server.port), ...plan, '--step-duration', '2s', '--transports', transports, '--from', '150', '--factor', '1.5', '--max-steps', '12', '--json', out, '-q'];
+    const r = await cli([...sweepArgs('tcp,udp', json), '--html', html]);
+    expect(r.stderr).toMatch(/^sockbench-loadgen: sweep tcp step 1 of at most 12 \(ramp\): 150 req\/s for 2s …$/m);
     expect(r.code).toBe(0);
     const text = await readFile(json, 'utf8');
     const report = parseReport(text, json);
-    const sweep = (JSON.parse(text) as { sweep: SweepResult }).sweep;
+    const both = (JSON.parse(text) as { sweep: SweepResult }).sweep;
+    // Every step's run is a whole run report (histograms included), so the file reads as a report.
+    expect(report.runs).toHaveLength(both.steps.length);
+    expect(both.steps.every((s) => s.run !== null && typeof s.run.histograms.latency === 'string' && s.run.plan.rate === s.rate)).toBe(true);
+    expect(both.slo).toEqual(['loss<1%', 'rate>=95%']);
+    const page = await readFile(html, 'utf8');
+    expect(page.match(/<svg /g)).toHaveLength(2);
+    expect(page).toContain('tcp p99');
+    expect(page).toContain('udp loss');
     for (const t of ['tcp', 'udp'] as const) {
+      // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load,
+      // and the sweep then rightly ends without a knee: such a transport is swept again, twice at most.
+      let sweep = both;
+      for (let attempt = 0; attempt < 2 && (sweep.knees[t]!.reason.startsWith('generator-bound') || sweep.knees[t]!.reason.startsWith('the first step')); attempt++) {
+        const again = join(dir, `sweep-${t}-${attempt}.json`);
+        expect((await cli(sweepArgs(t, again))).code).toBe(0);
+        sweep = (JSON.parse(await readFile(again, 'utf8')) as { sweep: SweepResult }).sweep;
+      }
       const knee = sweep.knees[t]!;
       const tried = sweep.steps.filter((s) => s.transport === t).map((s) => `${s.rate} ${s.verdict}: ${s.reason}`).join('; ');
       expect(knee.found, `${t}: ${knee.reason} (${tried})`).toBe(true);
@@ -79,17 +97,10 @@ describe('sockbench-loadgen sweep', () => {
       expect(lowestFailed / knee.rate!).toBeLessThanOrEqual(1.05);
       expect(Math.max(...steps.filter((s) => s.verdict === 'held').map((s) => s.rate))).toBe(knee.rate);
     }
-    // Every step's run is a whole run report (histograms included), so the file reads as a report.
-    expect(report.runs).toHaveLength(sweep.steps.length);
-    expect(sweep.steps.every((s) => s.run !== null && typeof s.run.histograms.latency === 'string' && s.run.plan.rate === s.rate)).toBe(true);
-    expect(sweep.slo).toEqual(['loss<1%', 'rate>=95%']);
-    expect(r.stderr).toMatch(/^tcp: knee [\d,]+ req\/s \(achieved/m);
-    expect(r.stderr).toMatch(/^udp: knee [\d,]+ req\/s \(achieved/m);
-    const page = await readFile(html, 'utf8');
-    expect(page.match(/<svg /g)).toHaveLength(2);
-    expect(page).toContain('tcp p99');
-    expect(page).toContain('udp loss');
-  }, 120_000);
+    // The knee lines close the table on stderr, one per transport.
+    expect(r.stderr).toMatch(/^tcp: (knee [\d,]+ req\/s \(achieved|no knee)/m);
+    expect(r.stderr).toMatch(/^udp: (knee [\d,]+ req\/s \(achieved|no knee)/m);
+  }, 240_000);
 
   it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
     const out = join(dir, 'interrupted.json');
