@@ -70,9 +70,10 @@ describe('sockbench-loadgen sweep', () => {
     expect(page).toContain('udp loss');
     for (const t of ['tcp', 'udp'] as const) {
       // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load,
-      // and the sweep then rightly ends without a knee: such a transport is swept again, twice at most.
+      // and the sweep then rightly ends without a knee: such a transport is swept again, four times at most (in the full suite
+      // the other test files load the box for a while, then finish).
       let sweep = both;
-      for (let attempt = 0; attempt < 2 && (sweep.knees[t]!.reason.startsWith('generator-bound') || sweep.knees[t]!.reason.startsWith('the first step')); attempt++) {
+      for (let attempt = 0; attempt < 4 && (sweep.knees[t]!.reason.startsWith('generator-bound') || sweep.knees[t]!.reason.startsWith('the first step')); attempt++) {
         const again = join(dir, `sweep-${t}-${attempt}.json`);
         expect((await cli(sweepArgs(t, again))).code).toBe(0);
         sweep = (JSON.parse(await readFile(again, 'utf8')) as { sweep: SweepResult }).sweep;
@@ -100,7 +101,7 @@ describe('sockbench-loadgen sweep', () => {
     // The knee lines close the table on stderr, one per transport.
     expect(r.stderr).toMatch(/^tcp: (knee [\d,]+ req\/s \(achieved|no knee)/m);
     expect(r.stderr).toMatch(/^udp: (knee [\d,]+ req\/s \(achieved|no knee)/m);
-  }, 240_000);
+  }, 400_000);
 
   it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
     const out = join(dir, 'interrupted.json');
