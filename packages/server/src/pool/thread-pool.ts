@@ -32,6 +32,18 @@ import { LightFirstQueue, type TaskClass } from './task-queue.js';
  */
 export const TASK_FILE = fileURLToPath(new URL('../../dist/pool/task.js', import.meta.url));
 
+/**
+ * The threads' Node flags: the process's own, plus `--no-experimental-require-module` where Node has
+ * it. piscina loads the task file with `require()` first and `import()` only when that throws; on
+ * Node ≥ 20.19 `require()` of this ESM file succeeds through require(esm), and a thread ended while
+ * that load runs (a server closed right after it started) aborts the whole process
+ * ("FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal" in loadESMFromCJS, seen in CI). With the flag
+ * the `require()` throws ERR_REQUIRE_ESM at once and the file comes through `import()`.
+ */
+const THREAD_EXEC_ARGV: string[] = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : [...process.execArgv];
+
 /** Requests at which a batch is sent at once, without waiting for the end of the turn. */
 export const MAX_BATCH_REQUESTS = 256;
 
@@ -91,6 +103,7 @@ export class ThreadPool implements Closable {
       recordTiming: false,
       // Per thread on Linux (nice(2) through piscina's optional @napi-rs/nice; without it, none).
       niceIncrement: nice,
+      execArgv: THREAD_EXEC_ARGV,
     });
   }
 
