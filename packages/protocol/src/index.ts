@@ -6,4 +6,5 @@ export * from './batch.js';
 export * from './flushing-batch.js';
 export * from './datagram.js';
 export * from './payloads.js';
+export * from './stats-payload.js';
 export * from './peer-address.js';

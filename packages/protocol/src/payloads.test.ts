@@ -3,15 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './constants.js';
 import { ProtocolError } from './errors.js';
 import {
-  BUS_STATES,
   decodeChat,
   decodeCompute,
   decodeError,
   decodeHello,
   decodeRoom,
   decodeSay,
-  decodeStats,
-  decodeStatsQuery,
   decodeWelcome,
   encodeChat,
   encodeCompute,
@@ -19,11 +16,9 @@ import {
   encodeHello,
   encodeRoom,
   encodeSay,
-  encodeStats,
-  encodeStatsQuery,
   encodeWelcome,
-  type StatsSnapshot,
 } from './payloads.js';
+import { BUS_STATES, decodeStats, decodeStatsQuery, encodeStats, encodeStatsQuery, type StatsSnapshot } from './stats-payload.js';
 
 const RUNS = { numRuns: 1000 };
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, FATAL_ERROR_CODES, MessageType, isFatalError } from '../src/constants.js';
 import * as errors from '../src/errors.js';
-import { MAX_STATS_QUERY_PEERS, STATS_QUERY_FIELDS, decodeStats, encodeStats, type PeerCounts, type ServiceTimeSummary, type StatsSnapshot, type UdpStats } from '../src/payloads.js';
+import { MAX_STATS_QUERY_PEERS, STATS_QUERY_FIELDS, decodeStats, encodeStats, type PeerCounts, type ServiceTimeSummary, type StatsSnapshot, type UdpStats } from '../src/stats-payload.js';
 import { formatPeerAddress } from '../src/peer-address.js';
 
 const read = (path: string): string => readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8');
