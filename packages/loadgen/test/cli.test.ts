@@ -2,42 +2,17 @@
  * The CLI end to end: `bin/sockbench-loadgen.js` in a child process against the sockbench server
  * (in-process) and test servers, all on 127.0.0.1.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createServer, type Server } from '@sockbench/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureReason } from '../src/report/failure.js';
 import { parseReport } from '../src/report/schema.js';
 import { dyingServer, framedServer, freePort } from './fixtures/servers.js';
+import { BIN, cli, usageError } from './fixtures/cli-process.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/sockbench-loadgen.js');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number) : 0;
-      done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
-}
-
-/** Asserts a usage error: exit 2, nothing on stdout, exactly one line on stderr. */
-async function usageError(args: string[]): Promise<string> {
-  const r = await cli(args);
-  expect(r.code).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0]!;
-}
 
 let server: Server;
 let port: number;

@@ -4,31 +4,18 @@
  * capacity: the rule bisects until the step that failed is within 5 % of the one that held, and the
  * server drops nothing below its capacity and a few percent above it, whatever the box's speed.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../src/report/schema.js';
 import type { SweepResult } from '../src/sweep/sweep.js';
 import { cappedServer, type CappedServer } from './fixtures/capped-server.js';
+import { BIN, cli as runCli, type Result } from './fixtures/cli-process.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/sockbench-loadgen.js');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], timeout = 60_000): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number) : 0;
-      done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
-}
+/** The CLI with a sweep's longer bound. */
+const cli = (args: string[]): Promise<Result> => runCli(args, 60_000);
 
 /** Requests per second the fixture serves (low, so that neither the generator nor the fixture is CPU bound on a loaded box). */
 const CAPACITY = 300;
