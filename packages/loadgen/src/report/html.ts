@@ -185,6 +185,26 @@ function failures(report: Report): string {
 /** The whole HTML document; `table` lays out its summary table as the text table's (`--percentiles`). */
 export function renderHtml(report: Report, table: TableOptions = {}): string {
   const title = `sockbench-loadgen: ${report.runs.map((r) => r.plan.transport).join(' vs ')}`;
+  return htmlPage(
+    title,
+    '',
+    `<p>${planLines(report).map(esc).join('<br>')}<br>report ${esc(report.createdAt)}, ${esc(report.tool.name)} ${esc(report.tool.version)}, Node.js ${esc(report.tool.node)}</p>
+<h2>Latency by percentile</h2>
+${latencyChart(report)}
+<h2>Requests per second</h2>
+${throughputChart(report)}
+<h2>Summary</h2>
+<pre>${esc(renderTable(report.runs, table))}</pre>
+${failures(report)}
+`,
+  );
+}
+
+/**
+ * A self-contained page (no network): the shared head and style, `title` as its heading, then
+ * `body` (HTML). `css` adds rules for one page's own elements.
+ */
+export function htmlPage(title: string, css: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -194,19 +214,11 @@ export function renderHtml(report: Report, table: TableOptions = {}): string {
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 980px; }
 pre { background: #f6f6f6; padding: 12px; overflow-x: auto; font-size: 12px; }
 h2 { margin-top: 28px; font-size: 16px; }
-</style>
+${css}</style>
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p>${planLines(report).map(esc).join('<br>')}<br>report ${esc(report.createdAt)}, ${esc(report.tool.name)} ${esc(report.tool.version)}, Node.js ${esc(report.tool.node)}</p>
-<h2>Latency by percentile</h2>
-${latencyChart(report)}
-<h2>Requests per second</h2>
-${throughputChart(report)}
-<h2>Summary</h2>
-<pre>${esc(renderTable(report.runs, table))}</pre>
-${failures(report)}
-</body>
+${body}</body>
 </html>
 `;
 }

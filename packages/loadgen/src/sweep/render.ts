@@ -3,7 +3,7 @@
  * (p50 solid, p99 dashed) against achieved throughput for every transport on one chart, and loss
  * against offered rate on another; self-contained (inline SVG, no script, no network).
  */
-import { COLORS, LONG_DASH, esc, frame, niceCeil, type Series } from '../report/html.js';
+import { COLORS, LONG_DASH, esc, frame, htmlPage, niceCeil, type Series } from '../report/html.js';
 import { alignTable, formatInt, formatPercent, formatUs } from '../report/format.js';
 import { describePlan } from '../report/text.js';
 import type { Transport } from '../options.js';
@@ -101,21 +101,10 @@ export function renderSweepHtml(sweep: SweepResult, createdAt: string): string {
   const title = `sockbench-loadgen sweep: ${Object.keys(sweep.knees).join(' vs ')}`;
   const s = sweep.schedule;
   const plan = first ? `first step: ${describePlan(first.plan)}` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${esc(title)}</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 980px; }
-pre { background: #f6f6f6; padding: 12px; overflow-x: auto; font-size: 12px; }
-pre.knees { white-space: pre-wrap; }
-h2 { margin-top: 28px; font-size: 16px; }
-</style>
-</head>
-<body>
-<h1>${esc(title)}</h1>
-<p>${esc(`rate from ${formatInt(s.from)} req/s ×${s.factor} per step${s.to === null ? '' : ` up to ${formatInt(s.to)} req/s`}, bisected to ${formatPercent(100 * s.resolution)}, at most ${s.maxSteps} steps per transport; SLOs ${sweep.slo.join(', ')}`)}<br>${esc(plan)}<br>report ${esc(createdAt)}${sweep.interrupted ? ' (interrupted)' : ''}</p>
+  return htmlPage(
+    title,
+    'pre.knees { white-space: pre-wrap; }\n',
+    `<p>${esc(`rate from ${formatInt(s.from)} req/s ×${s.factor} per step${s.to === null ? '' : ` up to ${formatInt(s.to)} req/s`}, bisected to ${formatPercent(100 * s.resolution)}, at most ${s.maxSteps} steps per transport; SLOs ${sweep.slo.join(', ')}`)}<br>${esc(plan)}<br>report ${esc(createdAt)}${sweep.interrupted ? ' (interrupted)' : ''}</p>
 <h2>Knees</h2>
 <pre class="knees">${esc(Object.entries(sweep.knees).map(([t, k]) => kneeLine(t, k!)).join('\n'))}</pre>
 <h2>Latency against achieved throughput</h2>
@@ -124,7 +113,6 @@ ${latencyVsThroughputChart(sweep)}
 ${lossVsRateChart(sweep)}
 <h2>Steps</h2>
 <pre>${esc(renderSweepTable(sweep))}</pre>
-</body>
-</html>
-`;
+`,
+  );
 }
