@@ -53,7 +53,7 @@ describe('usage', () => {
   it('refuses --pacing without --rate, and a pacing it does not know (exit 2, one line)', async () => {
     expect(await usageError(['--port', '1', '--pacing', 'timer'])).toBe('sockbench-loadgen: --pacing paces the open loop: it needs --rate (got --pacing timer without it)');
     // yargs checks choices before the option table does, and names no value (as for --transport).
-    expect(await usageError(['--port', '1', '--rate', '100', '--pacing', 'sleep'])).toBe('sockbench-loadgen: Invalid values: (see --help)');
+    expect(await usageError(['--port', '1', '--rate', '100', '--pacing', 'sleep'])).toBe('sockbench-loadgen: --pacing must be one of spin, timer, got "sleep" (see --help)');
   });
 
   it('refuses an unknown flag', async () => {

@@ -7,5 +7,6 @@ export type { FilledOf, GivenOf, KeyOf, OptionRow, OptionType, OptionValue, RowL
 export { OptionTable, type Bounds, type Naming, type TableFilled, type TableGiven } from './table.js';
 export { defaultLabel, helpText, yargsOptions, type YargsOption } from './help.js';
 export { readmeMismatches } from './readme.js';
+export { yargsFailMessage } from './yargs-message.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { OptionErrorCodes, OptionRangeError, OptionTypeError, isOptionError, type OptionErrorFields } from './errors.js';

@@ -5,7 +5,7 @@
  * start (port in use, …), 2 on a bad flag (one line naming it).
  */
 import cluster from 'node:cluster';
-import { isOptionError, yargsOptions } from '@sockbench/options';
+import { isOptionError, yargsFailMessage, yargsOptions } from '@sockbench/options';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runPrimary } from './cluster/primary.js';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     .help('help')
     .alias('help', 'h')
     .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : null)
-    .fail((msg, err) => usageError(msg ?? err?.message ?? 'bad arguments'));
+    .fail((msg, err) => usageError(msg ? yargsFailMessage(msg) : (err?.message ?? 'bad arguments')));
   parser.options(yargsOptions(SERVER_OPTIONS)).options(yargsOptions(CLI_OPTIONS));
   parser.epilog('Environment: SOCKBENCH_TOKEN sets --token, SOCKBENCH_REDIS sets --redis, when the flag is absent.\nExit codes: 0 clean shutdown, 1 cannot start, 2 bad flag.');
   const argv = await parser.parseAsync();

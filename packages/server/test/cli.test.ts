@@ -43,7 +43,7 @@ describe('sockbench-server CLI', () => {
   it.each([
     [['--port', '70000'], 'sockbench-server: options.port (--port) must be an integer in 0..65535, got 70000'],
     [['--threads', 'many'], 'sockbench-server: options.threads (--threads) must be an integer in 1..256 threads per process, got NaN'],
-    [['--dispatch', 'threads'], 'sockbench-server: Invalid values:'],
+    [['--dispatch', 'threads'], 'sockbench-server: --dispatch must be one of inline, pool, got "threads"'],
     [['--workers', '-1'], 'sockbench-server: options.workers (--workers) must be an integer in 0..1024 processes, got -1'],
     [['--bogus'], 'sockbench-server: Unknown argument: bogus'],
     [['--port'], 'sockbench-server: Not enough arguments following: port'],

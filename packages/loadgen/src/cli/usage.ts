@@ -1,5 +1,5 @@
 /** The yargs parser: the commands, their option tables (which also generate `--help`), usage errors. */
-import { yargsOptions } from '@sockbench/options';
+import { yargsFailMessage, yargsOptions } from '@sockbench/options';
 import yargs, { type Argv } from 'yargs';
 import {
   AGENT_OPTIONS,
@@ -101,7 +101,7 @@ export function buildCli(args: string[]): Argv {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
-      say(`${NAME}: ${msg.split('\n')[0]} (see --help)`);
+      say(`${NAME}: ${yargsFailMessage(msg)} (see --help)`);
       process.exit(2);
     });
 }
