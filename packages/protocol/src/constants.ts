@@ -50,6 +50,13 @@ export enum MessageType {
   CHAT = 0x09,
   STATS = 0x0a,
   BYE = 0x0b,
+  STREAM_OPEN = 0x0c,
+  STREAM_ATTACH = 0x0d,
+  STREAM_DATA = 0x0e,
+  STREAM_BIND = 0x0f,
+  STREAM_VALIDATE = 0x10,
+  STREAM_START = 0x11,
+  STREAM_REPORT = 0x12,
   ERROR = 0x7f,
 }
 

@@ -8,3 +8,4 @@ export * from './datagram.js';
 export * from './payloads.js';
 export * from './stats-payload.js';
 export * from './peer-address.js';
+export * from './stream.js';

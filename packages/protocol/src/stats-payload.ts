@@ -80,6 +80,35 @@ export interface BusStats {
   invalid: number;
 }
 
+/** Added: UDP stream datagrams dropped unanswered, by reason (cumulative; docs/protocol.md, "Stream"). */
+export interface StreamDatagramsDropped {
+  /** No such session on the process that read it. */
+  unknownSession: number;
+  /** A session of that process that has ended. */
+  closedSession: number;
+  /** STREAM_DATA not of the session's size, or STREAM_BIND whose payload is not 16 bytes. */
+  wrongSize: number;
+  /** STREAM_BIND with a wrong key, for a session that is not down/UDP, or past its 8 challenges. */
+  refused: number;
+}
+
+/** Added: stream sessions, summed over processes. */
+export interface StreamStats {
+  /** Sessions open now. */
+  sessions: number;
+  /** Sessions opened, cumulative. */
+  opened: number;
+  /** STREAM_OPEN requests refused (BAD_PAYLOAD or BUSY), cumulative. */
+  refused: number;
+  /** TCP data connections attached now. */
+  dataConnections: number;
+  /** UDP stream datagrams dropped. */
+  datagramsDropped: StreamDatagramsDropped;
+}
+
+/** Field names of {@link StreamDatagramsDropped}. */
+export const STREAM_DROP_REASONS: readonly (keyof StreamDatagramsDropped)[] = ['unknownSession', 'closedSession', 'wrongSize', 'refused'];
+
 /** The `udp` group of a STATS reply. Optional fields are the added ones: older servers omit them. */
 export interface UdpStats {
   /** Datagrams received. */
@@ -119,6 +148,8 @@ export interface StatsSnapshot {
   buffered?: BufferedStats;
   /** Added: the chat bus between servers. */
   bus?: BusStats;
+  /** Added: stream sessions (docs/protocol.md, "Stream"). */
+  stream?: StreamStats;
   /**
    * Only when the query asked `histograms: true`: per message-type name, the cumulative service-time
    * histogram as HdrHistogram compressed base64 (V2; 1 µs .. 60 s, 3 significant digits).
@@ -157,7 +188,7 @@ function numberOrNull(obj: Record<string, unknown>, key: string, what: string, i
 
 /**
  * Decodes a STATS reply payload, checking the schema's fields and, when present, the added ones
- * (`cpu`, `tcpRetransmits`, `buffered`, `bus`, `udp.droppedByReason`, `udp.kernelDrops`, `udp.peerTable`,
+ * (`cpu`, `tcpRetransmits`, `buffered`, `bus`, `stream`, `udp.droppedByReason`, `udp.kernelDrops`, `udp.peerTable`,
  * `udp.peers`, `serviceTimeHistograms`); a reply from an older server without them decodes too.
  * @throws BadPayloadError
  */
@@ -185,6 +216,12 @@ export function decodeStats(bytes: Uint8Array, id = 0): StatsSnapshot {
     const b = group(obj, 'bus', 'STATS', id);
     if (!(BUS_STATES as readonly unknown[]).includes(b.state)) throw new BadPayloadError(`STATS.bus.state must be one of ${BUS_STATES.join(', ')}`, id);
     for (const k of ['published', 'received', 'failed', 'dropped', 'invalid']) field(b, k, 'number', 'STATS.bus', id, false);
+  }
+  if (obj.stream !== undefined) {
+    const st = group(obj, 'stream', 'STATS', id);
+    for (const k of ['sessions', 'opened', 'refused', 'dataConnections']) field(st, k, 'number', 'STATS.stream', id, false);
+    const d = group(st, 'datagramsDropped', 'STATS.stream', id);
+    for (const k of STREAM_DROP_REASONS) field(d, k, 'number', 'STATS.stream.datagramsDropped', id, false);
   }
   if (obj.serviceTimeHistograms !== undefined) {
     const h = group(obj, 'serviceTimeHistograms', 'STATS', id);
