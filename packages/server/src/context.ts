@@ -8,6 +8,7 @@ import type { Executor } from './dispatch/executor.js';
 import type { Rooms } from './chat/rooms.js';
 import type { FilledOptions } from './options.js';
 import type { Counters, ServerStatsSnapshot } from './stats/counters.js';
+import type { StreamSessions } from './stream/registry.js';
 
 /** Shared state of one server process. */
 export interface ProcessContext {
@@ -15,6 +16,8 @@ export interface ProcessContext {
   readonly counters: Counters;
   readonly executor: Executor;
   readonly rooms: Rooms;
+  /** This process's stream sessions (docs/protocol.md, "Stream"). */
+  readonly streams: StreamSessions;
   readonly logger: Logger;
   /** Pre-encoded WELCOME payload (also the HELLO reply). */
   readonly welcome: Buffer;

@@ -25,6 +25,9 @@ describe('fillOptions', () => {
       udpRecvBuffer: undefined,
       udpPeerTable: 4096,
       redis: undefined,
+      maxStreams: 16,
+      maxStreamBitrate: 1_000_000_000,
+      maxStreamDurationMs: 60_000,
     });
   });
 

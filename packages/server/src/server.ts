@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { encodeChat, encodeWelcome, type CpuTimes, type StatsQuery } from '@sockbench/protocol';
+import { HEADER_SIZE, MAX_UDP_DATAGRAM, encodeChat, encodeWelcome, type CpuTimes, type StatsQuery } from '@sockbench/protocol';
 import { newInstanceId } from './chat/bus-message.js';
 import { RedisBus, BUS_OFF } from './chat/redis-bus.js';
 import { parseRedisUrl } from './chat/redis-url.js';
@@ -23,6 +23,8 @@ import { Counters, mergeStats, type ProcessStats, type ServerStatsSnapshot } fro
 import { readTcpRetransmits, readUdpKernelDrops } from './stats/proc-net.js';
 import { TcpListener } from './tcp/listener.js';
 import { UdpEndpoint } from './udp/endpoint.js';
+import { StreamSessions } from './stream/registry.js';
+import { openSessionSocket } from './stream/udp-datagram.js';
 import { VERSION } from './version.js';
 import type { Registry } from 'prom-client';
 
@@ -89,6 +91,7 @@ export class Server {
   #closing: Promise<void> | null = null;
   #ctx: ProcessContext | null = null;
   #bus: RedisBus | null = null;
+  #streams: StreamSessions | null = null;
   readonly #instanceId: string;
 
   /** @throws TypeError / RangeError on a bad option (see options.ts) */
@@ -141,7 +144,23 @@ export class Server {
     const pool = new ThreadPool(o.threads, o.poolQueue, o.poolNice ?? (o.dispatch === 'inline' ? DEFAULT_POOL_NICE : 0));
     this.#pool = pool;
     const executor: Executor = o.dispatch === 'pool' ? new PoolExecutor(pool) : new InlineExecutor(pool);
+    // Alone, a UDP session uses the server's port; in a cluster the workers share that socket, so each
+    // UDP session gets one of its own (docs/protocol.md, "Stream in a cluster").
+    const datagramOptions = { maxPayload: Math.min(o.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE), expect: 'requests' as const };
+    const streams = new StreamSessions({
+      maxStreams: o.maxStreams,
+      maxBitrate: o.maxStreamBitrate,
+      maxDurationMs: o.maxStreamDurationMs,
+      workerIndex: this.#link?.workerIndex ?? 0,
+      udp: () => {
+        if (this.#link !== undefined) return openSessionSocket(ctx, datagramOptions);
+        const udp = this.#udp!;
+        return Promise.resolve({ port: this.#addresses!.udp.port, out: udp.out, close: () => undefined });
+      },
+    });
+    this.#streams = streams;
     const ctx: ProcessContext = {
+      streams,
       options: o,
       counters: this.#counters,
       executor,
@@ -233,6 +252,8 @@ export class Server {
     this.#state = 'closing';
     if (this.#ctx !== null) this.#ctx.draining = true;
     if (wasListening) this.#logger.info({ connections: this.#counters.connectionsCurrent }, 'draining');
+    // Stream sessions end first: senders stop, data connections get FIN (docs/protocol.md, "Stream").
+    this.#streams?.closeAll();
     const drained = Promise.all([this.#tcp?.close(), this.#udp?.close(), this.#raw?.close()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -270,7 +291,7 @@ export class Server {
     }
     const pool = this.#pool?.stats() ?? { threads: 0, queued: 0, completed: 0 };
     const buffered = this.#tcp?.budget.stats() ?? { bytes: 0, limit: this.#options.maxBufferedBytes, waiting: 0, frameTimeouts: 0 };
-    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered, this.#udp ?? undefined, peers, this.#bus?.stats() ?? BUS_OFF);
+    return this.#counters.snapshot(pool, { paused, pendingWriteBytes, pendingWorkBytes }, buffered, this.#udp ?? undefined, peers, this.#bus?.stats() ?? BUS_OFF, this.#streams?.stats());
   }
 
   /** The `redis` (password hidden) and `instance` fields of the `listening` log line; none without a bus. */

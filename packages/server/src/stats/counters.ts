@@ -2,7 +2,7 @@
  * The counters one process keeps, and how snapshots of several processes add up to the STATS reply
  * (docs/protocol.md, "STATS schema"). Fields are plain numbers bumped in place on the hot path.
  */
-import { ErrorCode, errorCodeName, type BufferedStats, type BusState, type BusStats, type CpuTimes, type PeerCounts, type PeerTableStats, type StatsSnapshot } from '@sockbench/protocol';
+import { ErrorCode, errorCodeName, type BufferedStats, type BusState, type BusStats, type CpuTimes, type PeerCounts, type PeerTableStats, type StatsSnapshot, type StreamStats } from '@sockbench/protocol';
 import { ServiceTimes, encodeMergedServiceTimes, mergeServiceTimes, summarizeMerged, type EncodedServiceTimes } from './service-time.js';
 
 /** Highest {@link ErrorCode} value: UDP drops are counted in an array indexed by code. */
@@ -13,7 +13,7 @@ const MAX_CODE = Math.max(...Object.values(ErrorCode).filter((v): v is number =>
  * {@link ServerStatsSnapshot}, plus when the process started and its service-time histograms
  * (encoded) instead of their summaries.
  */
-export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered' | 'bus'> & {
+export type ProcessStats = Pick<ServerStatsSnapshot, 'connections' | 'frames' | 'bytes' | 'errors' | 'pool' | 'socketErrors' | 'backpressure' | 'buffered' | 'bus' | 'stream'> & {
   /** Date.now() when the process started, ms. */
   startedAt: number;
   serviceTimes: EncodedServiceTimes;
@@ -67,7 +67,12 @@ export interface ServerStatsSnapshot extends StatsSnapshot {
   buffered: BufferedStats;
   /** The chat bus between servers: state and counts (docs/protocol.md). */
   bus: BusStats;
+  /** Stream sessions: open, opened, refused, data connections, UDP stream datagrams dropped (docs/protocol.md). */
+  stream: StreamStats;
 }
+
+/** A process without stream sessions. */
+export const NO_STREAMS: StreamStats = { sessions: 0, opened: 0, refused: 0, dataConnections: 0, datagramsDropped: { unknownSession: 0, closedSession: 0, wrongSize: 0, refused: 0 } };
 
 /** Live counters of one process. */
 export class Counters {
@@ -125,6 +130,7 @@ export class Counters {
     udpPeers: UdpPeerView = NO_PEER_TABLE,
     peers?: readonly string[],
     bus: BusStats = { state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 },
+    stream: StreamStats = NO_STREAMS,
   ): ProcessStats {
     const droppedByReason: Record<string, number> = {};
     this.udpDroppedByCode.forEach((n, code) => {
@@ -146,6 +152,7 @@ export class Counters {
       backpressure: { ...live, slowConsumersClosed: this.slowConsumersClosed },
       buffered: { ...buffered },
       bus: { ...bus },
+      stream: { ...stream, datagramsDropped: { ...stream.datagramsDropped } },
       serviceTimes: this.serviceTimes.encode(),
     };
   }
@@ -215,6 +222,7 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), ext
     backpressure: { paused: 0, pendingWriteBytes: 0, pendingWorkBytes: 0, slowConsumersClosed: 0 },
     buffered: { bytes: 0, limit: 0, waiting: 0, frameTimeouts: 0 },
     bus: { state: 'off', published: 0, received: 0, failed: 0, dropped: 0, invalid: 0 },
+    stream: { ...NO_STREAMS, datagramsDropped: { ...NO_STREAMS.datagramsDropped } },
     cpu: { userUs: extras.extraCpu?.userUs ?? 0, systemUs: extras.extraCpu?.systemUs ?? 0 },
     tcpRetransmits: extras.tcpRetransmits ?? null,
   };
@@ -243,6 +251,12 @@ export function mergeStats(parts: readonly ProcessStats[], now = Date.now(), ext
     if (BUS_SEVERITY[state] > BUS_SEVERITY[snap.bus.state]) snap.bus.state = state;
     addCounts(snap.bus as Omit<BusStats, 'state'>, busCounts);
     addCounts(snap.cpu, p.cpu);
+    // A worker of an older build sends no `stream`.
+    if (p.stream !== undefined) {
+      const { datagramsDropped, ...streamCounts } = p.stream;
+      addCounts(snap.stream as Omit<StreamStats, 'datagramsDropped'>, streamCounts);
+      addCounts(snap.stream.datagramsDropped, datagramsDropped);
+    }
   }
   if (extras.peers === true) snap.udp.peers = peers;
   snap.uptimeMs = now - oldest;

@@ -35,11 +35,13 @@
  *   not close within `CLOSE_LINGER_MS` (5 s) is destroyed (ReplyWriter).
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, FrameDecoder, MessageType, ProtocolError, isFatalError, type Frame } from '@sockbench/protocol';
+import { EMPTY_PAYLOAD, ErrorCode, FrameDecoder, MessageType, ProtocolError, decodeStreamAttach, isFatalError, type Frame } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
 import type { StatelessDispatcher } from '../dispatch/stateless.js';
 import type { Closable } from '../lifecycle.js';
 import type { FrameBudget, FrameSlot } from './frame-budget.js';
+import { isRefusal } from '../stream/registry.js';
+import type { StreamSession } from '../stream/stream-session.js';
 import { ReplyWriter } from './reply-writer.js';
 import { Session } from './session.js';
 
@@ -65,6 +67,8 @@ export class Connection implements Closable {
   readonly #idleTimer: NodeJS.Timeout | null;
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
+  /** The stream session this is the data connection of (after STREAM_ATTACH), else null. */
+  #stream: StreamSession | null = null;
 
   /** Routes one decoded frame: the drain check first (BYE excepted), auth, stateless requests, the rest. */
   readonly #onFrame = (frame: Frame): void => {
@@ -76,6 +80,16 @@ export class Connection implements Closable {
     const { type, id, payload } = frame;
     if (this.#ctx.draining && type !== MessageType.BYE) {
       this.#writer.error(ErrorCode.SHUTTING_DOWN, id, 'server is shutting down');
+      return;
+    }
+    // Stream data first: the hot path of a data connection (which needs no HELLO: its key came from
+    // an authenticated control connection).
+    if (type === MessageType.STREAM_DATA && this.#stream !== null && this.#stream.plan.direction === 'up') {
+      this.#ctx.streams.tcpData(this.#stream, payload);
+      return;
+    }
+    if (type === MessageType.STREAM_ATTACH && this.#frames === 1) {
+      this.#attach(id, payload, t0);
       return;
     }
     if (!session.authed) {
@@ -206,6 +220,30 @@ export class Connection implements Closable {
     if (!budget.begin(slot, pending, this.#decoder.bufferedBytes, this.#chunkAt)) this.#writer.holdReading();
   }
 
+  /** STREAM_ATTACH as the first request: this becomes the session's data connection. */
+  #attach(id: number, payload: Buffer, t0: number): void {
+    let req;
+    try {
+      req = decodeStreamAttach(payload, id);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.#writer.error(err.errorCode, id, err.message);
+      return;
+    }
+    const counters = this.#ctx.counters;
+    const attached = this.#ctx.streams.attach(req, {
+      socket: this.#socket,
+      end: () => this.#writer.end(),
+      countOut: (n) => (counters.bytesOut += n),
+    });
+    if (isRefusal(attached)) {
+      this.#writer.error(attached.refused, id, attached.reason);
+      return;
+    }
+    this.#stream = attached;
+    this.#writer.reply(MessageType.STREAM_ATTACH, id, EMPTY_PAYLOAD, t0);
+  }
+
   #onFrameTimeout(): void {
     this.#ctx.logger.debug(
       { peer: this.#session.name, frameBytes: this.#slot.size, receivedBytes: this.#decoder.bufferedBytes, frameTimeoutMs: this.#ctx.options.frameTimeoutMs },
@@ -245,6 +283,9 @@ export class Connection implements Closable {
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#budget.end(this.#slot);
     this.#session.leaveAll();
+    this.#stream?.dataClosed();
+    this.#stream = null;
+    this.#ctx.streams.closeOwnedBy(this.#session);
     this.#resolveClosed();
   }
 }

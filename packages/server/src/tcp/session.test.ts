@@ -25,6 +25,7 @@ import { Counters, mergeStats } from '../stats/counters.js';
 import { socketPair, type Peer } from '../../test/helpers.js';
 import { ReplyWriter, WRITE_HIGH_WATER_MARK } from './reply-writer.js';
 import { SLOW_CONSUMER_MARGIN, Session } from './session.js';
+import { StreamSessions } from '../stream/registry.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -57,6 +58,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
     counters,
     executor: { ping: () => EMPTY_PAYLOAD, echo: (_id, p) => p, compute: () => null },
     rooms,
+    streams: new StreamSessions({ maxStreams: 1, maxBitrate: 1, maxDurationMs: 1, workerIndex: 0, udp: () => Promise.reject(new Error('no UDP here')) }),
     logger: pino({ level: 'silent' }),
     welcome: WELCOME,
     draining: false,

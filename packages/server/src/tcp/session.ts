@@ -12,11 +12,26 @@
  * - Slow consumer: a room member whose queued writes pass `WRITE_HIGH_WATER_MARK + maxPayload +`
  *   {@link SLOW_CONSUMER_MARGIN} is closed, since CHAT pushes are not paced by its own requests.
  */
-import { EMPTY_PAYLOAD, ErrorCode, MessageType, decodeHello, decodeRoom, decodeSay, decodeStatsQuery, encodeStats, type Frame } from '@sockbench/protocol';
+import {
+  EMPTY_PAYLOAD,
+  ErrorCode,
+  MessageType,
+  decodeHello,
+  decodeRoom,
+  decodeSay,
+  decodeStatsQuery,
+  decodeStreamOpen,
+  decodeStreamReportRequest,
+  decodeStreamStart,
+  decodeStreamValidate,
+  encodeStats,
+  type Frame,
+} from '@sockbench/protocol';
 import type { RoomMember } from '../chat/rooms.js';
 import type { ProcessContext } from '../context.js';
 import { QUEUED, type ExecResult } from '../dispatch/executor.js';
 import type { PoolSink } from '../pool/sink.js';
+import { isRefusal, type StreamAnswer } from '../stream/registry.js';
 import { WRITE_HIGH_WATER_MARK, type ReplyWriter } from './reply-writer.js';
 import { tokenMatches } from './token.js';
 
@@ -110,8 +125,8 @@ export class Session implements RoomMember, PoolSink {
   }
 
   /**
-   * Serves a request that is not stateless: HELLO, JOIN, LEAVE, SAY, STATS, BYE; UNKNOWN_TYPE for
-   * any other type.
+   * Serves a request that is not stateless: HELLO, JOIN, LEAVE, SAY, STATS, BYE, the stream control
+   * requests (this connection is their owner: docs/protocol.md, "Stream"); UNKNOWN_TYPE for any other type.
    * @throws ProtocolError (BadPayloadError) for a payload its decoder refuses; the caller answers it
    */
   handle(type: number, id: number, payload: Buffer, t0: number): void {
@@ -164,9 +179,29 @@ export class Session implements RoomMember, PoolSink {
         this.#ending = { kind: 'bye', id, t0 };
         if (this.#pending === 0) this.#finish();
         return;
+      case MessageType.STREAM_OPEN:
+        return this.#streamAnswer(type, id, ctx.streams.open(this, decodeStreamOpen(payload, id)), t0);
+      case MessageType.STREAM_VALIDATE:
+        return this.#streamAnswer(type, id, ctx.streams.validate(this, decodeStreamValidate(payload, id)), t0);
+      case MessageType.STREAM_START:
+        return this.#streamAnswer(type, id, ctx.streams.start(this, decodeStreamStart(payload, id)), t0);
+      case MessageType.STREAM_REPORT:
+        return this.#streamAnswer(type, id, ctx.streams.report(this, decodeStreamReportRequest(payload, id)), t0);
+      case MessageType.STREAM_ATTACH:
+        writer.error(ErrorCode.BAD_PAYLOAD, id, 'STREAM_ATTACH must be the first request on its connection');
+        return;
+      case MessageType.STREAM_DATA:
+        writer.error(ErrorCode.BAD_PAYLOAD, id, "STREAM_DATA on a connection that is not an up stream's data connection");
+        return;
       default:
         writer.error(ErrorCode.UNKNOWN_TYPE, id, `type 0x${type.toString(16).padStart(2, '0')} is not a request`);
     }
+  }
+
+  /** A stream control request's answer: its ERROR when refused, else the reply (now or owed). */
+  #streamAnswer(type: number, id: number, answer: StreamAnswer, t0: number): void {
+    if (isRefusal(answer)) this.#writer.error(answer.refused, id, answer.reason);
+    else this.answer(type, id, answer, t0, 0);
   }
 
   /**

@@ -26,6 +26,8 @@ import { ListenError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { PoolSink } from '../pool/sink.js';
 import type { UdpPeerView } from '../stats/counters.js';
+import { isStreamDatagram, serveStreamDatagram } from '../stream/udp-datagram.js';
+import type { DatagramOut } from '../stream/sender.js';
 import { Peer, PeerTable } from './peer-table.js';
 
 /** Where a pooled request's reply goes: the source's peer-table entry, or the source (table off). */
@@ -104,6 +106,14 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
+  /** Sends one stream datagram from this socket (a BIND's challenge, down STREAM_DATA), counted in `udp.out`. */
+  readonly out: DatagramOut = (datagram, port, address) => {
+    if (this.#closing) return;
+    this.#sending++;
+    this.#socket.send(datagram, port, address, this.#onSent);
+    this.#ctx.counters.udpOut++;
+  };
+
   /** Fill of the per-peer table (STATS `udp.peerTable`). */
   get peerTable(): ReturnType<PeerTable['stats']> {
     return this.#peers.stats();
@@ -123,6 +133,14 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
     const ctx = this.#ctx;
     ctx.counters.udpIn++;
     const peer = this.#peers.seen(rinfo.address, rinfo.port);
+    // Stream datagrams name a session only an authenticated control connection could open: served under --token too.
+    if (isStreamDatagram(msg)) {
+      if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN, peer);
+      const result = serveStreamDatagram(ctx, msg, rinfo, this.out, this.#datagramOptions);
+      if (!result.served) return this.#drop(result.code, peer);
+      if (result.answered && peer !== null) peer.answered++;
+      return;
+    }
     if (!this.#serving) return this.#drop(ErrorCode.UNAUTHORIZED, peer);
     if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN, peer);
     const t0 = performance.now();

@@ -1,0 +1,115 @@
+/**
+ * The down sender of one session: STREAM_DATA on the schedule of a {@link Pacer}, to the validated
+ * UDP address or on the TCP data connection, until the duration ends (it stops by itself) or
+ * `stop()`. TCP: messages of one turn go out in one write; a full socket buffer waits for 'drain'.
+ */
+import type { Socket } from 'node:net';
+import { HEADER_SIZE, MessageType, Flags, writeHeader, stampStreamData } from '@sockbench/protocol';
+import { Pacer } from './pacer.js';
+
+/** Sends one datagram (the endpoint's or the session's own socket; it counts what it sends). */
+export type DatagramOut = (datagram: Buffer, port: number, address: string) => void;
+
+/** Most bytes one unpaced TCP write carries. */
+const TCP_CHUNK_BYTES = 256 * 1024;
+
+/** What a sender did. */
+export interface SentSoFar {
+  messages: number;
+  /** First and last send on the sender's clock, µs; null before any. */
+  firstUs: number | null;
+  lastUs: number | null;
+}
+
+/** Where the messages go. */
+export type SenderTarget = { kind: 'udp'; out: DatagramOut; port: number; address: string } | { kind: 'tcp'; socket: Socket; onBytes: (n: number) => void };
+
+/** One down stream's sender. */
+export class DownSender {
+  readonly #pacer: Pacer;
+  readonly #session: number;
+  readonly #size: number;
+  readonly #target: SenderTarget;
+  readonly #clock: () => number;
+  readonly #sent: SentSoFar = { messages: 0, firstUs: null, lastUs: null };
+  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  #stopped = false;
+  readonly #onDone: () => void;
+
+  /** @param clock µs; @param onDone called once when it stops by itself (duration or schedule over) */
+  constructor(session: number, size: number, durationMs: number, bitrate: number | null, target: SenderTarget, clock: () => number, onDone: () => void) {
+    this.#session = session;
+    this.#size = size;
+    this.#target = target;
+    this.#clock = clock;
+    this.#onDone = onDone;
+    this.#pacer = new Pacer(clock(), durationMs, size, bitrate);
+    this.#tick();
+  }
+
+  /** What was sent so far. */
+  get sent(): Readonly<SentSoFar> {
+    return this.#sent;
+  }
+
+  /** Stops sending now (idempotent). */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer as NodeJS.Timeout);
+      clearImmediate(this.#timer as NodeJS.Immediate);
+      this.#timer = null;
+    }
+    if (this.#target.kind === 'tcp') this.#target.socket.off('drain', this.#tick);
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = null;
+    if (this.#stopped) return;
+    const now = this.#clock();
+    const sent = this.#sent;
+    if (this.#pacer.done(now, sent.messages)) {
+      this.stop();
+      this.#onDone();
+      return;
+    }
+    const due = this.#pacer.due(now, sent.messages);
+    const t = this.#target;
+    if (t.kind === 'udp') {
+      for (let i = 0; i < due; i++) {
+        const frame = Buffer.alloc(this.#size);
+        writeHeader(frame, 0, MessageType.STREAM_DATA, Flags.NONE, this.#session, this.#size - HEADER_SIZE);
+        t.out(stampStreamData(frame, sent.messages, now), t.port, t.address);
+        this.#count(now);
+      }
+    } else if (due > 0) {
+      const n = Math.max(1, Math.min(due, Math.floor(TCP_CHUNK_BYTES / this.#size)));
+      const chunk = Buffer.alloc(n * this.#size);
+      for (let i = 0; i < n; i++) {
+        const frame = chunk.subarray(i * this.#size, (i + 1) * this.#size);
+        writeHeader(frame, 0, MessageType.STREAM_DATA, Flags.NONE, this.#session, this.#size - HEADER_SIZE);
+        stampStreamData(frame, sent.messages, now);
+        this.#count(now);
+      }
+      t.onBytes(chunk.length);
+      if (t.socket.destroyed || !t.socket.writable) return this.stop();
+      if (!t.socket.write(chunk)) {
+        t.socket.once('drain', this.#tick);
+        return;
+      }
+      if (due === Number.POSITIVE_INFINITY) {
+        this.#timer = setImmediate(this.#tick);
+        return;
+      }
+    }
+    const waitMs = Math.max(1, (this.#pacer.nextDueUs(sent.messages) - this.#clock()) / 1000);
+    this.#timer = setTimeout(this.#tick, Math.min(waitMs, (this.#pacer.endUs - this.#clock()) / 1000 + 1));
+  };
+
+  #count(now: number): void {
+    const s = this.#sent;
+    s.messages++;
+    if (s.firstUs === null) s.firstUs = now;
+    s.lastUs = now;
+  }
+}
