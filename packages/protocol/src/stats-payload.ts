@@ -88,7 +88,7 @@ export interface StreamDatagramsDropped {
   closedSession: number;
   /** STREAM_DATA not of the session's size, or STREAM_BIND whose payload is not 16 bytes. */
   wrongSize: number;
-  /** STREAM_BIND with a wrong key, for a session that is not down/UDP, or past its 8 challenges. */
+  /** STREAM_BIND with a wrong key, for a session that is not down/UDP, or past its 8 challenges; STREAM_DATA for a session not up/UDP or not started. */
   refused: number;
 }
 

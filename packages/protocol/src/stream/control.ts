@@ -65,7 +65,7 @@ export function decodeStreamOpen(bytes: Uint8Array, id = 0): StreamOpen {
 
 /** STREAM_OPEN reply: the session as granted. */
 export interface StreamOpened {
-  /** Random non-zero u32, unique among the process's open sessions; the id of every data frame. */
+  /** Non-zero u32 unique in its process (top byte: the worker index, 24 random bits below); the id of every data frame. */
   session: number;
   /** 16 lowercase hex digits (8 bytes) that STREAM_ATTACH and STREAM_BIND carry. */
   key: string;
