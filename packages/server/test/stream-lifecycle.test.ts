@@ -75,6 +75,8 @@ describe('up over UDP', () => {
     const u = await udpPeer();
     await u.send(stampStreamData(newStreamDataFrame(o.session, 64), 0, 0), port);
     c.send(MessageType.STREAM_REPORT, 7777, Buffer.from(JSON.stringify({ session: o.session, sent: 2 })));
+    // Well inside the quiet period the report waits after its request: the server is waiting now.
+    await new Promise((r) => setTimeout(r, 50));
     await u.send(stampStreamData(newStreamDataFrame(o.session, 64), 1, 1), port);
     const r = await c.reply(7777);
     expect(JSON.parse(r.payload.toString())).toMatchObject({ messages: 2, lost: 0 });

@@ -182,7 +182,7 @@ export class StreamSessions {
     if (s === undefined) return this.#drop(this.#closed.has(id) ? 'closedSession' : 'unknownSession');
     if (type === MessageType.STREAM_DATA) {
       if (payload.length + HEADER_SIZE !== s.plan.size) return this.#drop('wrongSize');
-      if (s.plan.transport !== 'udp' || s.plan.direction !== 'up' || s.state !== 'started' || s.receiver === null) return this.#drop('refused');
+      if (s.plan.transport !== 'udp' || s.plan.direction !== 'up' || s.receiver === null) return this.#drop('refused');
       const { sequence, sentUs } = readStreamData(payload);
       s.receive(sequence, sentUs, s.plan.size);
       return 'received';
@@ -203,7 +203,7 @@ export class StreamSessions {
 
   /** STREAM_DATA on an up TCP data connection of `session`. */
   tcpData(session: StreamSession, payload: Buffer): void {
-    if (session.state !== 'started' || payload.length + HEADER_SIZE !== session.plan.size) return;
+    if (session.receiver === null || payload.length + HEADER_SIZE !== session.plan.size) return;
     const { sequence, sentUs } = readStreamData(payload);
     session.receive(sequence, sentUs, session.plan.size);
   }
