@@ -152,8 +152,9 @@ export class Server {
       maxBitrate: o.maxStreamBitrate,
       maxDurationMs: o.maxStreamDurationMs,
       workerIndex: this.#link?.workerIndex ?? 0,
-      udp: () => {
-        if (this.#link !== undefined) return openSessionSocket(ctx, datagramOptions);
+      logger: this.#logger,
+      udp: (transport) => {
+        if (this.#link !== undefined && transport === 'udp') return openSessionSocket(ctx, datagramOptions);
         const udp = this.#udp!;
         return Promise.resolve({ port: this.#addresses!.udp.port, out: udp.out, close: () => undefined });
       },

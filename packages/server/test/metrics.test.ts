@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType, encodeFrame } from '@sockbench/protocol';
+import { MessageType, encodeFrame, encodeStreamOpen, newStreamDataFrame, stampStreamData } from '@sockbench/protocol';
 import { createServer, type Server } from '../src/index.js';
 import { Peer, UdpPeer, waitFor } from './helpers.js';
 
@@ -39,6 +39,27 @@ describe('metrics HTTP (--metrics-port)', () => {
       expect(text).toMatch(/^sockbench_service_time_us\{type="PING",quantile="0.5"\} \d+$/m);
     } finally {
       p.destroy();
+    }
+  });
+
+  it('exports the stream numbers of STATS', async () => {
+    const p = await Peer.welcomed(tcpPort);
+    const u = await UdpPeer.open();
+    try {
+      // One refused open (over the duration cap), one opened, one datagram for no session.
+      await p.request(MessageType.STREAM_OPEN, 1, encodeStreamOpen({ direction: 'up', transport: 'udp', size: 100, durationMs: 60_001, bitrate: 1000 }));
+      await p.request(MessageType.STREAM_OPEN, 2, encodeStreamOpen({ direction: 'up', transport: 'udp', size: 100, durationMs: 1000, bitrate: 1000 }));
+      await u.send(stampStreamData(newStreamDataFrame(77, 100), 0, 0), tcpPort);
+      await waitFor(async () => (await server.stats()).stream.datagramsDropped.unknownSession === 1);
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(text).toMatch(/^sockbench_stream_sessions 1$/m);
+      expect(text).toMatch(/^sockbench_stream_opened_total 1$/m);
+      expect(text).toMatch(/^sockbench_stream_refused_total 1$/m);
+      expect(text).toMatch(/^sockbench_stream_data_connections 0$/m);
+      expect(text).toMatch(/^sockbench_stream_datagrams_dropped_total\{reason="unknownSession"\} 1$/m);
+    } finally {
+      p.destroy();
+      u.close();
     }
   });
 

@@ -81,6 +81,20 @@ export function createProcessRegistry(read: () => ProcessStats, readHost: () => 
   counter('bus_failed_total', 'publishes sent to the bus that Redis did not acknowledge (error, or the connection closed first)', (s) => s.bus.failed);
   counter('bus_dropped_total', 'SAYs not sent to the bus: its connection was not up, or the bound of publishes in flight was full', (s) => s.bus.dropped);
   counter('bus_invalid_total', 'messages on the bus channel that are not chat messages (skipped)', (s) => s.bus.invalid);
+  gauge('stream_sessions', 'stream sessions open', (s) => s.stream.sessions);
+  counter('stream_opened_total', 'stream sessions opened', (s) => s.stream.opened);
+  counter('stream_refused_total', 'STREAM_OPEN requests refused (BUSY or BAD_PAYLOAD)', (s) => s.stream.refused);
+  gauge('stream_data_connections', 'TCP stream data connections attached', (s) => s.stream.dataConnections);
+  new Counter({
+    name: METRIC_PREFIX + 'stream_datagrams_dropped_total',
+    help: 'UDP stream datagrams dropped unanswered, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(get().stream.datagramsDropped)) this.inc({ reason }, n);
+    },
+  });
   new Gauge({
     name: METRIC_PREFIX + 'bus_processes',
     help: 'processes whose chat bus is in each state (off: no --redis; connecting: not yet since start; connected; down: being reconnected)',

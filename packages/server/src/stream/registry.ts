@@ -27,8 +27,10 @@ import {
   type StreamReportRequest,
   type StreamSessionRef,
   type StreamStats,
+  type StreamTransport,
   type StreamValidate,
 } from '@sockbench/protocol';
+import type { Logger } from 'pino';
 import type { DatagramOut } from './sender.js';
 import { StreamSession, type DataLink, type UdpAddress } from './stream-session.js';
 
@@ -48,8 +50,8 @@ export function isRefusal(a: unknown): a is Refusal {
 
 const bad = (reason: string): Refusal => ({ refused: ErrorCode.BAD_PAYLOAD, reason });
 
-/** How a session gets its UDP port: the endpoint's (one process), or a socket of its own (cluster). */
-export type UdpProvider = () => Promise<{ port: number; out: DatagramOut; close: () => void }>;
+/** How a session gets its UDP port: the endpoint's (one process, and every TCP session), or a socket of its own (a UDP session in a cluster). */
+export type UdpProvider = (transport: StreamTransport) => Promise<{ port: number; out: DatagramOut; close: () => void }>;
 
 /** The registry's settings. */
 export interface StreamSettings {
@@ -62,6 +64,8 @@ export interface StreamSettings {
   udp: UdpProvider;
   /** µs, monotonic. */
   clockUs?: () => number;
+  /** Where a session's end is logged (debug); default: nowhere. */
+  logger?: Pick<Logger, 'debug'>;
 }
 
 /** A UDP stream datagram's fate: handled (counted or answered), or dropped for a reason. */
@@ -74,6 +78,8 @@ export class StreamSessions {
   readonly #open = new Map<number, StreamSession>();
   readonly #closed = new Set<number>();
   readonly #closedOrder: number[] = [];
+  /** Ids of sessions whose UDP socket is binding (cluster): they count against the cap already. */
+  readonly #binding = new Set<number>();
   #opened = 0;
   #refusedCount = 0;
   readonly #dropped: StreamDatagramsDropped = { unknownSession: 0, closedSession: 0, wrongSize: 0, refused: 0 };
@@ -101,18 +107,23 @@ export class StreamSessions {
       return refuse(bad(`bitrate ${req.bitrate} bit/s is over the server's cap of ${s.maxBitrate} bit/s (--max-stream-bitrate)`));
     }
     if (req.durationMs > s.maxDurationMs) return refuse(bad(`durationMs ${req.durationMs} is over the server's cap of ${s.maxDurationMs} ms (--max-stream-duration)`));
-    if (this.#open.size >= s.maxStreams) return refuse({ refused: ErrorCode.BUSY, reason: `${s.maxStreams} stream sessions are open, the server's cap (--max-streams)` });
+    if (this.#open.size + this.#binding.size >= s.maxStreams) return refuse({ refused: ErrorCode.BUSY, reason: `${s.maxStreams} stream sessions are open, the server's cap (--max-streams)` });
     const id = this.#newId();
     const key = randomBytes(8);
     const plan = { direction: req.direction, transport: req.transport, size: req.size, durationMs: req.durationMs, bitrate: req.bitrate ?? null };
     const make = (udp: { port: number; out: DatagramOut; close: () => void }): Buffer => {
-      const session = new StreamSession(id, key, owner, plan, udp, this.#clockUs, (ended) => this.#forget(ended));
+      this.#binding.delete(id);
+      const session = new StreamSession(id, key, owner, plan, udp, this.#clockUs, (ended, why) => this.#forget(ended, why));
       this.#open.set(id, session);
       this.#opened++;
       return encodeStreamOpened({ session: id, key: key.toString('hex'), worker: s.workerIndex, udpPort: udp.port, size: plan.size, durationMs: plan.durationMs, bitrate: plan.bitrate });
     };
-    // Reserve the id while a session socket binds, so the cap and uniqueness hold meanwhile.
-    return s.udp().then(make);
+    // The id is reserved while a session socket binds, so the cap and uniqueness hold meanwhile.
+    this.#binding.add(id);
+    return s.udp(plan.transport).then(make, (err: unknown) => {
+      this.#binding.delete(id);
+      throw err;
+    });
   }
 
   /** STREAM_ATTACH on a new connection, which becomes the session's data connection. */
@@ -235,12 +246,13 @@ export class StreamSessions {
     const top = (this.#s.workerIndex % 256) * 2 ** 24;
     for (;;) {
       const id = top + randomInt(1, 2 ** 24);
-      if (!this.#open.has(id) && !this.#closed.has(id)) return id;
+      if (!this.#open.has(id) && !this.#closed.has(id) && !this.#binding.has(id)) return id;
     }
   }
 
-  #forget(s: StreamSession): void {
+  #forget(s: StreamSession, why: string): void {
     if (this.#open.get(s.id) !== s) return;
+    this.#s.logger?.debug({ session: s.id, ...s.plan, why }, 'stream session ended');
     this.#open.delete(s.id);
     this.#closed.add(s.id);
     this.#closedOrder.push(s.id);

@@ -68,13 +68,13 @@ export class StreamSession {
   #timer: NodeJS.Timeout | null = null;
   #waiter: { timer: NodeJS.Timeout | null; done: () => void } | null = null;
   readonly #clockUs: () => number;
-  readonly #onEnd: (s: StreamSession) => void;
+  readonly #onEnd: (s: StreamSession, why: string) => void;
   /** Where down/UDP datagrams go (the endpoint's socket, or the session's own in a cluster). */
   readonly out: DatagramOut;
   /** Closes the session's own UDP socket, if it has one. */
   readonly #closeUdp: () => void;
 
-  constructor(id: number, key: Buffer, owner: object, plan: SessionPlan, udp: { port: number; out: DatagramOut; close: () => void }, clockUs: () => number, onEnd: (s: StreamSession) => void) {
+  constructor(id: number, key: Buffer, owner: object, plan: SessionPlan, udp: { port: number; out: DatagramOut; close: () => void }, clockUs: () => number, onEnd: (s: StreamSession, why: string) => void) {
     this.id = id;
     this.key = key;
     this.owner = owner;
@@ -138,7 +138,7 @@ export class StreamSession {
     return { role: 'receiver', session: this.id, ...receiver.counts(sent), waitedMs };
   }
 
-  /** Ends the session (idempotent): stops the sender, FIN on the data connection, frees the rest. */
+  /** Ends the session (idempotent): stops the sender, FIN on the data connection, frees the rest; `why` is logged. */
   end(why: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
@@ -150,8 +150,7 @@ export class StreamSession {
     this.#histogram = null;
     this.#closeUdp();
     if (this.#waiter !== null) this.#waiter.done();
-    this.#onEnd(this);
-    void why;
+    this.#onEnd(this, why);
   }
 
   /** Waits until the data is all in (TCP FIN), or STRAGGLER_QUIET_MS pass with no message, at most STRAGGLER_MAX_MS. */
