@@ -206,3 +206,23 @@ describe('a control connection that goes away mid-stream', () => {
     await noSessions();
   });
 });
+
+describe('a server that drains mid-stream', () => {
+  it('ends its sessions: the down sender stops and the data connection gets FIN; close() resolves', async () => {
+    const own = createServer({ port: 0, threads: 1, drainTimeoutMs: 5_000 });
+    const ownPort = (await own.listen()).tcp.port;
+    const c = await Peer.welcomed(ownPort);
+    closers.push(() => c.destroy());
+    const o = await open(c, { direction: 'down', transport: 'tcp', size: 1000, durationMs: 30_000, bitrate: 8_000_000 });
+    const data = await attach(ownPort, o);
+    closers.push(() => data.destroy());
+    await start(c, o.session);
+    await data.until(() => data.frames.length > 5, 5_000, 'some down data');
+    const closed = own.close();
+    await data.waitClosed();
+    c.destroy();
+    await closed;
+    const seqs = data.frames.map((f) => readStreamData(f.payload).sequence);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i)); // in order, from 0
+  });
+});
