@@ -2,13 +2,25 @@
  * The down sender of one session: STREAM_DATA on the schedule of a {@link Pacer}, to the validated
  * UDP address or on the TCP data connection, until the duration ends (it stops by itself) or
  * `stop()`. TCP: messages of one turn go out in one write; a full socket buffer waits for 'drain'.
+ * UDP: at most {@link UDP_MAX_IN_FLIGHT} datagrams wait in the socket's queue; past that it waits too.
  */
 import type { Socket } from 'node:net';
 import { HEADER_SIZE, MessageType, Flags, writeHeader, stampStreamData } from '@sockbench/protocol';
 import { Pacer } from './pacer.js';
 
-/** Sends one datagram (the endpoint's or the session's own socket; it counts what it sends). */
-export type DatagramOut = (datagram: Buffer, port: number, address: string) => void;
+/**
+ * Sends one datagram (the endpoint's or the session's own socket; it counts what it sends); `sent` is
+ * called once the socket has handed it to the kernel (dgram's send callback).
+ */
+export type DatagramOut = (datagram: Buffer, port: number, address: string, sent?: () => void) => void;
+
+/**
+ * Datagrams a down/UDP sender may have handed to its socket and not yet seen reach the kernel. When
+ * the kernel's send buffer is full (a link slower than the bitrate), libuv queues sends in memory
+ * without bound and would send them after the duration; past this many the sender waits instead, as
+ * iperf3's blocking socket does, and its report shows the rate the path took.
+ */
+export const UDP_MAX_IN_FLIGHT = 64;
 
 /** Most bytes one unpaced TCP write carries. */
 const TCP_CHUNK_BYTES = 256 * 1024;
@@ -34,7 +46,18 @@ export class DownSender {
   readonly #sent: SentSoFar = { messages: 0, firstUs: null, lastUs: null };
   #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   #stopped = false;
+  /** UDP: sends handed to the socket, not yet in the kernel. */
+  #inFlight = 0;
+  /** UDP: waiting for {@link UDP_MAX_IN_FLIGHT} to free. */
+  #blocked = false;
   readonly #onDone: () => void;
+  readonly #onSent = (): void => {
+    this.#inFlight--;
+    if (this.#blocked && !this.#stopped) {
+      this.#blocked = false;
+      this.#timer = setImmediate(this.#tick);
+    }
+  };
 
   /** @param clock µs; @param onDone called once when it stops by itself (duration or schedule over) */
   constructor(session: number, size: number, durationMs: number, bitrate: number | null, target: SenderTarget, clock: () => number, onDone: () => void) {
@@ -77,9 +100,14 @@ export class DownSender {
     const t = this.#target;
     if (t.kind === 'udp') {
       for (let i = 0; i < due; i++) {
+        if (this.#inFlight >= UDP_MAX_IN_FLIGHT) {
+          this.#blocked = true; // #onSent resumes
+          return;
+        }
         const frame = Buffer.alloc(this.#size);
         writeHeader(frame, 0, MessageType.STREAM_DATA, Flags.NONE, this.#session, this.#size - HEADER_SIZE);
-        t.out(stampStreamData(frame, sent.messages, now), t.port, t.address);
+        this.#inFlight++;
+        t.out(stampStreamData(frame, sent.messages, now), t.port, t.address, this.#onSent);
         this.#count(now);
       }
     } else if (due > 0) {

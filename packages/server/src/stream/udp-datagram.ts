@@ -44,8 +44,13 @@ export async function openSessionSocket(ctx: ProcessContext, options: DatagramOp
   const onSent = (err: Error | null): void => {
     if (err !== null) c.countSocketError((err as NodeJS.ErrnoException).code ?? 'UNKNOWN');
   };
-  const out: DatagramOut = (datagram, port, address) => {
-    socket.send(datagram, port, address, onSent);
+  let closed = false;
+  const out: DatagramOut = (datagram, port, address, sent) => {
+    if (closed) return sent?.();
+    socket.send(datagram, port, address, sent === undefined ? onSent : (err) => {
+      onSent(err);
+      sent();
+    });
     c.udpOut++;
   };
   socket.on('error', (err: NodeJS.ErrnoException) => c.countSocketError(err.code ?? 'UNKNOWN'));
@@ -61,7 +66,6 @@ export async function openSessionSocket(ctx: ProcessContext, options: DatagramOp
       resolve();
     });
   });
-  let closed = false;
   return {
     port: socket.address().port,
     out,

@@ -107,10 +107,13 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
   }
 
   /** Sends one stream datagram from this socket (a BIND's challenge, down STREAM_DATA), counted in `udp.out`. */
-  readonly out: DatagramOut = (datagram, port, address) => {
-    if (this.#closing) return;
+  readonly out: DatagramOut = (datagram, port, address, sent) => {
+    if (this.#closing) return sent?.();
     this.#sending++;
-    this.#socket.send(datagram, port, address, this.#onSent);
+    this.#socket.send(datagram, port, address, sent === undefined ? this.#onSent : (err) => {
+      this.#onSent(err);
+      sent();
+    });
     this.#ctx.counters.udpOut++;
   };
 

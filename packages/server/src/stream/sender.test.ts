@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HEADER_SIZE, MessageType, readStreamData } from '@sockbench/protocol';
+import { DownSender, UDP_MAX_IN_FLIGHT } from './sender.js';
+
+const senders: DownSender[] = [];
+afterEach(() => {
+  for (const s of senders.splice(0)) s.stop();
+});
+
+/** A UDP target that keeps every datagram and its send callback, completing none until told. */
+function heldOut(): { sent: Buffer[]; complete(n: number): void; out: (d: Buffer, port: number, address: string, done?: () => void) => void } {
+  const sent: Buffer[] = [];
+  const pending: (() => void)[] = [];
+  return {
+    sent,
+    out: (d, _port, _address, done) => {
+      sent.push(d);
+      if (done !== undefined) pending.push(done);
+    },
+    complete: (n) => {
+      for (const f of pending.splice(0, n)) f();
+    },
+  };
+}
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('DownSender over UDP', () => {
+  it('sends what the schedule says is due, numbered from 0, stamped with the clock', async () => {
+    const o = heldOut();
+    // 1 Mbit/s of 125-byte messages is one per ms: message k is due k ms after the start.
+    let now = 1_000_000;
+    const s = new DownSender(9, 125, 1000, 1_000_000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => undefined);
+    senders.push(s);
+    expect(o.sent).toHaveLength(1); // the first at the start
+    now += 4500; // 4.5 ms on: 0..4 are due
+    await new Promise((r) => setTimeout(r, 20));
+    expect(o.sent).toHaveLength(5);
+    const d = o.sent[0]!;
+    expect([d.length, d[5], d.readUInt32BE(8)]).toEqual([125, MessageType.STREAM_DATA, 9]);
+    expect(o.sent.map((m) => readStreamData(m.subarray(HEADER_SIZE)))).toEqual([0, 1, 2, 3, 4].map((sequence) => ({ sequence, sentUs: sequence === 0 ? 1_000_000 : 1_004_500 })));
+  });
+
+  it(`holds at ${UDP_MAX_IN_FLIGHT} datagrams not yet in the kernel, and goes on as they complete`, async () => {
+    const o = heldOut();
+    // Unbounded backlog: 1 Gbit/s of 100-byte messages with the clock 1 s after the start (the burst cap is 12,500).
+    let now = 0;
+    const clock = (): number => now;
+    const s = new DownSender(5, 100, 10_000, 1_000_000_000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, clock, () => undefined);
+    senders.push(s);
+    now = 1_000_000;
+    await new Promise((r) => setTimeout(r, 5)); // the sender's timer runs
+    expect(o.sent).toHaveLength(UDP_MAX_IN_FLIGHT);
+    o.complete(10);
+    await turn();
+    expect(o.sent).toHaveLength(UDP_MAX_IN_FLIGHT + 10);
+    expect(s.sent.messages).toBe(UDP_MAX_IN_FLIGHT + 10);
+    expect(o.sent.map((d) => readStreamData(d.subarray(HEADER_SIZE)).sequence)).toEqual(Array.from({ length: UDP_MAX_IN_FLIGHT + 10 }, (_, i) => i));
+  });
+
+  it('stops by itself at the end of its duration and says so once', async () => {
+    const o = heldOut();
+    let now = 0;
+    let done = 0;
+    const s = new DownSender(5, 100, 2, 800_000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => done++);
+    senders.push(s);
+    now = 2000; // the duration (2 ms) is over
+    o.complete(100);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(1);
+    const count = o.sent.length;
+    now = 10_000;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(o.sent.length).toBe(count);
+    expect(count).toBeLessThanOrEqual(2); // 2 ms at 800 kbit/s of 800-bit messages
+  });
+});
