@@ -39,8 +39,8 @@ export interface ChannelOptions {
   /** TCP only: sent as HELLO (with id 1) right after the WELCOME; the channel opens once it is answered. */
   hello?: Hello;
   /**
-   * TCP only: read every chunk into one 64 KiB buffer the channel keeps (Node's `onread`) instead of
-   * a new buffer per read. Saves an allocation and its garbage per read, but a `frame.payload` handed
+   * TCP only: read every chunk into one 64 KiB buffer (Node's `onread`), shared by every such channel
+   * of the thread, instead of a new buffer per read. Saves an allocation and its garbage per read, but a `frame.payload` handed
    * to `onFrame` is then valid only until `onFrame` returns: copy what you keep. Default false. The
    * load generator sets it; {@link Client} does not (it hands payloads to promises).
    */

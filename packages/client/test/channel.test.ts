@@ -194,6 +194,49 @@ describe('openTcpChannel', () => {
     for (const [i, g] of got.entries()) expect(g.payload.equals(Buffer.alloc(sizes[i]!, i + 1))).toBe(true);
   });
 
+  it('reuseReadBuffer: two channels reading into the shared buffer at once each decode their own frames whole', async () => {
+    // Both peers cut their streams at odd places on every turn, so reads of the two sockets
+    // interleave and frames of each lie split across reads while the other socket reads in between.
+    const sizes = [5, 70_000, 0, 4096, 65_530, 13, 150_000, 1];
+    const streamOf = (fill: number): Buffer =>
+      Buffer.concat(sizes.map((n, i) => encodeFrame(MessageType.ECHO, i + 1, Buffer.alloc(n, fill + i), Flags.RESPONSE)));
+    const open = async (fill: number, stride: number): Promise<{ got: Array<{ id: number; payload: Buffer }>; all: Promise<void> }> => {
+      const stream = streamOf(fill);
+      const peer = await startTcpPeer((socket) => {
+        let off = 0;
+        const step = (): void => {
+          if (off >= stream.length || socket.destroyed) return;
+          const n = Math.min(stream.length - off, 1 + ((off * stride) % 30_000));
+          socket.write(stream.subarray(off, off + n));
+          off += n;
+          setImmediate(step);
+        };
+        step();
+      });
+      const got: Array<{ id: number; payload: Buffer }> = [];
+      let done!: () => void;
+      const all = new Promise<void>((resolve) => (done = resolve));
+      track(
+        await openTcpChannel(
+          { host: '127.0.0.1', port: peer.port, reuseReadBuffer: true },
+          {
+            onFrame: (frame) => {
+              got.push({ id: frame.id, payload: Buffer.from(frame.payload) });
+              if (got.length === sizes.length) done();
+            },
+          },
+        ),
+      );
+      return { got, all };
+    };
+    const [a, b] = await Promise.all([open(1, 7919), open(101, 104_729)]);
+    await Promise.all([a.all, b.all]);
+    for (const [fill, ch] of [[1, a], [101, b]] as const) {
+      expect(ch.got.map((g) => g.id)).toEqual(sizes.map((_, i) => i + 1));
+      for (const [i, g] of ch.got.entries()) expect(g.payload.equals(Buffer.alloc(sizes[i]!, fill + i))).toBe(true);
+    }
+  });
+
   it('close() flushes what was sent in the same tick before the FIN', async () => {
     const received: number[] = [];
     let gotAll!: () => void;
