@@ -24,7 +24,14 @@
  *   sentAt[]  actual send time, ms
  *   state[]   FREE | WARM (in flight, warm-up) | LIVE (in flight, measured) | DONE (answered) | LOST (timed out or closed)
  *
- * Nothing here allocates after construction.
+ * The four arrays are views of one buffer, and a ring starts at the size its plan needs (one slot
+ * over TCP open loop, the pipeline in closed loop, see schedule.ts' `ringSlots`) and doubles when a
+ * push finds the next slot still in flight, up to its most: at 10,000 connections a ring sized for
+ * the worst case cost more than the socket under it. Growing moves every used slot to `id & newMask`:
+ * ids distinct modulo a capacity stay distinct modulo twice it, so `settle` answers every id as it
+ * did before. (A ring that starts small reuses slots sooner, so a duplicate that comes back more
+ * than a capacity later is counted late rather than duplicate: it comes from the same sequence of
+ * ids either way.) Nothing is allocated but at a doubling.
  */
 import { nextRequestId } from '@sockbench/client';
 
@@ -49,10 +56,12 @@ export type SlotState = typeof FREE | typeof WARM | typeof LIVE | typeof DONE | 
 
 
 /** Smallest and largest ring capacities, slots. */
-const MIN_CAPACITY = 16;
+const MIN_CAPACITY = 2;
 const MAX_CAPACITY = 1 << 20;
+/** Bytes per slot: sched and sentAt (f64), id (u32), state (u8). */
+const SLOT_BYTES = 8 + 8 + 4 + 1;
 
-/** A ring capacity holding at least `want` slots: a power of two in 16..2^20. */
+/** A ring capacity holding at least `want` slots: a power of two in 2..2^20. */
 export function ringCapacity(want: number): number {
   let cap = MIN_CAPACITY;
   while (cap < want && cap < MAX_CAPACITY) cap <<= 1;
@@ -61,16 +70,18 @@ export function ringCapacity(want: number): number {
 
 /** The in-flight requests of one connection (see the drawing above). */
 export class InflightRing {
-  /** Request id per slot. */
-  readonly ids: Uint32Array;
-  /** Scheduled send time per slot, ms. */
-  readonly sched: Float64Array;
-  /** Actual send time per slot, ms. */
-  readonly sentAt: Float64Array;
-  /** {@link SlotState} per slot. */
-  readonly state: Uint8Array;
+  /** Request id per slot (replaced when the ring grows: read it after a push, not across one). */
+  ids: Uint32Array;
+  /** Scheduled send time per slot, ms (replaced when the ring grows). */
+  sched: Float64Array;
+  /** Actual send time per slot, ms (replaced when the ring grows). */
+  sentAt: Float64Array;
+  /** {@link SlotState} per slot (replaced when the ring grows). */
+  state: Uint8Array;
   /** capacity − 1: slot = id & mask. */
-  readonly mask: number;
+  mask: number;
+  /** The most slots this ring may grow to. */
+  readonly maxCapacity: number;
   /** Id the next request gets. */
   next = 1;
   /** Oldest id that may still be in flight. */
@@ -80,25 +91,67 @@ export class InflightRing {
   /** The id sequence has wrapped from 2^32 − 1 back to 1: every id but 0 has been sent. */
   wrapped = false;
 
-  /** @param capacity slots, a power of two (see {@link ringCapacity}) */
-  constructor(capacity: number) {
-    if (capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`ring capacity must be a power of two, got ${capacity}`);
-    this.ids = new Uint32Array(capacity);
-    this.sched = new Float64Array(capacity);
-    this.sentAt = new Float64Array(capacity);
-    this.state = new Uint8Array(capacity);
+  /**
+   * @param maxCapacity the most slots, a power of two (see {@link ringCapacity})
+   * @param capacity the slots it starts with, a power of two up to `maxCapacity` (default: all of them)
+   * @throws RangeError when either is not a power of two, or `capacity` is over `maxCapacity`
+   */
+  constructor(maxCapacity: number, capacity = maxCapacity) {
+    for (const [name, n] of [['maxCapacity', maxCapacity], ['capacity', capacity]] as const) {
+      if (!Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0) throw new RangeError(`ring ${name} must be a power of two, got ${n}`);
+    }
+    if (capacity > maxCapacity) throw new RangeError(`ring capacity ${capacity} is over its maxCapacity ${maxCapacity}`);
+    this.maxCapacity = maxCapacity;
+    const buf = new ArrayBuffer(capacity * SLOT_BYTES);
+    this.sched = new Float64Array(buf, 0, capacity);
+    this.sentAt = new Float64Array(buf, 8 * capacity, capacity);
+    this.ids = new Uint32Array(buf, 16 * capacity, capacity);
+    this.state = new Uint8Array(buf, 20 * capacity, capacity);
     this.mask = capacity - 1;
+  }
+
+  /** Slots now. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** Doubles the ring, each used slot moved to `id & newMask` (see the drawing's notes). */
+  #grow(): void {
+    const { ids, sched, sentAt, state } = this;
+    const old = ids.length;
+    const cap = 2 * old;
+    const buf = new ArrayBuffer(cap * SLOT_BYTES);
+    this.sched = new Float64Array(buf, 0, cap);
+    this.sentAt = new Float64Array(buf, 8 * cap, cap);
+    this.ids = new Uint32Array(buf, 16 * cap, cap);
+    this.state = new Uint8Array(buf, 20 * cap, cap);
+    this.mask = cap - 1;
+    for (let s = 0; s < old; s++) {
+      const id = ids[s]!;
+      if (id === 0) continue; // never used
+      const to = id & this.mask;
+      this.ids[to] = id;
+      this.sched[to] = sched[s]!;
+      this.sentAt[to] = sentAt[s]!;
+      this.state[to] = state[s]!;
+    }
   }
 
   /**
    * Puts the next request in flight, scheduled at `schedAt` and sent at `sentAt` (ms), LIVE when
-   * `measured`, else WARM. Returns its id, or 0 when the ring is full (the slot of the next id still
-   * holds a request in flight).
+   * `measured`, else WARM. The ring doubles first when the slot of the next id still holds a request
+   * in flight, as long as it is under its `maxCapacity`. Returns the id, or 0 when the ring is full
+   * (at its most, and that slot in flight).
    */
   push(schedAt: number, sentAt: number, measured: boolean): number {
     const id = this.next;
-    const slot = id & this.mask;
-    const st = this.state[slot]!;
+    let slot = id & this.mask;
+    let st = this.state[slot]!;
+    if ((st === WARM || st === LIVE) && this.ids.length < this.maxCapacity) {
+      this.#grow();
+      slot = id & this.mask;
+      st = this.state[slot]!;
+    }
     if (st === WARM || st === LIVE) return 0;
     this.ids[slot] = id;
     this.sched[slot] = schedAt;

@@ -95,11 +95,13 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#datagram = isDatagram(plan);
     this.#rec = createRecorder(plan.rate !== null, opts.thread, this.clock);
     this.#schedule = plan.rate !== null ? new OpenLoop(this, plan) : new ClosedLoop(this, plan.pipeline ?? 1);
-    const cap = ringCapacity(ringSlots(plan));
+    const slots = ringSlots(plan);
+    const most = ringCapacity(slots.most);
+    const initial = Math.min(most, ringCapacity(slots.initial));
     const [a, b] = opts.connections;
     for (let i = a; i < b; i++) {
       const quota = plan.requests !== null ? shareOf(plan.requests, i, plan.connections) : Number.POSITIVE_INFINITY;
-      this.conns.push(new LoopConnection(this, i, cap, quota));
+      this.conns.push(new LoopConnection(this, i, most, quota, initial));
     }
   }
 

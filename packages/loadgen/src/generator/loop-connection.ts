@@ -36,11 +36,15 @@ export class LoopConnection implements ReplySink {
   finished = false;
   readonly #events: ConnectionEvents;
 
-  /** @param capacity ring slots (a power of two) @param quota measured requests it may send (Infinity: unbounded) */
-  constructor(events: ConnectionEvents, index: number, capacity: number, quota: number) {
+  /**
+   * @param capacity the most ring slots (a power of two)
+   * @param quota measured requests it may send (Infinity: unbounded)
+   * @param initialCapacity ring slots it starts with (a power of two up to `capacity`; default all)
+   */
+  constructor(events: ConnectionEvents, index: number, capacity: number, quota: number, initialCapacity = capacity) {
     this.#events = events;
     this.index = index;
-    this.ring = new InflightRing(capacity);
+    this.ring = new InflightRing(capacity, initialCapacity);
     this.quota = quota;
   }
 

@@ -56,11 +56,15 @@ afterEach(() => {
 });
 
 describe('ringSlots', () => {
-  it('twice the pipeline in closed loop; two timeouts of a connection’s rate in open loop; at least 16', () => {
-    expect(ringSlots(planOf({ connections: 2, pipeline: 20 }))).toBe(40);
-    expect(ringSlots(planOf({ connections: 2, pipeline: 1 }))).toBe(16);
+  it('starts at what the plan keeps in flight and one more; grows to twice that, two timeouts of a datagram socket’s rate, at least 16', () => {
+    expect(ringSlots(planOf({ connections: 2, pipeline: 20 }))).toEqual({ initial: 21, most: 40 });
+    expect(ringSlots(planOf({ connections: 2, pipeline: 1 }))).toEqual({ initial: 2, most: 16 });
+    // A stream in open loop has one request in flight, whatever the rate.
+    expect(ringSlots(planOf({ connections: 10, rate: 10_000, timeout: 1000 }))).toEqual({ initial: 2, most: 16 });
+    expect(ringSlots(planOf({ connections: 10, rate: 10_000, transport: 'raw-tcp', size: 16, timeout: 1000 }))).toEqual({ initial: 2, most: 16 });
     // 10,000 req/s over 10 sockets: 1,000 req/s each; 2 × 1 s of timeout = 2,000, plus 2.
-    expect(ringSlots(planOf({ connections: 10, rate: 10_000, transport: 'udp', timeout: 1000 }))).toBe(2002);
+    expect(ringSlots(planOf({ connections: 10, rate: 10_000, transport: 'udp', timeout: 1000 }))).toEqual({ initial: 16, most: 2002 });
+    expect(ringSlots(planOf({ connections: 1000, rate: 1000, transport: 'udp', timeout: 1000 }))).toEqual({ initial: 16, most: 16 });
     expect([isDatagram(planOf({ transport: 'udp' })), isDatagram(planOf({ transport: 'raw-udp', size: 16 })), isDatagram(planOf({}))]).toEqual([true, true, false]);
   });
 });

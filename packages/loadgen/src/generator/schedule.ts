@@ -66,15 +66,30 @@ export interface Schedule {
   readonly waitingMs: number;
 }
 
+/** Ring slots of one connection: what it starts with and the most it may grow to (inflight-ring.ts). */
+export interface RingSlots {
+  /** Slots it starts with: what the plan keeps in flight, and one more. */
+  initial: number;
+  /** The most it grows to: at least twice what may be in flight, and 16. */
+  most: number;
+}
+
 /**
- * Ring slots one connection needs: at least twice what may be in flight: 2 × pipeline in closed
- * loop; in open loop, what its rate sends in two timeouts (a datagram's requests leave whatever is in
- * flight, and the sweep frees them only after the timeout).
+ * Ring slots one connection needs, by its plan. Closed loop: the pipeline in flight, so it starts at
+ * pipeline + 1 and may grow to 2 × pipeline. Open loop over a stream: one request in flight at a
+ * time, so 2. Open loop over datagrams: requests leave whatever is in flight and the sweep frees
+ * them only after the timeout, so up to what its rate sends in two timeouts; it starts at 16 (a
+ * round trip's worth at any rate a socket sends on its own) and grows when the target falls behind.
  */
-export function ringSlots(plan: LoadPlan): number {
-  if (plan.rate === null) return Math.max(16, 2 * (plan.pipeline ?? 1));
+export function ringSlots(plan: LoadPlan): RingSlots {
+  if (plan.rate === null) {
+    const k = plan.pipeline ?? 1;
+    return { initial: k + 1, most: Math.max(16, 2 * k) };
+  }
+  if (!isDatagram(plan)) return { initial: 2, most: 16 };
   const perConnRate = plan.rate / plan.connections;
-  return Math.max(16, Math.ceil((2 * perConnRate * plan.timeoutMs) / 1000) + 2);
+  const most = Math.max(16, Math.ceil((2 * perConnRate * plan.timeoutMs) / 1000) + 2);
+  return { initial: 16, most };
 }
 
 /** Whether a plan's transport is datagrams (udp, raw-udp). */
