@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sumCounters } from './counters.js';
 import { GeneratorError, LoadgenError, LoadgenErrorCodes, TargetUnreachable, UsageError } from './errors.js';
-import type { FromThread, ThreadData, ThreadFailure, ThreadFinal, ThreadInterval, ToThread } from './generator/messages.js';
+import { GENERATOR_RESOURCE_LIMITS, type FromThread, type ThreadData, type ThreadFailure, type ThreadFinal, type ThreadInterval, type ToThread } from './generator/messages.js';
 import { encodeHistogram, mergeEncoded, summarize } from './histogram.js';
 import { threadConnections, type LoadPlan } from './options.js';
 import { deriveResults, type IntervalReport, type RunReport } from './report/schema.js';
@@ -245,7 +245,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
 
     for (let t = 0; t < n; t++) {
       const data: ThreadData = { plan, token, thread: t, connections: threadConnections(plan.connections, t, n) };
-      const w = new Worker(WORKER_PATH, { workerData: data });
+      const w = new Worker(WORKER_PATH, { workerData: data, resourceLimits: GENERATOR_RESOURCE_LIMITS });
       w.on('message', onMessage);
       w.on('error', (err) => fail(new GeneratorError(`generator thread ${t} crashed: ${err.message}`, { cause: err })));
       w.on('exit', (code) => {

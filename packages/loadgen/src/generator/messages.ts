@@ -59,3 +59,13 @@ export type FromThread =
   | { kind: 'interval'; interval: ThreadInterval }
   | { kind: 'done'; final: ThreadFinal }
   | { kind: 'closed'; thread: number };
+
+/**
+ * V8 heap limits of a generator thread (`new Worker(…, { resourceLimits })`). The young generation
+ * is capped at 12 MiB (semi-spaces of 4 MiB) instead of V8's default, which grows to 48 MiB while a
+ * thread opens thousands of connections (nearly everything allocated then survives, and V8 answers
+ * a high survival rate by growing it) and keeps those pages resident for the run: at 10,000
+ * connections over 2 threads that was 3 to 4 KiB of RSS per connection. Source: V8's heap sizing
+ * (`Heap::ConfigureHeap`); measured by tools/limits/loadgen-memory.mjs (loadgen README, "Memory").
+ */
+export const GENERATOR_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
