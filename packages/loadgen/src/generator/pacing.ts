@@ -48,7 +48,7 @@ export class SpinPacer implements Pacer {
       this.#timers.soon(tick);
       return delay > 0;
     }
-    this.#timers.after(Math.floor(delay), tick);
+    this.#timers.wake(Math.floor(delay), tick);
     return false;
   }
 }
@@ -64,7 +64,7 @@ export class TimerPacer implements Pacer {
   wake(tick: () => void, whenMs: number, nowMs: number): boolean {
     const delay = whenMs - nowMs;
     if (delay <= 0) this.#timers.soon(tick); // due already: run it, nothing to wait for
-    else this.#timers.after(Math.ceil(delay), tick);
+    else this.#timers.wake(Math.ceil(delay), tick);
     return false;
   }
 }

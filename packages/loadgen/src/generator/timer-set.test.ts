@@ -33,6 +33,24 @@ describe('TimerSet', () => {
     expect(timers.size).toBe(0);
   });
 
+  it('wake() fires after its delay each time it is set again, with the same or another delay; clear() cancels it', async () => {
+    const timers = new TimerSet(() => Date.now());
+    const fired: number[] = [];
+    const delays = [3, 3, 2, 5];
+    const tick = (): void => {
+      fired.push(Date.now());
+      const next = delays.shift();
+      if (next !== undefined) timers.wake(next, tick);
+    };
+    timers.wake(4, tick);
+    await vi.advanceTimersByTimeAsync(13);
+    // 4, then +3 (the same timeout refreshed), +3, +2 (a new one): 4, 7, 10, 12; then 5 more is pending.
+    expect(fired).toEqual([4, 7, 10, 12]);
+    timers.clear();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fired).toEqual([4, 7, 10, 12]);
+  });
+
   it('soon() runs on the next turn', async () => {
     const timers = new TimerSet(() => Date.now());
     const fired: number[] = [];

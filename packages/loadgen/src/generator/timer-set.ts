@@ -12,6 +12,12 @@ export interface LoopTimers {
   at(whenMs: number, fn: () => void): void;
   /** Calls `fn` after `delayMs` (setTimeout semantics: at least 1 ms). */
   after(delayMs: number, fn: () => void): void;
+  /**
+   * The pacer's timer: calls `fn` after `delayMs` (setTimeout semantics: at least 1 ms). At most one
+   * is pending, and it is set again only once it has run; {@link TimerSet} reuses one timeout for it
+   * (nothing allocated per wake while the delay and `fn` stay the same).
+   */
+  wake(delayMs: number, fn: () => void): void;
   /** Calls `fn` on the next turn of the event loop (setImmediate). */
   soon(fn: () => void): void;
   /** The pending {@link soon} ran (its callback calls this first). */
@@ -25,6 +31,10 @@ export class TimerSet implements LoopTimers {
   readonly #clock: () => number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #immediate: NodeJS.Immediate | null = null;
+  /** The pacer's timeout, its delay (ms) and callback: refreshed when both are the same again. */
+  #wake: NodeJS.Timeout | null = null;
+  #wakeDelay = -1;
+  #wakeFn: (() => void) | null = null;
 
   /** @param clock the loop's monotonic clock, ms */
   constructor(clock: () => number) {
@@ -43,6 +53,18 @@ export class TimerSet implements LoopTimers {
       fn();
     }, delayMs);
     this.#timers.add(t);
+  }
+
+  /** See {@link LoopTimers.wake}: `refresh()` of the last one when delay and `fn` are the same, else a new one. */
+  wake(delayMs: number, fn: () => void): void {
+    if (this.#wake !== null && delayMs === this.#wakeDelay && fn === this.#wakeFn) {
+      this.#wake.refresh();
+      return;
+    }
+    if (this.#wake !== null) clearTimeout(this.#wake);
+    this.#wake = setTimeout(fn, delayMs);
+    this.#wakeDelay = delayMs;
+    this.#wakeFn = fn;
   }
 
   /**
@@ -65,6 +87,9 @@ export class TimerSet implements LoopTimers {
     this.#timers.clear();
     if (this.#immediate !== null) clearImmediate(this.#immediate);
     this.#immediate = null;
+    if (this.#wake !== null) clearTimeout(this.#wake);
+    this.#wake = null;
+    this.#wakeFn = null;
   }
 
   /** Timeouts pending (for tests). */
