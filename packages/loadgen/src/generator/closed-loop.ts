@@ -43,6 +43,10 @@ export class ClosedLoop implements Schedule {
     this.#fill(c);
   }
 
+  closed(): void {
+    // Nothing is timed: a closed connection is simply never filled again.
+  }
+
   #fill(c: LoopConnection): void {
     const host = this.#host;
     const p = host.phase;

@@ -300,7 +300,10 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
   onClosed(c: LoopConnection, code: string): void {
     // Before the load and after it nothing is counted; a second close of one connection neither.
     const counted = !c.dead && this.#phase !== Phase.Done && this.#phase !== Phase.Idle;
-    c.dead = true;
+    if (!c.dead) {
+      c.dead = true;
+      this.#schedule.closed(c);
+    }
     if (!counted) return;
     this.#connectionsLost++;
     this.#rec.counters.connectionsLost++;

@@ -34,6 +34,8 @@ export class LoopConnection implements ReplySink {
   dead = false;
   /** Open loop: past the end of its schedule (or its quota). */
   finished = false;
+  /** Open loop: its place in the schedule's heap by due time (due-heap.ts), −1 while out of it. */
+  heapIndex = -1;
   readonly #events: ConnectionEvents;
 
   /**

@@ -17,8 +17,14 @@
  * replies waiting once it runs again, and the time it was away was no work. The loop's own timers
  * (the per-second interval, the timeout sweep) are not seen here: their work inside a wait counts
  * as waiting, well under 1 % of the time.
+ *
+ * A tick finds what is due in a heap of the connections by due time (due-heap.ts), so it costs what
+ * it sends, not a scan of every connection. A connection leaves the heap while it waits for an
+ * event (a reply under the in-flight limit, a drain, the sweep) and comes back with it; it leaves
+ * for good once finished or closed, and the loop's sending ends when none is left.
  */
 import type { LoadPlan } from '../options.js';
+import { DueHeap } from './due-heap.js';
 import type { LoopConnection } from './loop-connection.js';
 import { DEFAULT_PACING, createPacer, type Pacer } from './pacing.js';
 import { Phase, isDatagram, type Schedule, type ScheduleHost } from './schedule.js';
@@ -31,6 +37,10 @@ export class OpenLoop implements Schedule {
   readonly #period: number;
   readonly #maxInflight: number;
   readonly #pacer: Pacer;
+  /** Connections whose next send waits only for its time, by due time. */
+  readonly #heap = new DueHeap<LoopConnection>();
+  /** Connections neither finished nor closed. */
+  #active = 0;
   #tickPending = false;
   /** When the pending tick's busy wait began (clock ms), or −1 when the pending tick is not a busy wait. */
   #spinFrom = -1;
@@ -65,7 +75,13 @@ export class OpenLoop implements Schedule {
     this.#measureStart = measureStart;
     this.#measureEnd = measureEnd;
     // Connection i of C fires at i/C of the period: the C schedules interleave, never in step.
-    for (const c of this.#host.conns) c.due = startMs + (this.#period * c.index) / this.#connections;
+    this.#active = 0;
+    for (const c of this.#host.conns) {
+      c.due = startMs + (this.#period * c.index) / this.#connections;
+      if (c.dead || c.finished) continue;
+      this.#active++;
+      this.#heap.push(c);
+    }
   }
 
   begin(): void {
@@ -83,18 +99,26 @@ export class OpenLoop implements Schedule {
     if (c.due > atMs) return;
     const now = this.#host.clock();
     this.#pump(c, now);
-    if (c.due <= now) this.#wake(now);
+    if (c.due > now) this.#requeue(c);
+    else this.#wake(now);
   }
 
-  drained(): void {
+  drained(c: LoopConnection): void {
     const now = this.#host.clock();
     this.#work(now);
+    this.#requeue(c);
     this.#wake(now);
   }
 
-  freed(_c: LoopConnection, now: number): void {
+  freed(c: LoopConnection, now: number): void {
     this.#work(now);
+    this.#requeue(c);
     this.#wake(now);
+  }
+
+  closed(c: LoopConnection): void {
+    if (!c.finished) this.#active--;
+    this.#heap.remove(c);
   }
 
   windowEnded(now: number): boolean {
@@ -104,7 +128,7 @@ export class OpenLoop implements Schedule {
     for (const c of this.#host.conns) {
       this.#pump(c, now);
       // Its next request falls after the window: nothing of it is owed, however early `now` is.
-      if (c.due >= this.#measureEnd) c.finished = true;
+      if (c.due >= this.#measureEnd) this.#finish(c);
       if (!c.finished && !c.dead) owed = true;
     }
     if (owed) this.#wake(now);
@@ -126,27 +150,35 @@ export class OpenLoop implements Schedule {
     // Whether this tick sends: a tick that sends nothing is part of the wait (its scan of the
     // connections is what a busy wait costs, turn after turn).
     this.#worked = false;
-    let next = Number.POSITIVE_INFINITY;
-    let waiting = false;
-    let active = false;
-    for (const c of host.conns) {
+    const heap = this.#heap;
+    for (let c = heap.top(); c !== undefined && c.due <= now; c = heap.top()) {
       this.#pump(c, now);
-      if (c.finished || c.dead) continue;
-      active = true;
-      if (c.due <= now) waiting = true; // blocked by backpressure or in-flight limit: a reply or drain re-pumps it
-      else if (c.due < next) next = c.due;
+      // Still due: blocked by backpressure or the in-flight limit, it waits out of the heap until a
+      // reply, drain or sweep brings it back (finished or closed, it has left already).
+      if (c.due <= now) heap.remove(c);
+      else heap.update(c);
     }
-    if (!active) {
+    if (this.#active <= 0) {
       host.endSending();
       return;
     }
     const idleSince = this.#worked ? -1 : now;
-    if (next === Number.POSITIVE_INFINITY) {
-      if (waiting) this.#wake(now + 1, idleSince);
-      return;
-    }
-    this.#wake(next, idleSince);
+    // None waits only for its time: every one left waits for an event; look again in 1 ms.
+    this.#wake(heap.top()?.due ?? now + 1, idleSince);
   };
+
+  /** `c` may send again on its schedule: back in the heap unless finished or closed. */
+  #requeue(c: LoopConnection): void {
+    if (!c.finished && !c.dead) this.#heap.push(c);
+  }
+
+  /** `c` is past the end of its schedule or quota: it never sends again. */
+  #finish(c: LoopConnection): void {
+    if (c.finished) return;
+    c.finished = true;
+    if (!c.dead) this.#active--;
+    this.#heap.remove(c);
+  }
 
   /**
    * Arranges the next tick for `when`. A busy wait starts now, or at `idleSince` (clock ms) when
@@ -176,12 +208,12 @@ export class OpenLoop implements Schedule {
     while (!c.dead && !c.blocked && !c.finished && c.due <= now && c.ring.inflight < this.#maxInflight) {
       const due = c.due;
       if (due >= this.#measureEnd) {
-        c.finished = true;
+        this.#finish(c);
         return;
       }
       const measured = due >= this.#measureStart;
       if (measured && c.quota <= 0) {
-        c.finished = true;
+        this.#finish(c);
         return;
       }
       if (!host.send(c, due, now, measured)) return;

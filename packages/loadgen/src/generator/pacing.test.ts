@@ -141,12 +141,13 @@ describe('timer pacing', () => {
     sim.run(5);
     expect(sent.map(([conn, sched, at]) => [conn, sched, at])).toEqual([
       [0, 0, 0],
-      // The wake at 1 finds socket 0's second send and the first of sockets 1..3 due.
-      [0, 1, 1], [1, 0.25, 1], [2, 0.5, 1], [3, 0.75, 1],
-      [0, 2, 2], [1, 1.25, 2], [2, 1.5, 2], [3, 1.75, 2],
+      // The wake at 1 finds the first sends of sockets 1..3 and socket 0's second due: they leave
+      // in the order they were due.
+      [1, 0.25, 1], [2, 0.5, 1], [3, 0.75, 1], [0, 1, 1],
+      [1, 1.25, 2], [2, 1.5, 2], [3, 1.75, 2], [0, 2, 2],
       [1, 2.25, 3], [2, 2.5, 3], [3, 2.75, 3],
     ]);
-    expect(slips(sent)).toEqual([0, 0, 0.75, 0.5, 0.25, 0, 0.75, 0.5, 0.25, 0.75, 0.5, 0.25]);
+    expect(slips(sent)).toEqual([0, 0.75, 0.5, 0.25, 0, 0.75, 0.5, 0.25, 0, 0.75, 0.5, 0.25]);
     expect(sim.soonCalls).toBe(0);
     expect(sim.timerCalls).toBe(4); // one wake a ms: at 1, 2, 3 and the one that finds the schedule over
   });

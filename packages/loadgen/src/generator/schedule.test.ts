@@ -174,6 +174,78 @@ describe('OpenLoop', () => {
     expect(sent).toHaveLength(4);
   });
 
+  it('a connection waiting for its reply leaves the schedule and comes back with it; the others keep their times', async () => {
+    const plan = planOf({ connections: 2, rate: 200 }); // each every 10 ms: connection 0 at 0, 10, …; 1 at 5, 15, …
+    const { host, sent, conns } = hostOf(plan);
+    const [c0, c1] = [conns[0]!, conns[1]!];
+    const s = new OpenLoop(host, plan);
+    const answer = (c: LoopConnection, id: number): void => {
+      c.ring.settle(id);
+      s.replied(c, Date.now());
+    };
+    s.start(0, 0, Number.POSITIVE_INFINITY);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(6);
+    answer(c1, 1);
+    await vi.advanceTimersByTimeAsync(10); // 16: connection 0 was due at 10 with request 1 unanswered
+    answer(c1, 2);
+    await vi.advanceTimersByTimeAsync(6); // 22: its reply lets the one due at 10 leave, late
+    answer(c0, 1);
+    await vi.advanceTimersByTimeAsync(1); // 23: and the one due at 20; its next (30) is ahead again
+    answer(c0, 2);
+    await vi.advanceTimersByTimeAsync(1);
+    answer(c0, 3);
+    await vi.advanceTimersByTimeAsync(2);
+    answer(c1, 3);
+    await vi.advanceTimersByTimeAsync(10); // 36
+    expect(sent.map((x) => [x.conn, x.id, x.sched, x.at])).toEqual([
+      [0, 1, 0, 0], [1, 1, 5, 5], [1, 2, 15, 15], [0, 2, 10, 22], [0, 3, 20, 23], [1, 3, 25, 25], [0, 4, 30, 30], [1, 4, 35, 35],
+    ]);
+  });
+
+  it('a connection under backpressure sends nothing; its drain brings it back, the requests due meanwhile leaving late', async () => {
+    const plan = planOf({ connections: 1, rate: 100 }); // every 10 ms
+    const { host, sent, conns } = hostOf(plan);
+    const c = conns[0]!;
+    const s = new OpenLoop(host, plan);
+    s.start(0, 0, Number.POSITIVE_INFINITY);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(1);
+    c.ring.settle(1);
+    c.blocked = true; // as when the driver's send said so
+    s.replied(c, Date.now());
+    await vi.advanceTimersByTimeAsync(24); // 25: due at 10 and 20, blocked
+    expect(sent).toHaveLength(1);
+    c.blocked = false;
+    s.drained(c);
+    // Every connection waits for an event, so the loop looks again each ms: the look at 26 sends the
+    // one due at 10 (the drain at 25 found that look pending).
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent.map((x) => [x.id, x.sched, x.at])).toEqual([[1, 0, 0], [2, 10, 26]]);
+    c.ring.settle(2);
+    s.replied(c, Date.now());
+    await vi.advanceTimersByTimeAsync(3); // 29: nothing more due before 30
+    expect(sent.map((x) => [x.id, x.sched, x.at])).toEqual([[1, 0, 0], [2, 10, 26], [3, 20, 26]]);
+  });
+
+  it('a closed connection leaves the schedule; once the last one has, the next tick ends sending, once', async () => {
+    const plan = planOf({ connections: 2, rate: 200, transport: 'udp' }); // 0 at 0, 10, …; 1 at 5, 15, …
+    const { host, sent, conns } = hostOf(plan);
+    const s = new OpenLoop(host, plan);
+    s.start(0, 0, Number.POSITIVE_INFINITY);
+    s.begin();
+    await vi.advanceTimersByTimeAsync(6);
+    conns[0]!.dead = true;
+    s.closed(conns[0]!);
+    await vi.advanceTimersByTimeAsync(10); // 16: only connection 1 sent, at 15
+    conns[1]!.dead = true;
+    s.closed(conns[1]!);
+    expect(host.endSending).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(host.endSending).toHaveBeenCalledTimes(1);
+    expect(sent.map((x) => [x.conn, x.sched])).toEqual([[0, 0], [1, 5], [1, 15]]);
+  });
+
   it('due times decide what is measured; the schedule ends at measureEnd and then says so once', async () => {
     const plan = planOf({ connections: 2, rate: 200, transport: 'udp' }); // each every 10 ms, the second at +5
     const { host, sent } = hostOf(plan);

@@ -53,6 +53,8 @@ export interface Schedule {
   drained(c: LoopConnection): void;
   /** The timeout sweep at `now` freed slots of `c`. */
   freed(c: LoopConnection, now: number): void;
+  /** `c` closed (it is `dead` now; called once per connection): it never sends again. */
+  closed(c: LoopConnection): void;
   /**
    * The measured window's end came at `now`. True: sending may stop now. False: requests scheduled
    * inside the window have not left yet (the loop ran late); they leave late, carrying their
