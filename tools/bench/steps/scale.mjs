@@ -4,7 +4,8 @@
 //     opened by idle-conns.mjs (a child that connects and sends nothing);
 //   - sockbench-loadgen holding them (open loop at 1,000 req/s over 10,000 connections, so each one
 //     sends a request every 10 s: nearly idle) vs idle-conns.mjs itself (bare Node sockets), each
-//     measured as the difference between holding 10,000 and holding 100.
+//     measured as the difference between holding 10,000 and holding 100; and the same two at 100
+//     and 1,000 connections, each against holding 2 (the loadgen runs 2 threads).
 // Every process that holds them gets `ulimit -n` raised (Node cannot raise its own).
 import { join } from 'node:path';
 import { rssKiB } from '../net.mjs';
@@ -96,8 +97,12 @@ export async function scale(ctx) {
         if (r.counters.connectionsLost > 0) throw new Error(`${r.counters.connectionsLost} connections lost`);
         return { peakRssKiB: max, completed: r.counters.completed };
       };
+      const two = await peak(2);
       const few = await peak(100);
+      const mid = await peak(1000);
       const many = await peak(count);
+      figures['sockbench-loadgen 100'] = { connections: 100, peak2KiB: two.peakRssKiB, peakKiB: few.peakRssKiB, value: (few.peakRssKiB - two.peakRssKiB) / 98 };
+      figures['sockbench-loadgen 1000'] = { connections: 1000, peak2KiB: two.peakRssKiB, peakKiB: mid.peakRssKiB, value: (mid.peakRssKiB - two.peakRssKiB) / 998 };
       return { connections: count, peak100KiB: few.peakRssKiB, peakKiB: many.peakRssKiB, value: (many.peakRssKiB - few.peakRssKiB) / (count - 100) };
     } finally {
       await stopServer(srv);
@@ -112,8 +117,12 @@ export async function scale(ctx) {
         await stop(child);
         return report;
       };
+      const two = await held(2);
       const few = await held(100);
+      const mid = await held(1000);
       const many = await held(count);
+      figures['bare node sockets 100'] = { connections: 100, rss2KiB: two.rssKiB, rssKiB: few.rssKiB, value: (few.rssKiB - two.rssKiB) / 98 };
+      figures['bare node sockets 1000'] = { connections: 1000, rss2KiB: two.rssKiB, rssKiB: mid.rssKiB, value: (mid.rssKiB - two.rssKiB) / 998 };
       return { connections: count, rss100KiB: few.rssKiB, rssKiB: many.rssKiB, value: (many.rssKiB - few.rssKiB) / (count - 100) };
     } finally {
       await stopServer(srv);
@@ -128,9 +137,16 @@ export async function scale(ctx) {
       lowerIsBetter: true,
       target: { what: '≤ 10 KiB', needsReference: false, check: (sb) => sb.value <= 10 },
     }),
+    ...[100, 1000].map((k) =>
+      ctx.valueRow('4 scale', `sockbench-loadgen, ${k.toLocaleString('en-US')} TCP connections (1,000 req/s in all), RSS per connection (vs 2)`, figures[`sockbench-loadgen ${k}`], `bare Node net.Socket × ${k.toLocaleString('en-US')} (vs 2)`, figures[`bare node sockets ${k}`], {
+        fmt: kib,
+        lowerIsBetter: true,
+      }),
+    ),
     ctx.valueRow('4 scale', `sockbench-loadgen, ${n} TCP connections (1,000 req/s in all), RSS per connection`, figures['sockbench-loadgen'], `bare Node net.Socket × ${n} (idle-conns.mjs)`, figures['bare node sockets'], {
       fmt: kib,
       lowerIsBetter: true,
+      target: { what: '≤ 8 KiB', needsReference: false, check: (sb) => sb.value <= 8 },
     }),
   ];
   return { figures, rows };
