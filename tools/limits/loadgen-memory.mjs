@@ -6,6 +6,10 @@
 //     all, 2 threads, 3 s, no warm-up), its RSS sampled every 100 ms, the largest sample;
 //   - bare net.Socket: tools/bench/idle-conns.mjs (connects N sockets, reads and discards the WELCOME,
 //     sends nothing), its RSS once all are open.
+// Then the same connections opened in one thread of a child (`node --expose-gc`), after a full GC:
+// JS heap used per connection (v8.getHeapStatistics, which the RSS figure above hides in V8's
+// heap sizing at 100) and RSS per connection: the load loop's own connections (LoadLoop.open with
+// the frame driver, from the build's dist/generator/, no load) against bare sockets.
 // Rounds alternate (bare, then each loadgen build, at every N), medians of --rounds. With --loadgen
 // DIR,DIR… several builds of the package (a directory holding bin/, dist/ and package.json, e.g. a
 // copy of packages/loadgen from before a change) are measured side by side; the default is this
@@ -18,10 +22,64 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import net from 'node:net';
 import { startSockbench } from '../bench/servers.mjs';
 import { stop } from '../bench/proc.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+if (process.argv[2] === '--child') await child(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6]);
+
+/**
+ * Child (`node --expose-gc loadgen-memory.mjs --child KIND PORT N [DIR]`): opens N connections in this
+ * thread (KIND loadgen: a LoadLoop of the build in DIR; bare: net.Socket), a full GC before and after,
+ * and prints {heapKiB, rssKiB} per connection; exits.
+ */
+async function child(kind, port, n, dir) {
+  const rss = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+  const heap = () => v8.getHeapStatistics().used_heap_size / 1024;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  let open;
+  if (kind === 'bare') {
+    const one = () =>
+      new Promise((done, fail) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.once('error', fail);
+        s.once('connect', () => {
+          s.resume();
+          done(s);
+        });
+      });
+    open = async (k) => {
+      const socks = [];
+      for (let i = 0; i < k; i += 64) socks.push(...(await Promise.all(Array.from({ length: Math.min(64, k - i) }, one))));
+      return socks;
+    };
+  } else {
+    const { resolveRunOptions } = await import(join(dir, 'dist/index.js'));
+    const { LoadLoop } = await import(join(dir, 'dist/generator/load-loop.js'));
+    const { driverFactory } = await import(join(dir, 'dist/generator/drivers.js'));
+    const { plan } = resolveRunOptions({ port, transport: 'tcp', connections: n, threads: 1, op: 'ping', rate: 1000, duration: '3s', warmup: '0', timeout: 2000 });
+    open = async (k) => {
+      const loop = new LoadLoop({ plan: { ...plan, connections: k }, thread: 0, connections: [0, k], open: driverFactory(plan, null) });
+      await loop.open();
+      return loop;
+    };
+  }
+  await open(2); // the code paths warm, their one-time allocations made
+  await settle();
+  const [r0, h0] = [rss(), heap()];
+  const held = await open(n);
+  await settle();
+  process.stdout.write(`${JSON.stringify({ heapKiB: (heap() - h0) / n, rssKiB: (rss() - r0) / n, held: Boolean(held) })}\n`);
+  process.exit(0);
+}
 const { values } = parseArgs({
   options: {
     counts: { type: 'string', default: '100,1000,10000' },
@@ -100,9 +158,16 @@ async function bareRss(port, n) {
   }
 }
 
+/** Heap and RSS per connection of `n` connections opened in one thread of a child (see {@link child}). */
+async function inThread(kind, port, n, dir) {
+  const out = await runChild(['--expose-gc', SELF, '--child', kind, String(port), String(n), dir ?? '']);
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const names = ['bare net.Socket', ...builds.map((d, i) => (builds.length === 1 ? 'sockbench-loadgen' : `sockbench-loadgen (${i === 0 ? 'before' : i === builds.length - 1 ? 'after' : `build ${i}`})`))];
 const perConn = new Map(); // `${name} ${n}` → KiB per connection, per round
+const thread = new Map(); // `${name} ${n}` → [{heapKiB, rssKiB}] per round
 const server = await startSockbench(['--workers', '1', '--max-connections', '40000']);
 try {
   for (let r = 0; r < rounds; r++) {
@@ -115,6 +180,13 @@ try {
         perConn.set(key, [...(perConn.get(key) ?? []), kib / (n - BASE)]);
       });
       say(`round ${r + 1} at ${n}: ${rows.map((kib, i) => `${names[i]} ${(kib / (n - BASE)).toFixed(1)} KiB`).join(', ')}`);
+      const own = [await inThread('bare', server.port, n)];
+      for (const dir of builds) own.push(await inThread('loadgen', server.port, n, dir));
+      own.forEach((f, i) => {
+        const key = `${names[i]} ${n}`;
+        thread.set(key, [...(thread.get(key) ?? []), f]);
+      });
+      say(`round ${r + 1} at ${n}, in one thread: ${own.map((f, i) => `${names[i]} heap ${f.heapKiB.toFixed(2)} KiB, RSS ${f.rssKiB.toFixed(1)} KiB`).join('; ')}`);
     }
   }
 } finally {
@@ -124,5 +196,14 @@ try {
 const lines = [`| connections | ${names.join(' | ')} |`, `|---:|${names.map(() => '---:').join('|')}|`];
 for (const n of counts) lines.push(`| ${n.toLocaleString('en-US')} | ${names.map((nm) => `${median(perConn.get(`${nm} ${n}`)).toFixed(1)} KiB`).join(' | ')} |`);
 lines.push('', `RSS per connection = (RSS at N − RSS at ${BASE}) ÷ (N − ${BASE}), median of ${rounds} round${rounds > 1 ? 's' : ''}.`);
+lines.push('', `| connections (one thread, after a full GC) | ${names.map((nm) => `${nm}: heap / RSS`).join(' | ')} |`, `|---:|${names.map(() => '---:').join('|')}|`);
+for (const n of counts) {
+  const cell = (nm) => {
+    const fs = thread.get(`${nm} ${n}`);
+    return `${median(fs.map((f) => f.heapKiB)).toFixed(2)} / ${median(fs.map((f) => f.rssKiB)).toFixed(1)} KiB`;
+  };
+  lines.push(`| ${n.toLocaleString('en-US')} | ${names.map(cell).join(' | ')} |`);
+}
+lines.push('', 'Heap = V8 heap used per connection; RSS = resident memory per connection, both after opening N minus after opening 2.');
 process.stdout.write(`${lines.join('\n')}\n`);
-process.stderr.write(`${JSON.stringify(Object.fromEntries(perConn))}\n`);
+process.stderr.write(`${JSON.stringify({ peak: Object.fromEntries(perConn), thread: Object.fromEntries(thread) })}\n`);
