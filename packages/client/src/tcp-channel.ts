@@ -44,6 +44,22 @@ function readBuffer(): Buffer {
   return (sharedReadBuffer ??= Buffer.allocUnsafe(READ_BUFFER_SIZE));
 }
 
+/**
+ * Node's `onread` options reading into the shared buffer and handing each chunk to `to.receive`
+ * (set once the channel exists). Made here, not inside {@link openTcpChannel}: a callback created
+ * there would keep that call's whole scope (its connect timer, its promise's settle functions) alive
+ * for as long as the socket.
+ */
+function onreadInto(to: { receive: ((chunk: Buffer) => void) | null }): { buffer: Buffer; callback: (nread: number, buf: Uint8Array) => boolean } {
+  return {
+    buffer: readBuffer(),
+    callback: (nread, buf) => {
+      to.receive!((buf as Buffer).subarray(0, nread));
+      return true;
+    },
+  };
+}
+
 /** How long `close()` waits for the server to close its side after our FIN before destroying, ms. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -53,7 +69,8 @@ class TcpChannel implements FrameChannel {
   welcome!: Welcome;
   readonly #socket: net.Socket;
   readonly #decoder: FrameDecoder;
-  readonly #handlers: ChannelHandlers;
+  /** The opener's handlers while opening, then the caller's (see {@link setHandlers}). */
+  #handlers: ChannelHandlers;
   /** While opening, frames go to the opener instead of `handlers.onFrame`. */
   #route: ((frame: Frame, at: number) => void) | null = null;
   #closed = false;
@@ -139,6 +156,14 @@ class TcpChannel implements FrameChannel {
     this.#drain = cb;
   }
 
+  /**
+   * Hands events to `handlers` from now on. Opening ends with the caller's own, so that the opener's
+   * (and the scope of {@link openTcpChannel} they hold) are not kept for the connection's life.
+   */
+  setHandlers(handlers: ChannelHandlers): void {
+    this.#handlers = handlers;
+  }
+
   /** Routes frames to `fn` while opening (null: to the handlers). */
   setRoute(fn: ((frame: Frame, at: number) => void) | null): void {
     this.#route = fn;
@@ -193,21 +218,10 @@ export function openTcpChannel(
       },
     };
     const reuse = opts.reuseReadBuffer === true;
-    const socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      ...(reuse && {
-        onread: {
-          buffer: readBuffer(),
-          callback: (nread: number, buf: Uint8Array): boolean => {
-            channel.receive((buf as Buffer).subarray(0, nread));
-            return true;
-          },
-        },
-      }),
-    });
+    const reader: { receive: ((chunk: Buffer) => void) | null } = { receive: null };
+    const socket = net.connect({ host, port, noDelay: true, ...(reuse && { onread: onreadInto(reader) }) });
     const channel = new TcpChannel(socket, maxPayload, opening, !reuse);
+    reader.receive = channel.receive;
     const timer = setTimeout(() => {
       fail(new ConnectError(host, port, 'ETIMEDOUT', `no WELCOME within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -223,6 +237,8 @@ export function openTcpChannel(
       state = 'open';
       clearTimeout(timer);
       channel.setRoute(null);
+      // From here the opener's handlers would only pass events on: the caller's take them directly.
+      channel.setHandlers(handlers);
       resolve(channel);
     }
 
