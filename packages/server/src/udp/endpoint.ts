@@ -4,9 +4,21 @@
  * amplification: COMPUTE needs at least 32 data bytes); never an ERROR reply. Every datagram that is
  * not answered is dropped and counted in `udp.dropped`, `udp.droppedByReason` and `errors` under its
  * error code's name, and in its source's entry of the per-peer table ({@link PeerTable}).
+ *
+ * The reply path pays what a bare dgram echo pays and little more (see {@link UdpEndpoint.send}):
+ * - PING and ECHO answered on the event loop are sent in the request's own buffer, its header
+ *   rewritten in place (the reply is the request with the RESPONSE flag): no buffer, no list.
+ * - The source address is an IP literal, so the socket's lookup answers at once instead of through
+ *   `dns.lookup`, which defers every send to a `process.nextTick` even for an IP.
+ * - No send-completion callback (Node runs one per datagram on a `process.nextTick`) while the send
+ *   queue is empty, the usual case: the kernel takes the datagram inside `send()`. A send made while
+ *   datagrams wait in the queue (a full socket buffer) carries the callback, so its failure is
+ *   counted in `socketErrors`; one that fails at once with an empty queue is lost as any datagram is.
+ *   `close()` waits on the queue itself (`getSendQueueCount()`).
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { isIPv6, type AddressInfo } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   COMPUTE_DIGEST_BYTES,
@@ -33,6 +45,22 @@ import { Peer, PeerTable } from './peer-table.js';
 /** Where a pooled request's reply goes: the source's peer-table entry, or the source (table off). */
 type ReplyTo = Peer | RemoteInfo;
 
+/** How often `close()` looks at the send queue while datagrams wait in it, ms. */
+const SEND_QUEUE_POLL_MS = 1;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The socket's resolver (dgram's `lookup` option): an IP literal, which every reply's destination is
+ * (a datagram's source), is answered at once; a host name (`--host localhost` at bind) goes to
+ * `dns.lookup` as by default.
+ */
+function literalLookup(address: string, family: number | LookupOneOptions, callback: LookupCallback): void {
+  const literal = isIP(address);
+  if (literal !== 0) callback(null, address, literal);
+  else dnsLookup(address, family as LookupOneOptions, callback);
+}
+
 /** Serves PING, ECHO, COMPUTE datagrams. */
 export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSink {
   readonly #ctx: ProcessContext;
@@ -47,16 +75,13 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
   readonly #serving: boolean;
   /** Pool work in flight. */
   #pending = 0;
-  /** send() calls not yet completed: close() waits for them, or the last replies would be lost. */
-  #sending = 0;
   #bound = false;
   #closing = false;
   #recvBufferBytes = 0;
   #idle: (() => void) | null = null;
+  /** Completion of a send that carries a callback (queued behind others, or a stream datagram): counts its failure. */
   readonly #onSent = (err: Error | null): void => {
-    this.#sending--;
     if (err !== null) this.#ctx.counters.countSocketError((err as NodeJS.ErrnoException).code ?? 'UNKNOWN');
-    this.#maybeIdle();
   };
 
   constructor(ctx: ProcessContext, port: number) {
@@ -66,7 +91,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
     this.#datagramOptions = { maxPayload: Math.min(ctx.options.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE), expect: 'requests' };
     this.#stateless = new StatelessDispatcher(ctx.executor, { maxIterations: ctx.options.maxIterations, minDataBytes: COMPUTE_DIGEST_BYTES });
     this.#serving = ctx.options.token === undefined || ctx.options.udpWithToken;
-    this.#socket = createSocket(isIPv6(ctx.options.host) ? 'udp6' : 'udp4');
+    this.#socket = createSocket({ type: isIPv6(ctx.options.host) ? 'udp6' : 'udp4', lookup: literalLookup });
     this.#socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     this.#socket.on('error', (err: NodeJS.ErrnoException) => {
       ctx.counters.countSocketError(err.code ?? 'UNKNOWN');
@@ -98,18 +123,21 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
     return this.#recvBufferBytes;
   }
 
-  /** Stops answering new datagrams, waits for pool work in flight, closes the socket. */
+  /**
+   * Stops answering new datagrams, waits for pool work in flight and for the send queue to empty
+   * (closing the socket would cancel what waits there), closes the socket.
+   */
   async close(): Promise<void> {
     if (!this.#bound || this.#closing) return;
     this.#closing = true;
-    if (this.#pending > 0 || this.#sending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    while (this.#socket.getSendQueueCount() > 0) await new Promise((resolve) => setTimeout(resolve, SEND_QUEUE_POLL_MS));
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
   /** Sends one stream datagram from this socket (a BIND's challenge, down STREAM_DATA), counted in `udp.out`. */
   readonly out: DatagramOut = (datagram, port, address, sent) => {
     if (this.#closing) return sent?.();
-    this.#sending++;
     this.#socket.send(datagram, port, address, sent === undefined ? this.#onSent : (err) => {
       this.#onSent(err);
       sent();
@@ -167,7 +195,11 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
       this.#pending++;
       return;
     }
-    this.#send(type, id, result, rinfo, t0, peer);
+    // PING and ECHO inline: the reply payload is the request's (a view of msg after the header, or
+    // empty with an empty request), so the reply is msg with its header rewritten.
+    if (result.length === msg.length - HEADER_SIZE && (result.length === 0 || (result.buffer === msg.buffer && result.byteOffset === msg.byteOffset + HEADER_SIZE))) {
+      this.#sendInPlace(type, id, msg, rinfo, t0, peer);
+    } else this.#send(type, id, result, rinfo, t0, peer);
   }
 
   /** A pooled request's reply (PoolSink): sent to the datagram's source. */
@@ -186,20 +218,34 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
   }
 
   #maybeIdle(): void {
-    if (this.#pending === 0 && this.#sending === 0 && this.#idle !== null) {
+    if (this.#pending === 0 && this.#idle !== null) {
       const idle = this.#idle;
       this.#idle = null;
       idle();
     }
   }
 
-  /** `peer`: its entry when the table holds one (an entry evicted meanwhile counts into nothing). */
+  /** Sends a reply made of a new header and `payload` in one buffer (COMPUTE, pool results). */
   #send(type: number, id: number, payload: Uint8Array, rinfo: { readonly address: string; readonly port: number }, t0: number, peer: Peer | null): void {
-    const header = Buffer.allocUnsafe(HEADER_SIZE);
-    writeHeader(header, 0, type, Flags.RESPONSE, id, payload.length);
-    this.#sending++;
+    const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
+    writeHeader(out, 0, type, Flags.RESPONSE, id, payload.length);
+    out.set(payload, HEADER_SIZE);
+    this.#sendDatagram(type, out, rinfo, t0, peer);
+  }
+
+  /** Sends `msg`, a request whose payload is its own reply's, back with the reply's header written over its own. */
+  #sendInPlace(type: number, id: number, msg: Buffer, rinfo: RemoteInfo, t0: number, peer: Peer | null): void {
+    writeHeader(msg, 0, type, Flags.RESPONSE, id, msg.length - HEADER_SIZE);
+    this.#sendDatagram(type, msg, rinfo, t0, peer);
+  }
+
+  /** `peer`: its entry when the table holds one (an entry evicted meanwhile counts into nothing). */
+  #sendDatagram(type: number, datagram: Buffer, rinfo: { readonly address: string; readonly port: number }, t0: number, peer: Peer | null): void {
+    const socket = this.#socket;
     const handedAt = performance.now(); // before the send, as on TCP: the reply is handed to the socket now
-    this.#socket.send(payload.length === 0 ? header : [header, payload], rinfo.port, rinfo.address, this.#onSent);
+    // See the file comment: a callback only for a send that queues behind others.
+    if (socket.getSendQueueCount() === 0) socket.send(datagram, rinfo.port, rinfo.address);
+    else socket.send(datagram, rinfo.port, rinfo.address, this.#onSent);
     const c = this.#ctx.counters;
     c.udpOut++;
     if (peer !== null) peer.answered++;
