@@ -2,11 +2,16 @@
  * A UDP {@link FrameChannel}: one connected `dgram` socket (so the kernel filters datagrams from other
  * peers), one frame per datagram. No retransmission and no ordering: a lost request or reply just never
  * comes back, which is what the load generator counts as loss from the ids.
+ *
+ * Sending allocates nothing once the channel has sent a frame of the same size: on a connected socket
+ * with an empty send queue the kernel takes the datagram inside `send()`, so the buffer is free again
+ * at the next send and the frame is written over it. While datagrams wait in the queue (a full socket
+ * buffer), the queued ones may still be read, so each send then gets a buffer of its own.
  */
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, decodeDatagram, encodeFrame, validateMaxPayload, type ProtocolError } from '@sockbench/protocol';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, EMPTY_PAYLOAD, Flags, HEADER_SIZE, decodeDatagram, encodeFrame, validateId, validateMaxPayload, writeHeader, type ProtocolError } from '@sockbench/protocol';
 import { type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError } from './errors.js';
 
@@ -28,6 +33,8 @@ class UdpChannel implements UdpFrameChannel {
   #closedPromise: Promise<void>;
   #dropped = 0;
   #sendErrors = 0;
+  /** The last frame sent, written over by the next one of the same size when the send queue is empty. */
+  #out: Buffer | null = null;
 
   constructor(socket: dgram.Socket, maxPayload: number, handlers: ChannelHandlers) {
     this.#socket = socket;
@@ -80,10 +87,20 @@ class UdpChannel implements UdpFrameChannel {
     return { address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port };
   }
 
-  send(type: number, id: number, payload?: Uint8Array): boolean {
-    const bytes = encodeFrame(type, id, payload);
+  send(type: number, id: number, payload: Uint8Array = EMPTY_PAYLOAD): boolean {
+    const socket = this.#socket;
+    const size = HEADER_SIZE + payload.length;
+    let bytes = this.#out;
+    if (bytes !== null && bytes.length === size && !this.#closed && socket.getSendQueueCount() === 0) {
+      // See the file comment: the kernel has copied the last datagram, its buffer is ours again.
+      writeHeader(bytes, 0, type, Flags.NONE, validateId(id), payload.length);
+      bytes.set(payload, HEADER_SIZE);
+    } else {
+      bytes = encodeFrame(type, id, payload); // validates id and size even on a closed channel
+      this.#out = bytes;
+    }
     if (this.#closed) return false;
-    this.#socket.send(bytes);
+    socket.send(bytes);
     return true;
   }
 
