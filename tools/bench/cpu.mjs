@@ -67,3 +67,22 @@ export function cpuSampler(everyMs = 100) {
     },
   };
 }
+
+/**
+ * Runs `fn(onSpawn)` (a client; `onSpawn` registers its process) while sampling its CPU and that of
+ * `serverPid`; returns what `fn` resolved with plus `cpu`: cores used by each side in the steady
+ * middle of the run and CPU µs per request on each side ({ user, sys, total }), from `r.rps`.
+ */
+export async function withCpu(serverPid, fn) {
+  const sampler = cpuSampler();
+  sampler.add('server', serverPid);
+  let r;
+  let cores;
+  try {
+    r = await fn((child) => sampler.add('client', child.pid));
+  } finally {
+    cores = sampler.stop('client');
+  }
+  const per = (c) => (c === null || !(r.rps > 0) ? null : { user: (c.user * 1e6) / r.rps, sys: (c.sys * 1e6) / r.rps, total: (c.total * 1e6) / r.rps });
+  return { ...r, cpu: { serverCores: cores.server, clientCores: cores.client, serverUsPerRequest: per(cores.server), clientUsPerRequest: per(cores.client) } };
+}

@@ -1,4 +1,5 @@
 // results.md and results.json from one run.
+import { previousCell } from './previous.mjs';
 import { fmtUs } from './table.mjs';
 
 const esc = (s) => String(s).replaceAll('|', '\\|');
@@ -38,10 +39,17 @@ export function resultsMarkdown(run) {
       '(p50 / p99 / p99.9); for latency and memory lower is better, for rates higher is better.',
   );
   p();
-  p('| step | sockbench | figure | reference | figure | ratio | target |');
-  p('|---|---|---:|---|---:|---:|---|');
+  const prev = run.previous;
+  p(
+    prev
+      ? `Previous: the committed bench/results.json, measured ${prev.date ?? 'at an unknown date'}${prev.commit ? ` at ${prev.commit}` : ''}${prev.quick ? ' (--quick)' : ''}; its sockbench figure (and ratio) for the same row, — for a row it did not have.`
+      : 'Previous: no committed bench/results.json to compare with.',
+  );
+  p();
+  p('| step | sockbench | figure | reference | figure | ratio | previous figure (ratio) | target |');
+  p('|---|---|---:|---|---:|---:|---:|---|');
   for (const r of run.rows) {
-    p(`| ${esc(r.step)} | ${esc(r.measure)} | ${esc(r.sockbench)} | ${esc(r.reference)} | ${esc(r.referenceFigure)} | ${esc(r.ratio)} | ${esc(r.target)} |`);
+    p(`| ${esc(r.step)} | ${esc(r.measure)} | ${esc(r.sockbench)} | ${esc(r.reference)} | ${esc(r.referenceFigure)} | ${esc(r.ratio)} | ${esc(previousCell(r))} | ${esc(r.target)} |`);
   }
   p();
   const targets = run.rows.filter((r) => r.target);

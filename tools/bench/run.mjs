@@ -13,6 +13,7 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { ensureBuilt } from './build.mjs';
 import { ROOT, RESULTS_DIR } from './paths.mjs';
+import { attachPrevious, readPrevious } from './previous.mjs';
 import { killAllSync, running, stopAll } from './proc.mjs';
 import { resultsJson, resultsMarkdown } from './report.mjs';
 import { serverHasSockperfMode } from './servers.mjs';
@@ -138,6 +139,9 @@ async function main() {
     figures[step.id] = r.figures;
   }
 
+  // Read before anything is written: the committed run this one is shown against.
+  const previous = readPrevious(ROOT);
+  attachPrevious(rows, previous);
   const m = machine();
   const run = {
     date: new Date().toISOString(),
@@ -150,6 +154,7 @@ async function main() {
       `and every client and server shares the same ${m.cores} cores, so absolute figures are noisy and low; the ratios come from one run, side by side.`,
     versions: { sockbench: '0.1.0', ...toolVersions() },
     notes: NOTES(ctx),
+    previous: previous === null ? null : { date: previous.date, commit: previous.commit, quick: previous.quick },
     rows,
     udpSteps: figures.udp?.['loadgen udp step']?.steps ?? [],
     skipped,
@@ -176,7 +181,7 @@ function NOTES(ctx) {
       : `Ping-pong: client and server of every pair ran on the same CPU (\`taskset -c ${ctx.pin}\`), the reference tools as well as sockbench. Unpinned, sockperf's own TCP p50 on this VM flipped between about 9 µs and 100 µs from run to run (a wake-up that crosses to the other vCPU costs tens of µs); pinned, it is stable. The other steps are not pinned.`,
     'Ping-pong, the Node floor: tools/bench/node-echo.mjs is the smallest Node echo pair (a net.Socket or dgram server that writes back what it reads, a client with one 64-byte message in flight timed with performance.now()). No sockbench code runs in it, so its RTT is what any Node client and server pay per round trip on this machine, and sockbench\'s figure over it is sockbench\'s own cost.',
     'Pipelined: redis-benchmark\'s `ping_mbulk` (PING, no payload) is the C reference for small pipelined request/response at the same 50 connections × 16 in flight; iperf3 one TCP stream is loopback\'s bandwidth ceiling. Both generators run one thread (sockbench-loadgen `--threads 1`, redis-benchmark\'s default): on 2 cores a second generator thread only takes CPU from the server.',
-    'UDP: sockperf under-load at `--mps=max` sends as fast as it can and counts replies; the figure is replies per second (its loss is in results.json). `sockbench-loadgen sweep` steps its open-loop rate ×1.5 from 5,000 req/s (16 sockets, 2 s each) until a step loses 1 % or more or completes less than 95 % of the intended rate (its default SLOs), then bisects to 5 %; a generator-bound step ends it with no figure; a request without a reply within 200 ms is lost.',
+    "UDP: sockperf under-load at `--mps=max` sends as fast as it can and counts replies; the figure is replies per second (its loss is in results.json). `sockbench-loadgen sweep` steps its open-loop rate ×1.5 from 5,000 req/s (16 sockets, 2 threads, `--pacing timer`, 2 s each) until a step loses 1 % or more or completes less than 95 % of the intended rate (its default SLOs), then bisects to 5 %; a generator-bound sweep ends it with no figure; a request without a reply within 200 ms is lost. The generator paces with timers, not the default spin: a spinning thread busy-waits a core between sends, and on this 2-core box those cores are the server's. The knee's rate is then run once more with both sides' CPU sampled (utime + stime of every thread, /proc/PID/stat): CPU µs per datagram answered on each side and the cores each used (the server has one event loop: at 1 core it is the limit).",
     'Scale: RSS is VmRSS from /proc/PID/status; per connection = (RSS holding N − RSS before) ÷ N for the servers, and (peak RSS holding N − peak RSS holding 100) ÷ (N − 100) for the load generator and the bare-socket child.',
     'Threads: the server has one process; `--dispatch pool` sends every request through its 2 piscina threads; COMPUTE is 1000 SHA-256 iterations over 32 B.',
   ];

@@ -6,6 +6,16 @@
 import { loadgen, nodeEchoClient, redisBenchmark, sockperfClient } from '../tools-run.mjs';
 import { startNodeEcho, startRedis, startSockbench, startSockperf, stopServer } from '../servers.mjs';
 
+/** Issue 16's targets for the framed pair against the bare Node pair: p50 and p99 ratios. */
+const FLOOR_TARGETS = {
+  tcp: floorTarget(1.05, 1.5),
+  udp: floorTarget(1.1, 1.5),
+};
+
+function floorTarget(p50, p99) {
+  return { what: `p50 ≤ ${p50.toFixed(2)}× / p99 ≤ ${p99.toFixed(1)}× the floor`, check: (sb, r) => sb.p50 <= p50 * r.p50 && sb.p99 <= p99 * r.p99 };
+}
+
 /** Runs the step; returns { figures, rows } (figures: every measurement, by key). */
 export async function latency(ctx) {
   const secs = ctx.secs;
@@ -91,6 +101,7 @@ export async function latency(ctx) {
         figures[`loadgen→sockbench ${transport}`],
         `bare Node echo pair (node-echo.mjs), the Node floor`,
         figures[`node-echo ${transport}`],
+        { target: FLOOR_TARGETS[transport] },
       ),
     );
   }

@@ -2,12 +2,25 @@
 // own server and against sockbench-server's raw UDP echo; then `sockbench-loadgen sweep` over UDP
 // against the framed UDP port: the knee, the highest rate that kept loss under 1 % and completed
 // 95 % of what was offered (its default SLOs), bisected to 5 %; none when the generator was the limit.
+// Then one open-loop run at the knee's rate with the CPU of both sides sampled: CPU µs per datagram
+// on each side, and so which side sets the limit.
+//
+// The generator paces with `--pacing timer`: with `spin` (the default, for a generator on a machine
+// of its own) each of its threads busy-waits a core between sends, and on a 2-core box that the
+// server shares those are the server's cores: the knee then measured the spinning, not the server
+// (about twice the generator CPU per datagram; tools/bench/README.md, step 3).
+import { withCpu } from '../cpu.mjs';
 import { fmtInt } from '../table.mjs';
-import { loadgenSweep, sockperfClient } from '../tools-run.mjs';
+import { loadgen, loadgenSweep, sockperfClient } from '../tools-run.mjs';
 import { startSockbench, startSockperf, stopServer } from '../servers.mjs';
 
 const LOSS_LIMIT = 1; // percent
 const SOCKETS = 16;
+const THREADS = 2;
+const PACING = 'timer';
+/** The knee before issue 16's work (req/s, loss < 1 %, 16 sockets), and the target: a third more. */
+export const UDP_KNEE_BEFORE = 46_936;
+export const UDP_KNEE_TARGET = Math.round((UDP_KNEE_BEFORE * 4) / 3);
 
 export async function udp(ctx) {
   const secs = ctx.secs;
@@ -37,7 +50,14 @@ export async function udp(ctx) {
     const srv = await startSockbench(['--workers', '1']);
     try {
       ctx.command(srv.cmd);
-      return await stepRate(ctx, srv.port);
+      const knee = await stepRate(ctx, srv.port);
+      if (knee.rps > 0) {
+        // The knee's rate again, both sides' CPU sampled: µs per datagram each, and cores used.
+        const rate = Math.round(knee.rate ?? knee.rps);
+        const at = await withCpu(srv.workPid, (onSpawn) => loadgen(ctx, kneePlan(ctx, srv.port, rate), { timeoutMs: (ctx.secs + 25) * 1000, onSpawn }));
+        figures['udp cpu at the knee'] = { ...at, rate };
+      } else figures['udp cpu at the knee'] = { error: 'the sweep found no knee to run at' };
+      return knee;
     } finally {
       await stopServer(srv);
     }
@@ -58,9 +78,36 @@ export async function udp(ctx) {
       sbKey: 'rps',
       refKey: 'receivedPerSec',
       note: (m) => m.note ?? lossNote(m),
+      target: { what: `≥ ${fmtInt(UDP_KNEE_TARGET)} req/s (${fmtInt(UDP_KNEE_BEFORE)} + 33 %)`, needsReference: false, check: (sb) => sb.rps >= UDP_KNEE_TARGET },
     }),
+    ...cpuRows(ctx, figures['udp cpu at the knee']),
   ];
   return { figures, rows };
+}
+
+/** The plan of the CPU run: the sweep's sockets, threads and pacing at one open-loop `rate`. */
+function kneePlan(ctx, port, rate) {
+  return { port, transport: 'udp', connections: SOCKETS, threads: THREADS, op: 'echo', size: 64, rate, pacing: PACING, duration: `${ctx.secs}s`, warmup: '500ms', timeout: 200 };
+}
+
+/**
+ * CPU µs per datagram answered at the knee's rate, server against generator (user + kernel), with
+ * the cores each used: the side nearer its ceiling (the server has one event loop, the generator
+ * THREADS threads) is the limit's side.
+ */
+function cpuRows(ctx, m) {
+  const ok = m && !m.error && m.cpu?.serverUsPerRequest && m.cpu?.clientUsPerRequest;
+  const side = (us, c) => (ok ? { value: us.total, us, cores: c } : (m ?? { error: 'not measured' }));
+  const server = ok ? side(m.cpu.serverUsPerRequest, m.cpu.serverCores) : side();
+  const gen = ok ? side(m.cpu.clientUsPerRequest, m.cpu.clientCores) : side();
+  const at = ok ? ` at ${fmtInt(m.rate)} req/s (the knee's rate again; achieved ${fmtInt(m.rps)}, loss ${m.lossPercent.toFixed(2)} %)` : ' at the knee';
+  return [
+    ctx.valueRow('3 UDP saturation', `CPU µs per datagram${at}: sockbench-server (1 event loop)`, server, `sockbench-loadgen (${THREADS} threads, --pacing ${PACING})`, gen, {
+      fmt: (v) => `${v.toFixed(1)} µs`,
+      lowerIsBetter: true,
+      note: (x) => (x.us ? `${x.us.user.toFixed(1)} user + ${x.us.sys.toFixed(1)} kernel, ${x.cores.total.toFixed(2)} cores` : null),
+    }),
+  ];
 }
 
 function lossNote(m) {
@@ -75,7 +122,7 @@ function lossNote(m) {
 async function stepRate(ctx, port) {
   const secs = ctx.quick ? 1 : 2;
   const maxSteps = ctx.quick ? 6 : 12;
-  const flags = { port, connections: SOCKETS, threads: 2, op: 'echo', size: 64, from: 5000, factor: 1.5, resolution: '5%', 'max-steps': maxSteps, 'step-duration': `${secs}s`, warmup: '500ms', timeout: 200 };
+  const flags = { port, connections: SOCKETS, threads: THREADS, pacing: PACING, op: 'echo', size: 64, from: 5000, factor: 1.5, resolution: '5%', 'max-steps': maxSteps, 'step-duration': `${secs}s`, warmup: '500ms', timeout: 200 };
   const { knee, steps, cmd } = await loadgenSweep(ctx, 'udp', flags, { timeoutMs: maxSteps * (secs + 10) * 1000 });
   for (const s of steps) ctx.say(`  udp ${fmtInt(s.rate)} req/s intended: ${fmtInt(s.rps)} req/s, loss ${s.lossPercent.toFixed(2)} % → ${s.verdict}`);
   if (!knee.found) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, cmd, note: `no knee: ${knee.reason}` };
