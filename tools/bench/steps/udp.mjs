@@ -51,12 +51,14 @@ export async function udp(ctx) {
     try {
       ctx.command(srv.cmd);
       const knee = await stepRate(ctx, srv.port);
-      if (knee.rps > 0) {
-        // The knee's rate again, both sides' CPU sampled: µs per datagram each, and cores used.
-        const rate = Math.round(knee.rate ?? knee.rps);
+      // The knee's rate again (no knee: the highest step that held), both sides' CPU sampled: µs
+      // per datagram each, and the cores used.
+      const held = knee.steps.filter((st) => st.held).reduce((a, st) => (a === null || st.rate > a.rate ? st : a), null);
+      const rate = knee.rps > 0 ? Math.round(knee.rate ?? knee.rps) : held !== null ? Math.round(held.rate) : null;
+      if (rate !== null) {
         const at = await withCpu(srv.workPid, (onSpawn) => loadgen(ctx, kneePlan(ctx, srv.port, rate), { timeoutMs: (ctx.secs + 25) * 1000, onSpawn }));
-        figures['udp cpu at the knee'] = { ...at, rate };
-      } else figures['udp cpu at the knee'] = { error: 'the sweep found no knee to run at' };
+        figures['udp cpu at the knee'] = { ...at, rate, kneeFound: knee.rps > 0 };
+      } else figures['udp cpu at the knee'] = { error: 'no step of the sweep held: no rate to run at' };
       return knee;
     } finally {
       await stopServer(srv);
@@ -100,7 +102,8 @@ function cpuRows(ctx, m) {
   const side = (us, c) => (ok ? { value: us.total, us, cores: c } : (m ?? { error: 'not measured' }));
   const server = ok ? side(m.cpu.serverUsPerRequest, m.cpu.serverCores) : side();
   const gen = ok ? side(m.cpu.clientUsPerRequest, m.cpu.clientCores) : side();
-  const at = ok ? ` at ${fmtInt(m.rate)} req/s (the knee's rate again; achieved ${fmtInt(m.rps)}, loss ${m.lossPercent.toFixed(2)} %)` : ' at the knee';
+  const which = ok && m.kneeFound ? "the knee's rate again" : 'no knee: the highest step that held';
+  const at = ok ? ` at ${fmtInt(m.rate)} req/s (${which}; achieved ${fmtInt(m.rps)}, loss ${m.lossPercent.toFixed(2)} %)` : ' at the knee';
   return [
     ctx.valueRow('3 UDP saturation', `CPU µs per datagram${at}: sockbench-server (1 event loop)`, server, `sockbench-loadgen (${THREADS} threads, --pacing ${PACING})`, gen, {
       fmt: (v) => `${v.toFixed(1)} µs`,
