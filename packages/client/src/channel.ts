@@ -4,6 +4,7 @@
  * generator can keep thousands in flight and match replies by id itself.
  */
 import type { Frame, Hello, ProtocolError } from '@sockbench/protocol';
+import type { SocketOptions } from './socket-options.js';
 
 /** Callbacks of a channel. */
 export interface ChannelHandlers {
@@ -45,6 +46,11 @@ export interface ChannelOptions {
    * load generator sets it; {@link Client} does not (it hands payloads to promises).
    */
   reuseReadBuffer?: boolean;
+  /**
+   * Local address/port, address family, UDP buffer sizes, TCP_NODELAY (socket-options.ts). A TCP
+   * channel rejects buffer sizes with a RangeError (Node cannot set them on TCP).
+   */
+  socket?: SocketOptions;
 }
 
 /** One open connection (TCP) or connected socket (UDP) that carries frames. */

@@ -24,6 +24,7 @@ export {
 } from './channel.js';
 export { openTcpChannel } from './tcp-channel.js';
 export { openUdpChannel, type UdpFrameChannel } from './udp-channel.js';
+export { bindUdpSocket, createUdpSocket, grantedBuffers, tcpConnectOptions, type GrantedBuffers, type SocketOptions } from './socket-options.js';
 export {
   CONNECT_OPTIONS,
   DEFAULT_TIMEOUT_MS,

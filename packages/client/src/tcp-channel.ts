@@ -28,6 +28,7 @@ import {
 import { errorFrameToError } from './reply-check.js';
 import { HELLO_ID, type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError, UnexpectedFrameError } from './errors.js';
+import { tcpConnectOptions } from './socket-options.js';
 
 /** Size of the buffer a channel with `reuseReadBuffer` reads into, bytes (libuv's own read size). */
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -191,7 +192,8 @@ class TcpChannel implements FrameChannel {
  * @returns the channel, with the WELCOME (or the HELLO reply, which is a WELCOME payload) as `welcome`
  * @throws (rejects) ConnectError: the OS refused or timed out (`connectTimeoutMs`, osCode `ETIMEDOUT`) or
  *   the connection closed before the WELCOME; ErrorReply: the server refused with an ERROR frame
- *   (BUSY instead of WELCOME, UNAUTHORIZED after HELLO); RangeError: bad `maxPayload`
+ *   (BUSY instead of WELCOME, UNAUTHORIZED after HELLO); RangeError: bad `maxPayload`, or buffer
+ *   sizes in `opts.socket` (TCP cannot set them)
  */
 export function openTcpChannel(
   opts: ChannelOptions,
@@ -219,7 +221,7 @@ export function openTcpChannel(
     };
     const reuse = opts.reuseReadBuffer === true;
     const reader: { receive: ((chunk: Buffer) => void) | null } = { receive: null };
-    const socket = net.connect({ host, port, noDelay: true, ...(reuse && { onread: onreadInto(reader) }) });
+    const socket = net.connect({ host, port, ...tcpConnectOptions(opts.socket), ...(reuse && { onread: onreadInto(reader) }) });
     const channel = new TcpChannel(socket, maxPayload, opening, !reuse);
     reader.receive = channel.receive;
     const timer = setTimeout(() => {

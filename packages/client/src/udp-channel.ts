@@ -8,12 +8,12 @@
  * at the next send and the frame is written over it. While datagrams wait in the queue (a full socket
  * buffer), the queued ones may still be read, so each send then gets a buffer of its own.
  */
-import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
+import type dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, EMPTY_PAYLOAD, Flags, HEADER_SIZE, decodeDatagram, encodeFrame, validateId, validateMaxPayload, writeHeader, type ProtocolError } from '@sockbench/protocol';
 import { type ChannelHandlers, type ChannelOptions, type FrameChannel } from './channel.js';
 import { ConnectError } from './errors.js';
+import { bindUdpSocket, createUdpSocket, grantedBuffers, type GrantedBuffers } from './socket-options.js';
 
 /** A UDP {@link FrameChannel} with its counters and local address, as {@link openUdpChannel} returns it. */
 export interface UdpFrameChannel extends FrameChannel {
@@ -21,6 +21,8 @@ export interface UdpFrameChannel extends FrameChannel {
   readonly droppedDatagrams: number;
   readonly sendErrors: number;
   readonly localAddress: { address: string; family: 'IPv4' | 'IPv6'; port: number } | null;
+  /** SO_SNDBUF / SO_RCVBUF the kernel granted, bytes (socket-options.ts); null once closed. */
+  readonly buffers: GrantedBuffers | null;
 }
 
 class UdpChannel implements UdpFrameChannel {
@@ -87,6 +89,10 @@ class UdpChannel implements UdpFrameChannel {
     return { address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port };
   }
 
+  get buffers(): GrantedBuffers | null {
+    return this.#closed ? null : grantedBuffers(this.#socket);
+  }
+
   send(type: number, id: number, payload: Uint8Array = EMPTY_PAYLOAD): boolean {
     const socket = this.#socket;
     const size = HEADER_SIZE + payload.length;
@@ -123,7 +129,8 @@ class UdpChannel implements UdpFrameChannel {
  * @returns the channel, also exposing `droppedDatagrams` and `sendErrors` counters and the socket's
  *   `localAddress`
  * @throws (rejects) ConnectError: the host does not resolve (`ENOTFOUND`), connect fails, or it takes
- *   over `connectTimeoutMs` (`ETIMEDOUT`); RangeError: bad `maxPayload`
+ *   over `connectTimeoutMs` (`ETIMEDOUT`), the local address in `opts.socket` cannot be bound
+ *   (`EADDRNOTAVAIL`, `EADDRINUSE`); RangeError: bad `maxPayload`
  */
 export async function openUdpChannel(
   opts: ChannelOptions,
@@ -132,15 +139,20 @@ export async function openUdpChannel(
   const { host, port } = opts;
   const maxPayload = validateMaxPayload(opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, 'maxPayload');
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  let family: number;
+  let socket: dgram.Socket;
   try {
-    family = (await lookup(host)).family;
+    ({ socket } = await createUdpSocket(host, opts.socket));
   } catch (err) {
     throw new ConnectError(host, port, (err as NodeJS.ErrnoException).code ?? 'ENOTFOUND', (err as Error).message, {
       cause: err,
     });
   }
-  const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+  try {
+    await bindUdpSocket(socket, opts.socket);
+  } catch (err) {
+    socket.close();
+    throw new ConnectError(host, port, (err as NodeJS.ErrnoException).code ?? 'EADDRNOTAVAIL', (err as Error).message, { cause: err });
+  }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();

@@ -11,6 +11,7 @@ import { DEFAULT_PERCENTILES, parsePercentiles } from './report/percentiles.js';
 import { checkSlosApply } from './slo/evaluate.js';
 import { parseSlos, type Slo } from './slo/parse.js';
 import { DEFAULT_PACING, PACINGS, type Pacing } from './generator/pacing.js';
+import { SOCKET_OPTIONS, resolveSocketPlan, type SocketArgs, type SocketPlan } from './socket-plan.js';
 
 /** Transports the generator speaks: the sockbench protocol over TCP/UDP, or fixed-size raw echo. */
 export const TRANSPORTS = ['tcp', 'udp', 'raw-tcp', 'raw-udp'] as const;
@@ -59,6 +60,11 @@ export interface LoadPlan {
   pacing: Pacing | null;
   /** A request with no reply after this long is a timeout (UDP: lost), ms. */
   timeoutMs: number;
+  /**
+   * `--bind`, `-4`/`-6`, `--sndbuf`/`--rcvbuf`, `--no-nodelay` (socket-plan.ts); added within
+   * version 2: absent in older reports, which read as {@link DEFAULT_SOCKET_PLAN}.
+   */
+  socket?: SocketPlan;
 }
 
 /** Everything `run` needs: the plan plus the credentials and outputs that are not part of it. */
@@ -212,7 +218,9 @@ export const AGENT_OPTIONS = new OptionTable(
 );
 
 /** The raw flag values as the CLI parsed them, by key (every field may be missing or malformed). */
-export type RunArgs = TableGiven<typeof PLAN_OPTIONS> & TableGiven<typeof OUTPUT_OPTIONS> & TableGiven<typeof SLO_OPTIONS>;
+export type RunArgs = TableGiven<typeof PLAN_OPTIONS> & TableGiven<typeof OUTPUT_OPTIONS> & TableGiven<typeof SLO_OPTIONS> & SocketArgs;
+
+export { SOCKET_OPTIONS };
 
 /**
  * The largest `--size` a transport and op can carry, bytes: TCP is bounded by the protocol's 16 MiB
@@ -246,11 +254,13 @@ export function minSize(transport: Transport, op: Op): number {
  * @throws UsageError (one line, naming the flag, its value and the allowed range) on a bad or
  *   conflicting flag: `--pipeline` with `--rate`, `--duration` with `--requests`, a size the
  *   transport cannot carry, a non-echo op on a raw transport, `--token` over UDP, `--json -` with
- *   `--json-stream`, a bad `--percentiles` list, a bad `--slo` expression or `rate` in closed loop.
+ *   `--json-stream`, a bad `--percentiles` list, a bad `--slo` expression or `rate` in closed loop,
+ *   a bad or conflicting socket flag (socket-plan.ts). `context.mixed`: compare's runs share flags,
+ *   so `--no-nodelay` is not refused on its UDP runs.
  */
-export function resolveRunOptions(args: RunArgs): RunOptions {
+export function resolveRunOptions(args: RunArgs, context: { mixed?: boolean } = {}): RunOptions {
   try {
-    return resolve(args);
+    return resolve(args, context);
   } catch (err) {
     // The CLI's usage status (2) and the library's one error type for a bad plan.
     if (isOptionError(err)) throw new UsageError(err.message);
@@ -258,7 +268,7 @@ export function resolveRunOptions(args: RunArgs): RunOptions {
   }
 }
 
-function resolve(args: RunArgs): RunOptions {
+function resolve(args: RunArgs, context: { mixed?: boolean }): RunOptions {
   // A flag given twice is reported before any conflict it may take part in.
   PLAN_OPTIONS.refuseRepeats(args);
   OUTPUT_OPTIONS.refuseRepeats(args);
@@ -307,7 +317,8 @@ function resolve(args: RunArgs): RunOptions {
   }
   const out = OUTPUT_OPTIONS.fill(args);
   if (out.json === '-' && out.jsonStream) throw new UsageError('--json - and --json-stream both write to stdout: give --json a file name');
-  const plan: LoadPlan = { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, pacing, timeoutMs };
+  const socket = resolveSocketPlan(args, { host, transport, sockets: connections, ...context });
+  const plan: LoadPlan = { host, port, transport, connections, threads, op, size, iterations, durationMs, requests, warmupMs, pipeline, rate, pacing, timeoutMs, socket };
   const slo = parseSlos(args.slo);
   checkSlosApply(slo, plan);
   return {

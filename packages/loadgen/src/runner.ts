@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { GrantedBuffers } from '@sockbench/client';
 import { sumCounters } from './counters.js';
 import { GeneratorError, LoadgenError, LoadgenErrorCodes, TargetUnreachable, UsageError } from './errors.js';
 import { GENERATOR_RESOURCE_LIMITS, type FromThread, type ThreadData, type ThreadFailure, type ThreadFinal, type ThreadInterval, type ToThread } from './generator/messages.js';
@@ -152,6 +153,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
     let settled = false;
     let interrupted = false;
     const peers: string[] = [];
+    let buffers: GrantedBuffers | null = null;
     let windowTimer: NodeJS.Timeout | null = null;
     let windowStart: (() => void) | null = null;
     let ended: Promise<WindowSamples> | null = null;
@@ -203,6 +205,7 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
       switch (m.kind) {
         case 'ready':
           peers.push(...m.peers);
+          buffers ??= m.buffers;
           if (++ready === n) {
             // The STATS connection opens once the load's connections are open, so it never takes
             // their place in the server's accept order or under its connection limit.
@@ -235,7 +238,9 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
             void window
               .then(async (samples) => {
                 await watch.close();
-                resolvePromise(buildRunReport(plan, startedAt, intervals, finals, interrupted, samples));
+                const report = buildRunReport(plan, startedAt, intervals, finals, interrupted, samples);
+                if (buffers !== null) report.socketBuffers = buffers;
+                resolvePromise(report);
               })
               .catch((err: unknown) => rejectPromise(err as Error));
           }

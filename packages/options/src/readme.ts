@@ -2,7 +2,7 @@
  * The README check: every CLI flag of the tables appears in a README options table with the same
  * alias, unit and default, and every flag such a README table lists is in the tables (or `also`).
  * A README options table is any Markdown table whose header has `flag`, `unit` and `default` columns;
- * a row names its flag as `` `--flag` `` (aliases as `` `-p` ``) in the flag column.
+ * a row names its flag as `` `--flag` `` (aliases as `` `-p` `` or `` `-4` ``) in the flag column.
  */
 import { defaultLabel } from './help.js';
 import type { OptionRow, RowList } from './row.js';
@@ -35,7 +35,7 @@ function docRows(readme: string): DocRow[] {
       const flagCell = row[flagCol!] ?? '';
       const flag = /`--([a-z0-9-]+)`/.exec(flagCell)?.[1];
       if (flag === undefined) continue;
-      const aliases = [...flagCell.matchAll(/`-([a-zA-Z])`/g)].map((m) => m[1]!);
+      const aliases = [...flagCell.matchAll(/`-([a-zA-Z0-9])`/g)].map((m) => m[1]!);
       out.push({ flag, aliases, unit: row[unitCol!] ?? '', default: row[defaultCol!] ?? '', line: i + 1 });
     }
   }

@@ -1,5 +1,5 @@
 /** State and helpers shared by the commands: the name, stderr lines, the stream, Ctrl-C handling. */
-import { OUTPUT_OPTIONS, PLAN_OPTIONS, SLO_OPTIONS, type RunArgs } from '../options.js';
+import { OUTPUT_OPTIONS, PLAN_OPTIONS, SLO_OPTIONS, SOCKET_OPTIONS, type RunArgs } from '../options.js';
 import type { JsonStream } from '../report/json-stream.js';
 
 /** The command's name, the prefix of every line it writes to stderr. */
@@ -10,9 +10,9 @@ export function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** The plan, output and SLO flags of `run` and `compare`, as parsed. */
+/** The plan, output, SLO and socket flags of `run` and `compare`, as parsed. */
 export function runArgs(argv: Record<string, unknown>): RunArgs {
-  return { ...PLAN_OPTIONS.fromArgv(argv), ...OUTPUT_OPTIONS.fromArgv(argv), ...SLO_OPTIONS.fromArgv(argv) };
+  return { ...PLAN_OPTIONS.fromArgv(argv), ...OUTPUT_OPTIONS.fromArgv(argv), ...SLO_OPTIONS.fromArgv(argv), ...SOCKET_OPTIONS.fromArgv(argv) };
 }
 
 /** The `--json-stream` of the command under way, once its options are valid (errors after that go there too). */

@@ -38,7 +38,7 @@ export async function compareCommand(argv: Record<string, unknown>): Promise<num
     throw new UsageError('compare takes --transports (a list), not --transport');
   }
   // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
-  const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }));
+  const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }, { mixed: true }));
   const dist = distributeArgs(argv);
   if (dist !== null) return distributedCommand(plans, dist);
   const first = plans[0]!;

@@ -9,6 +9,7 @@ import {
   OUTPUT_OPTIONS,
   PLAN_OPTIONS,
   SLO_OPTIONS,
+  SOCKET_OPTIONS,
   SWEEP_OPTIONS,
 } from '../options.js';
 import { toolInfo } from '../report/output.js';
@@ -25,10 +26,11 @@ export function buildCli(args: string[]): Argv {
   const outputOptions = yargsOptions(OUTPUT_OPTIONS);
   const sloOptions = yargsOptions(SLO_OPTIONS);
   const distributeOptions = yargsOptions(DISTRIBUTE_OPTIONS);
+  const socketOptions = yargsOptions(SOCKET_OPTIONS);
   return yargs(args)
     .scriptName(NAME)
     .usage(`${NAME} [run] --port P [options]`)
-    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(outputOptions).options(sloOptions).options(distributeOptions), handle(runCommand))
+    .command(['run', '$0'], 'run one load plan (the default command)', (y) => y.options(planOptions).options(socketOptions).options(outputOptions).options(sloOptions).options(distributeOptions), handle(runCommand))
     .command(
       'agent',
       'a generator machine: wait on Redis for plans from `run|compare --agents N --redis URL` and run each share (until SIGINT/SIGTERM)',
@@ -42,6 +44,7 @@ export function buildCli(args: string[]): Argv {
         y
           .options(planOptions)
           .options(yargsOptions(COMPARE_OPTIONS))
+          .options(socketOptions)
           .options(outputOptions)
           .options(sloOptions)
           .options(distributeOptions),

@@ -8,11 +8,10 @@
  * - `raw-udp`: one `size`-byte datagram per request whose first 4 bytes carry the id (big-endian), so
  *   replies match by id even when datagrams are lost or reordered.
  */
-import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
+import type dgram from 'node:dgram';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectError, ErrorReply, nextRequestId, openTcpChannel, openUdpChannel, type FrameChannel } from '@sockbench/client';
+import { ConnectError, ErrorReply, bindUdpSocket, createUdpSocket, grantedBuffers, nextRequestId, openTcpChannel, openUdpChannel, tcpConnectOptions, type FrameChannel, type GrantedBuffers } from '@sockbench/client';
 import {
   COMPUTE_DIGEST_BYTES,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -30,6 +29,7 @@ import {
 import type { UnexpectedKind } from '../counters.js';
 import { TargetUnreachable, UsageError } from '../errors.js';
 import type { LoadPlan } from '../options.js';
+import { socketOptions } from '../socket-plan.js';
 
 /** What a driver reports to the load loop. */
 export interface ReplySink {
@@ -58,6 +58,8 @@ export interface Driver {
    * (`ip:port`, IPv6 as `[addr]:port`: the key of the server's per-peer STATS counters); else null.
    */
   readonly peer: string | null;
+  /** UDP (udp, raw-udp): SO_SNDBUF/SO_RCVBUF the kernel granted, bytes; null over TCP (Node cannot read them there). */
+  readonly buffers?: GrantedBuffers | null;
   /** Closes; resolves once closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -172,16 +174,18 @@ class FrameReplies {
 class ChannelDriver implements Driver {
   readonly requestBytes: number;
   readonly peer: string | null;
+  readonly buffers: GrantedBuffers | null;
   readonly #channel: FrameChannel;
   readonly #type: MessageType;
   readonly #payload: Buffer;
 
-  constructor(channel: FrameChannel, type: MessageType, payload: Buffer, peer: string | null) {
+  constructor(channel: FrameChannel, type: MessageType, payload: Buffer, peer: string | null, buffers: GrantedBuffers | null) {
     this.#channel = channel;
     this.#type = type;
     this.#payload = payload;
     this.requestBytes = HEADER_SIZE + payload.length;
     this.peer = peer;
+    this.buffers = buffers;
   }
 
   send(id: number): boolean {
@@ -198,11 +202,12 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
   const payload = requestPayload(plan);
   const check: ReplyCheck = { type, want: expectedReplyLength(plan), datagram: plan.transport === 'udp' };
   // reuseReadBuffer: onFrame reads each reply's header fields and never keeps a payload.
-  const opts = { host: plan.host, port: plan.port, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, reuseReadBuffer: true, ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
+  const opts = { host: plan.host, port: plan.port, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS, reuseReadBuffer: true, socket: socketOptions(plan), ...(token !== null ? { hello: { client: 'sockbench-loadgen', token } } : {}) };
   return async (sink) => {
     const handlers = new FrameReplies(sink, check);
     let channel: FrameChannel;
     let peer: string | null = null;
+    let buffers: GrantedBuffers | null = null;
     try {
       if (plan.transport === 'tcp') {
         const tcp = await openTcpChannel(opts, handlers);
@@ -220,13 +225,14 @@ function frameDriver(plan: LoadPlan, token: string | null): DriverFactory {
         const udp = await openUdpChannel(opts, handlers);
         const local = udp.localAddress;
         peer = local === null ? null : formatPeerAddress(local.address, local.port);
+        buffers = udp.buffers;
         channel = udp;
       }
     } catch (err) {
       throw err instanceof UsageError ? err : unreachable(err, plan);
     }
     channel.onDrain(() => sink.drained());
-    return new ChannelDriver(channel, type, payload, peer);
+    return new ChannelDriver(channel, type, payload, peer, buffers);
   };
 }
 
@@ -235,7 +241,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
   const size = plan.size;
   return (sink) =>
     new Promise((resolve, reject) => {
-      const socket = net.connect({ host: plan.host, port: plan.port, noDelay: true });
+      const socket = net.connect({ host: plan.host, port: plan.port, ...tcpConnectOptions(socketOptions(plan)) });
       let open = false;
       let corked = false;
       let nextReplyId = 1; // the load loop numbers raw-tcp requests 1, 2, 3, …: echoes come back in order
@@ -273,6 +279,7 @@ function rawTcpDriver(plan: LoadPlan): DriverFactory {
         resolve({
           requestBytes: size,
           peer: null,
+          buffers: null,
           send(): boolean {
             if (socket.destroyed) return false;
             if (!corked) {
@@ -298,13 +305,19 @@ function rawUdpDriver(plan: LoadPlan): DriverFactory {
   const size = plan.size;
   const template = Buffer.alloc(size, 0x61);
   return async (sink) => {
-    let family: number;
+    const sockOpts = socketOptions(plan);
+    let socket: dgram.Socket;
     try {
-      family = (await lookup(plan.host)).family;
+      ({ socket } = await createUdpSocket(plan.host, sockOpts));
     } catch (err) {
       throw unreachable(err, plan);
     }
-    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    try {
+      await bindUdpSocket(socket, sockOpts);
+    } catch (err) {
+      socket.close();
+      throw unreachable(err, plan);
+    }
     let closed = false;
     // A failed send or an ICMP error on a connected socket loses one datagram; the timeout counts it.
     socket.on('error', () => undefined);
@@ -323,6 +336,7 @@ function rawUdpDriver(plan: LoadPlan): DriverFactory {
     return {
       requestBytes: size,
       peer: null,
+      buffers: grantedBuffers(socket),
       send(id: number): boolean {
         if (closed) return false;
         // dgram.send keeps the buffer until the datagram leaves, so each request needs its own.

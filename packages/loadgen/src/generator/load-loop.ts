@@ -15,6 +15,7 @@
  * the reply path, closing and the timeout sweep.
  */
 import { performance } from 'node:perf_hooks';
+import type { GrantedBuffers } from '@sockbench/client';
 import { shareOf, type LoadPlan } from '../options.js';
 import { ClosedLoop } from './closed-loop.js';
 import type { DriverFactory } from './drivers.js';
@@ -110,6 +111,12 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     const out: string[] = [];
     for (const c of this.conns) if (c.driver?.peer) out.push(c.driver.peer);
     return out;
+  }
+
+  /** SO_SNDBUF/SO_RCVBUF the kernel granted the first UDP socket, bytes; null over TCP. */
+  buffers(): GrantedBuffers | null {
+    for (const c of this.conns) if (c.driver?.buffers) return c.driver.buffers;
+    return null;
   }
 
   /** Current phase (see the timeline above). */

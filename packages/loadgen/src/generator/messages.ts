@@ -1,5 +1,6 @@
 /** Messages between the main thread and a generator thread (structured-clone safe, no classes). */
 import type { ErrorCode } from '@sockbench/protocol';
+import type { GrantedBuffers } from '@sockbench/client';
 import type { LoadPlan } from '../options.js';
 import type { LoopHealth } from './loop-monitor.js';
 import type { RunHistograms, ThreadInterval } from './recorder.js';
@@ -53,8 +54,11 @@ export interface ThreadFailure {
 
 /** Thread → main. */
 export type FromThread =
-  /** `peers`: the thread's UDP source addresses (`ip:port`), for the server's per-peer STATS. */
-  | { kind: 'ready'; thread: number; peers: string[] }
+  /**
+   * `peers`: the thread's UDP source addresses (`ip:port`), for the server's per-peer STATS;
+   * `buffers`: the socket buffer sizes its first UDP socket was granted (null over TCP).
+   */
+  | { kind: 'ready'; thread: number; peers: string[]; buffers: GrantedBuffers | null }
   | { kind: 'failed'; thread: number; error: ThreadFailure }
   | { kind: 'interval'; interval: ThreadInterval }
   | { kind: 'done'; final: ThreadFinal }

@@ -60,7 +60,7 @@ port.on('message', (m: ToThread) => {
 });
 
 loop.open().then(
-  () => post({ kind: 'ready', thread: data.thread, peers: loop.peers() }),
+  () => post({ kind: 'ready', thread: data.thread, peers: loop.peers(), buffers: loop.buffers() }),
   async (err: unknown) => {
     post({ kind: 'failed', thread: data.thread, error: flatten(err) });
     await loop.close().catch(() => undefined);

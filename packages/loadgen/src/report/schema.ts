@@ -219,6 +219,13 @@ export interface RunReport {
    * start on Redis's clock (added within version 2; absent otherwise).
    */
   agents?: AgentRun[];
+  /**
+   * UDP runs: SO_SNDBUF/SO_RCVBUF the kernel granted the generator's first socket, bytes (Linux:
+   * twice what `plan.socket` asked for, capped by net.core.wmem_max/rmem_max; the OS default when
+   * nothing was asked). Absent over TCP (Node cannot read them there) and in older reports (added
+   * within version 2).
+   */
+  socketBuffers?: { sendBufferBytes: number; recvBufferBytes: number };
   /** Agents of that run that gave no report, and why (absent when every one reported). */
   agentsFailed?: { name: string; reason: string }[];
 }

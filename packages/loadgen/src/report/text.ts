@@ -17,6 +17,7 @@ import { decodeHistogram, type Histogram } from '../histogram.js';
 import { failedSlos } from '../slo/evaluate.js';
 import { formatFailed, sloCell } from '../slo/format.js';
 import { opTypeName } from '../window/window-view.js';
+import { describeSocket } from '../socket-plan.js';
 
 /** One line describing a plan: target, op, load shape and time. */
 export function describePlan(plan: LoadPlan): string {
@@ -210,6 +211,8 @@ export function renderTable(runs: readonly RunReport[], options: TableOptions = 
     if (r.counters.unexpected > 0) lines.push(`${r.plan.transport} unexpected replies: ${formatCounts(r.counters.unexpectedByKind, UNEXPECTED_KINDS)}`);
     if (r.interrupted) lines.push(`${r.plan.transport}: interrupted after ${(r.durationMs / 1000).toFixed(1)} s of measuring (Ctrl-C)`);
     if (r.counters.clamped > 0) lines.push(`${r.plan.transport}: ${formatInt(r.counters.clamped)} latencies past 60 s recorded as 60 s`);
+    const socket = describeSocket(r.plan.socket, r.socketBuffers);
+    if (socket !== null) lines.push(`${r.plan.transport} socket: ${socket}`);
   }
   lines.push(...layerNotes(runs));
   for (const r of runs) lines.push(...serverLines(r));
