@@ -12,6 +12,8 @@ describe('errors', () => {
       new errors.UnsupportedOnUdpError(MessageType.JOIN),
       new errors.UnexpectedFrameError(MessageType.ECHO, 9, 'stray'),
       new errors.UsageError('--count must be an integer ≥ 0, got -1'),
+      new errors.StreamUnsupportedError('127.0.0.1:7878', 'type 0x0c is not a request'),
+      new errors.StreamError('no STREAM_BIND reply'),
     ];
     expect(all.map((e) => e.code).sort()).toEqual(Object.values(errors.ClientErrorCodes).sort());
     for (const e of all) expect(e.name).toBe(e.constructor.name);

@@ -16,6 +16,8 @@ export const ClientErrorCodes = {
   UNSUPPORTED_ON_UDP: 'SOCKBENCH_UNSUPPORTED_ON_UDP',
   UNEXPECTED_FRAME: 'SOCKBENCH_UNEXPECTED_FRAME',
   USAGE: 'SOCKBENCH_CLIENT_USAGE',
+  STREAM_UNSUPPORTED: 'SOCKBENCH_STREAM_UNSUPPORTED',
+  STREAM: 'SOCKBENCH_STREAM',
 } as const;
 
 /** One of {@link ClientErrorCodes}' values. */
@@ -141,6 +143,32 @@ export class UnexpectedFrameError extends ClientError {
     this.name = 'UnexpectedFrameError';
     this.type = type;
     this.id = id;
+  }
+}
+
+/**
+ * The server predates stream mode: it answered STREAM_OPEN with ERROR UNKNOWN_TYPE (docs/protocol.md,
+ * "Error codes": a type not in its table). `address` is its `host:port`.
+ */
+export class StreamUnsupportedError extends ClientError {
+  readonly address: string;
+
+  constructor(address: string, detail: string) {
+    super(ClientErrorCodes.STREAM_UNSUPPORTED, `${address} does not serve stream mode: it answered STREAM_OPEN with UNKNOWN_TYPE (${detail}); it predates streams, upgrade the server`);
+    this.name = 'StreamUnsupportedError';
+    this.address = address;
+  }
+}
+
+/**
+ * A stream session failed after it opened: a data connection that could not attach or closed
+ * early, a UDP address the server would not validate (no challenge came back), a report that does
+ * not decode. `cause` holds the error behind it.
+ */
+export class StreamError extends ClientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ClientErrorCodes.STREAM, message, options);
+    this.name = 'StreamError';
   }
 }
 

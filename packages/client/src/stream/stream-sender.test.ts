@@ -1,0 +1,93 @@
+import { HEADER_SIZE, readStreamData } from '@sockbench/protocol';
+import { describe, expect, it } from 'vitest';
+import type { DataPath } from './data-paths.js';
+import { sendStream, type SenderTimers } from './stream-sender.js';
+
+/** A clock and timers the test moves by hand. */
+function fakeTime(): { now: { us: number }; timers: SenderTimers; advanceTo(us: number): void } {
+  const now = { us: 0 };
+  let pending: { at: number; fn: () => void; live: boolean }[] = [];
+  return {
+    now,
+    timers: {
+      after(ms, fn) {
+        const t = { at: now.us + Math.max(ms, 0) * 1000, fn, live: true };
+        pending.push(t);
+        return () => {
+          t.live = false;
+        };
+      },
+    },
+    advanceTo(us) {
+      for (;;) {
+        pending = pending.filter((t) => t.live);
+        const next = pending.filter((t) => t.at <= us).sort((a, b) => a.at - b.at)[0];
+        if (next === undefined) break;
+        next.live = false;
+        now.us = Math.max(now.us, next.at);
+        next.fn();
+      }
+      now.us = us;
+    },
+  };
+}
+
+function capturingPath(accept: (n: number) => boolean = () => true): { path: DataPath; frames: Buffer[]; drain: () => void; finished: number } {
+  const frames: Buffer[] = [];
+  let drainCb = (): void => undefined;
+  const out = {
+    frames,
+    finished: 0,
+    drain: () => drainCb(),
+    path: {
+      transport: 'tcp',
+      strays: 0,
+      buffers: null,
+      send: (f: Buffer) => {
+        frames.push(Buffer.from(f));
+        return accept(frames.length);
+      },
+      onDrain: (cb: () => void) => {
+        drainCb = cb;
+      },
+      onData: () => undefined,
+      finish: () => {
+        out.finished++;
+      },
+      close: async () => undefined,
+    } satisfies DataPath,
+  };
+  return out;
+}
+
+describe('sendStream', () => {
+  it('sends message k at its slot with sequence k and sentUs = the send time, and stops at the total', async () => {
+    const t = fakeTime();
+    const cap = capturingPath();
+    // 100-byte frames at 80 kbit/s: one every 10 ms; 50 ms: 5 messages.
+    const s = sendStream(cap.path, { session: 9, size: 100, bitrate: 80_000, durationMs: 50, clock: () => t.now.us, timers: t.timers });
+    t.advanceTo(100_000);
+    const counts = await s.done;
+    expect(counts.messages).toBe(5);
+    expect(counts.bytes).toBe(500);
+    const fields = cap.frames.map((f) => readStreamData(f.subarray(HEADER_SIZE)));
+    expect(fields).toEqual([0, 1, 2, 3, 4].map((k) => ({ sequence: k, sentUs: k * 10_000 })));
+    expect(cap.frames.every((f) => f.length === 100 && f.readUInt32BE(8) === 9)).toBe(true);
+    expect(counts.intervals).toEqual([{ startMs: 0, bytes: 500, messages: 5 }]);
+    expect(cap.finished).toBe(1);
+  });
+
+  it('unpaced: sends until backpressure, resumes on drain, and the duration ends it even while blocked', async () => {
+    const t = fakeTime();
+    const cap = capturingPath((n) => n % 3 !== 0); // every third send reports a full buffer
+    const s = sendStream(cap.path, { session: 1, size: 64, bitrate: null, durationMs: 20, clock: () => t.now.us, timers: t.timers });
+    expect(cap.frames).toHaveLength(3);
+    cap.drain();
+    expect(cap.frames).toHaveLength(6);
+    t.advanceTo(20_000);
+    const counts = await s.done;
+    expect(counts.messages).toBe(6);
+    cap.drain(); // after the end: nothing more
+    expect(cap.frames).toHaveLength(6);
+  });
+});

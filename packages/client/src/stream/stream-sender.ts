@@ -1,0 +1,154 @@
+/**
+ * The sender of one stream: STREAM_DATA frames stamped with sequence and `sentUs`, on a
+ * {@link DataPath}, on the {@link SlotPacer}'s slots (or as fast as TCP takes them when unpaced), for
+ * the session's duration. Bounded in count (the pacer's total) and time (the duration); counts what
+ * it sent per second of its own clock.
+ */
+import { newStreamDataFrame, stampStreamData } from '@sockbench/protocol';
+import type { DataPath } from './data-paths.js';
+import { SlotPacer } from './slot-pacer.js';
+
+/** One second of the sender's clock from its start. */
+export interface SenderInterval {
+  /** From the sender's start, ms (a multiple of 1000). */
+  startMs: number;
+  /** Whole STREAM_DATA frames sent in it, bytes. */
+  bytes: number;
+  messages: number;
+}
+
+/** What a sender sent. */
+export interface SenderCounts {
+  /** Whole STREAM_DATA frames, bytes. */
+  bytes: number;
+  messages: number;
+  /** 8 × bytes / durationUs × 10^6, bit/s (payload layer: whole frames). */
+  bitsPerSec: number;
+  /** Start to the last message sent, µs. */
+  durationUs: number;
+  intervals: SenderInterval[];
+}
+
+/** Timers the sender waits on (tests pass their own with a fake clock). */
+export interface SenderTimers {
+  /** Calls `fn` after about `ms` ms (0: as soon as I/O allows); returns a cancel function. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+const NODE_TIMERS: SenderTimers = {
+  after(ms, fn) {
+    if (ms <= 0) {
+      const t = setImmediate(fn);
+      return () => clearImmediate(t);
+    }
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+/** What {@link sendStream} sends. */
+export interface SendOptions {
+  session: number;
+  /** Bytes of every frame (header included). */
+  size: number;
+  /** bit/s over whole frames; null: unpaced (TCP). */
+  bitrate: number | null;
+  durationMs: number;
+  /** µs, monotonic: stamps `sentUs` and drives the pacer. */
+  clock: () => number;
+  timers?: SenderTimers;
+  /** Called once a second of the sender's clock is over, with that second's counts. */
+  onInterval?: (iv: SenderInterval) => void;
+}
+
+/** A running sender: `done` resolves when the duration is over (or {@link stop}); `counts()` at any time. */
+export interface RunningSender {
+  readonly done: Promise<SenderCounts>;
+  /** Stops early (Ctrl-C); `done` then resolves with what was sent. */
+  stop(): void;
+  counts(): SenderCounts;
+}
+
+/** Starts sending on `path` now. */
+export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
+  const timers = opts.timers ?? NODE_TIMERS;
+  const start = opts.clock();
+  const pacer = new SlotPacer({ size: opts.size, bitrate: opts.bitrate, durationMs: opts.durationMs, startUs: start });
+  const template = newStreamDataFrame(opts.session, opts.size);
+  const intervals: SenderInterval[] = [];
+  let bytes = 0;
+  let lastUs = start;
+  let blocked = false;
+  let stopped = false;
+  let cancel: (() => void) | null = null;
+  let cancelDeadline: (() => void) | null = null;
+  let finish!: (c: SenderCounts) => void;
+  const done = new Promise<SenderCounts>((resolve) => (finish = resolve));
+
+  const counts = (): SenderCounts => {
+    const durationUs = Math.max(0, Math.round(lastUs - start));
+    return { bytes, messages: pacer.sent, bitsPerSec: durationUs === 0 ? 0 : (8 * bytes * 1e6) / durationUs, durationUs, intervals: intervals.map((iv) => ({ ...iv })) };
+  };
+  const count = (at: number): void => {
+    const k = Math.max(0, Math.floor((at - start) / 1e6));
+    while (intervals.length <= k) {
+      const prev = intervals.at(-1);
+      if (prev !== undefined) opts.onInterval?.({ ...prev });
+      intervals.push({ startMs: intervals.length * 1000, bytes: 0, messages: 0 });
+    }
+    const iv = intervals[k]!;
+    iv.bytes += opts.size;
+    iv.messages++;
+  };
+  const end = (): void => {
+    if (stopped) return;
+    stopped = true;
+    cancel?.();
+    cancelDeadline?.();
+    const last = intervals.at(-1);
+    if (last !== undefined) opts.onInterval?.({ ...last });
+    path.finish();
+    finish(counts());
+  };
+  const wake = (): void => {
+    cancel = null;
+    if (stopped) return;
+    let now = opts.clock();
+    const n = pacer.due(now);
+    // Frames of one wake share one allocation (each frame's bytes stay untouched until written).
+    const block = n > 0 ? Buffer.allocUnsafe(n * opts.size) : null;
+    for (let i = 0; i < n; i++) {
+      const frame = block!.subarray(i * opts.size, (i + 1) * opts.size);
+      template.copy(frame);
+      stampStreamData(frame, pacer.sent, now);
+      pacer.took(1);
+      bytes += opts.size;
+      lastUs = now;
+      count(now);
+      if (!path.send(frame)) {
+        blocked = true;
+        break;
+      }
+      if (i % 32 === 31) now = opts.clock();
+    }
+    now = opts.clock();
+    if (pacer.ended(now)) return end();
+    if (blocked) return; // the drain wakes it
+    const waitUs = pacer.waitUs(now);
+    if (waitUs === null) return end();
+    cancel = timers.after(Math.floor(waitUs / 1000), wake);
+  };
+  path.onDrain(() => {
+    if (!blocked) return;
+    blocked = false;
+    if (cancel === null) wake();
+  });
+  // The duration bounds the sender even while TCP backpressure holds it.
+  cancelDeadline = timers.after(opts.durationMs, end);
+  wake();
+  return {
+    done,
+    stop: end,
+    counts,
+  };
+}
