@@ -12,6 +12,7 @@
  * | ReportFormatError  | SOCKBENCH_REPORT_FORMAT   | 2    |
  * | GeneratorError     | SOCKBENCH_GENERATOR       | 1    |
  * | AgentsError        | SOCKBENCH_AGENTS          | 1    |
+ * | StreamFailed       | SOCKBENCH_LOADGEN_STREAM  | 1    |
  */
 import { errorCodeName, type ErrorCode } from '@sockbench/protocol';
 
@@ -23,6 +24,7 @@ export const LoadgenErrorCodes = {
   REPORT_FORMAT: 'SOCKBENCH_REPORT_FORMAT',
   GENERATOR: 'SOCKBENCH_GENERATOR',
   AGENTS: 'SOCKBENCH_AGENTS',
+  STREAM: 'SOCKBENCH_LOADGEN_STREAM',
 } as const;
 
 /** One of {@link LoadgenErrorCodes}' values. */
@@ -106,5 +108,16 @@ export class GeneratorError extends LoadgenError {
 export class AgentsError extends LoadgenError {
   constructor(message: string) {
     super(message, LoadgenErrorCodes.AGENTS, 1);
+  }
+}
+
+/**
+ * A stream test could not run (exit 1): the server predates stream mode (it answered STREAM_OPEN with
+ * UNKNOWN_TYPE), refused the session (a cap: BAD_PAYLOAD with its reason, BUSY at --max-streams), or
+ * a data path failed (no attach, no address-validation challenge).
+ */
+export class StreamFailed extends LoadgenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, LoadgenErrorCodes.STREAM, 1, options);
   }
 }

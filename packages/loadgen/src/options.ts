@@ -112,7 +112,7 @@ export const PLAN_OPTIONS = new OptionTable(
     { key: 'threads', flag: 'threads', alias: 't', type: 'integer', default: availableParallelism(), defaultText: 'available parallelism', min: 1, max: 256, description: 'generator worker threads (at most --connections)' },
     { key: 'op', flag: 'op', type: 'string', default: 'echo', choices: OPS, description: 'request: ping (empty), echo (--size bytes), compute (--iterations of SHA-256 over --size bytes)' },
     // The range depends on --transport and --op (maxSize/minSize): checked with those bounds, not here.
-    { key: 'size', flag: 'size', alias: 's', type: 'integer', unit: 'bytes', defaultText: `${DEFAULT_ECHO_SIZE} (echo, raw), ${DEFAULT_COMPUTE_SIZE} (compute), 0 (ping)`, description: 'payload' },
+    { key: 'size', flag: 'size', alias: 's', type: 'integer', unit: 'bytes', defaultText: `${DEFAULT_ECHO_SIZE} (echo, raw), ${DEFAULT_COMPUTE_SIZE} (compute), 0 (ping), 1400 (stream)`, description: 'payload (stream: each message, its 12-byte frame header included, 28..65507)' },
     { key: 'iterations', flag: 'iterations', type: 'integer', default: 1000, min: 1, max: 0xffff_ffff, description: 'COMPUTE iterations (op compute only)' },
     { key: 'duration', flag: 'duration', alias: 'd', type: 'duration', default: '10s', min: 1, max: 86_400_000, description: 'measured time, e.g. 10s, 500ms, 2m (a bare number is seconds); excludes --requests' },
     { key: 'requests', flag: 'requests', alias: 'n', type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, description: 'measured requests over all connections; excludes --duration' },
@@ -163,9 +163,15 @@ export const SLO_OPTIONS = new OptionTable(
   'flag',
 );
 
-/** The flag of `compare` besides the plan's. */
+/** What `compare` compares: request/response runs (the default) or one-way streams (`stream`'s test). */
+export const COMPARE_MODES = ['requests', 'stream'] as const;
+
+/** The flags of `compare` besides the plan's. */
 export const COMPARE_OPTIONS = new OptionTable(
-  [{ key: 'transports', flag: 'transports', type: 'string', default: 'tcp,udp', description: 'comma-separated transports to run in turn (same --port for all)' }],
+  [
+    { key: 'transports', flag: 'transports', type: 'string', default: 'tcp,udp', description: 'comma-separated transports to run in turn (same --port for all)' },
+    { key: 'mode', flag: 'mode', type: 'string', default: 'requests', choices: COMPARE_MODES, description: 'requests (request/response runs) | stream (one-way throughput, loss and jitter: the stream flags apply)' },
+  ],
   'flag',
 );
 

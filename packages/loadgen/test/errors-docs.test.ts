@@ -27,6 +27,7 @@ describe('README "Errors" and src/errors.ts', () => {
       new errors.ReportFormatError('r'),
       new errors.GeneratorError('g'),
       new errors.AgentsError('a'),
+      new errors.StreamFailed('s'),
     ];
     expect(Object.fromEntries(made.map((e) => [e.name, [e.code, e.exitCode]]))).toEqual(
       Object.fromEntries(rows.map((r) => [r.name, [r.code, r.exit]])),

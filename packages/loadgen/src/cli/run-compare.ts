@@ -8,6 +8,15 @@ import { NAME, interrupt, runArgs, say, session } from './context.js';
 import { distributeArgs, distributedCommand } from './distributed.js';
 import { finishRuns } from './finish.js';
 import { runOne } from './run-one.js';
+import { compareStreamCommand } from './stream.js';
+import { STREAM_OPTIONS } from '../stream/stream-options.js';
+
+/** Refuses the stream flags in a request/response command. @throws UsageError */
+function refuseStreamFlags(argv: Record<string, unknown>, hint: string): void {
+  for (const row of STREAM_OPTIONS.rows) {
+    if (argv[row.flag] !== undefined) throw new UsageError(`--${row.flag} is a stream flag: ${hint}`);
+  }
+}
 
 /** `run`: one plan, locally or over agents; returns the exit status. */
 export async function runCommand(argv: Record<string, unknown>): Promise<number> {
@@ -34,6 +43,8 @@ function parseTransports(text: unknown): Transport[] {
 /** `compare`: the same plan over each of `--transports`, side by side; returns the exit status. */
 export async function compareCommand(argv: Record<string, unknown>): Promise<number> {
   const transports = parseTransports(COMPARE_OPTIONS.take('transports', argv.transports));
+  if (COMPARE_OPTIONS.take('mode', argv.mode) === 'stream') return compareStreamCommand(argv, transports);
+  refuseStreamFlags(argv, 'it needs compare --mode stream');
   if (argv.transport !== undefined && argv.transport !== PLAN_OPTIONS.defaultOf('transport')) {
     throw new UsageError('compare takes --transports (a list), not --transport');
   }

@@ -19,6 +19,8 @@ import { handle } from './exit-status.js';
 import { mergeCommand, reportCommand } from './report-merge.js';
 import { compareCommand, runCommand } from './run-compare.js';
 import { NOT_IN_SWEEP, sweepCommand } from './sweep.js';
+import { streamCommand } from './stream.js';
+import { STREAM_OPTIONS, STREAM_PLAN_FLAGS } from '../stream/stream-options.js';
 
 /** Builds the yargs parser: the commands, the option tables (which also generate `--help`), usage errors. */
 export function buildCli(args: string[]): Argv {
@@ -44,11 +46,26 @@ export function buildCli(args: string[]): Argv {
         y
           .options(planOptions)
           .options(yargsOptions(COMPARE_OPTIONS))
+          .options(yargsOptions(STREAM_OPTIONS))
           .options(socketOptions)
           .options(outputOptions)
           .options(sloOptions)
           .options(distributeOptions),
       handle(compareCommand),
+    )
+    .command(
+      'stream',
+      'one-way throughput the way iperf3 measures it: goodput at the receiver, loss, reordering, duplicates, jitter (RFC 3550); up, --reverse or --bidir',
+      (y) =>
+        y
+          .options(Object.fromEntries(Object.entries(planOptions).filter(([flag]) => STREAM_PLAN_FLAGS.includes(flag))) as typeof planOptions)
+          .options(yargsOptions(STREAM_OPTIONS))
+          .options(socketOptions)
+          .option('json', outputOptions['json']!)
+          .option('html', outputOptions['html']!)
+          .option('quiet', outputOptions['quiet']!)
+          .options(sloOptions),
+      handle(streamCommand),
     )
     .command(
       'sweep',
@@ -90,6 +107,8 @@ export function buildCli(args: string[]): Argv {
     .example(`${NAME} -c 50 -d 10s`, 'closed loop, 50 connections, 1 in flight each')
     .example(`${NAME} --transport udp -R 20000`, 'open loop, 20,000 req/s over UDP')
     .example(`${NAME} compare -c 16 --json both.json`, 'TCP then UDP, side by side')
+    .example(`${NAME} stream --transport udp --bitrate 150Mbit/s --size 1400 -d 5s --reverse`, 'iperf3 -u -b 150M -R: the server sends, loss and jitter here')
+    .example(`${NAME} compare --mode stream --bitrate 90Mbit/s --json s.json --html s.html`, 'TCP and UDP streams side by side')
     .example(`${NAME} -R 5000 --slo 'p99<5ms'`, 'exit 4 unless p99 < 5 ms')
     .example(`${NAME} agent --redis redis://r:6379`, 'a generator machine waiting for plans')
     .example(`${NAME} -R 50000 --agents 4 --redis redis://r`, "one plan over four machines' agents")

@@ -36,7 +36,10 @@ function closedLoopRate(slo: Slo): UsageError {
  * @throws UsageError naming the expression
  */
 export function checkSlosApply(slos: readonly Slo[], plan: LoadPlan): void {
-  for (const slo of slos) if (slo.metric === 'rate' && plan.rate === null) throw closedLoopRate(slo);
+  for (const slo of slos) {
+    if (slo.metric === 'rate' && plan.rate === null) throw closedLoopRate(slo);
+    if (slo.metric === 'jitter') throw new UsageError(`--slo ${JSON.stringify(slo.expr)}: jitter is measured by stream runs (sockbench-loadgen stream, compare --mode stream); a request/response run has latency percentiles instead`);
+  }
 }
 
 function compare(a: number, op: SloOperator, b: number): boolean {
@@ -80,6 +83,8 @@ export function measureSlo(slo: Slo, run: RunReport, latency?: Histogram): numbe
     }
     case 'throughput':
       return run.results.mbitPerSec.payload * 1e6;
+    case 'jitter':
+      throw new UsageError(`--slo ${JSON.stringify(slo.expr)}: jitter is measured by stream runs only`);
   }
 }
 

@@ -23,6 +23,7 @@ export function formatSloValue(result: SloResult): string {
   const base = result.value * slo.scale;
   switch (slo.metric) {
     case 'percentile':
+    case 'jitter':
       return formatUs(base);
     case 'loss':
     case 'rate':

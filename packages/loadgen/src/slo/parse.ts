@@ -21,7 +21,7 @@ export const SLO_OPERATORS = ['<=', '>=', '==', '<', '>'] as const;
 export type SloOperator = (typeof SLO_OPERATORS)[number];
 
 /** What an SLO measures (see the table above). */
-export type SloMetric = 'percentile' | 'loss' | 'errors' | 'rate' | 'throughput';
+export type SloMetric = 'percentile' | 'loss' | 'errors' | 'rate' | 'throughput' | 'jitter';
 
 /** One parsed `--slo` expression. */
 export interface Slo {
@@ -44,7 +44,7 @@ export interface Slo {
 
 const LATENCY_UNITS: Readonly<Record<string, number>> = { us: 1, 'µs': 1, 'μs': 1, ms: 1000, s: 1_000_000 };
 const BIT_RATE_UNITS: Readonly<Record<string, number>> = { 'bit/s': 1, 'kbit/s': 1e3, 'Mbit/s': 1e6, 'Gbit/s': 1e9, 'Tbit/s': 1e12 };
-const METRICS_TEXT = 'p<percentile> (p50, p99.9), loss, errors, rate or throughput';
+const METRICS_TEXT = 'p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)';
 const OPERATORS_TEXT = '<, <=, >, >= or ==';
 const EXAMPLES = 'p99<5ms, loss<1%, errors==0, rate>=95%, throughput>=500Mbit/s';
 
@@ -65,7 +65,7 @@ export function parseSlo(text: string): Slo {
   if (name === undefined) throw bad(`expected a metric first: ${METRICS_TEXT}`);
   let metric: SloMetric;
   let percentile: number | null = null;
-  if (name === 'loss' || name === 'errors' || name === 'rate' || name === 'throughput') metric = name;
+  if (name === 'loss' || name === 'errors' || name === 'rate' || name === 'throughput' || name === 'jitter') metric = name;
   else if (/^p[0-9.]*$/.test(name)) {
     const digits = name.slice(1);
     const p = NUMBER.exec(digits)?.[0] === digits ? Number(digits) : Number.NaN;
@@ -88,6 +88,11 @@ export function parseSlo(text: string): Slo {
   const unit = value.slice(digits.length).trim();
 
   switch (metric) {
+    case 'jitter': {
+      const scale = LATENCY_UNITS[unit];
+      if (scale === undefined) throw bad(`jitter needs a time unit: us, µs, ms or s (e.g. jitter<1ms), got ${value}`);
+      return { expr, metric, percentile, op, threshold, unit, scale };
+    }
     case 'percentile': {
       const scale = LATENCY_UNITS[unit];
       if (scale === undefined) throw bad(`${name} needs a latency unit: us, µs, ms or s (e.g. ${name}<5ms), got ${value}`);
@@ -111,7 +116,7 @@ export function parseSlo(text: string): Slo {
 }
 
 function example(metric: SloMetric): string {
-  return metric === 'percentile' ? '5ms' : metric === 'loss' ? '1%' : metric === 'rate' ? '95%' : metric === 'errors' ? '0' : '500Mbit/s';
+  return metric === 'percentile' || metric === 'jitter' ? (metric === 'jitter' ? '1ms' : '5ms') : metric === 'loss' ? '1%' : metric === 'rate' ? '95%' : metric === 'errors' ? '0' : '500Mbit/s';
 }
 
 /**
