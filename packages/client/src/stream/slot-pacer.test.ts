@@ -22,10 +22,12 @@ describe('SlotPacer', () => {
     expect(p.waitUs(45_000)).toBe(10_000);
   });
 
-  it('stops at the total and at the end of the duration', () => {
+  it('stops at the total; a wake after the end still sends the slots inside the duration, none after', () => {
     const p = paced();
-    expect(p.due(1_000_000)).toBe(0); // past the end: nothing more
-    expect(p.ended(105_000)).toBe(true);
+    expect(p.due(1_000_000)).toBe(10);
+    p.took(10);
+    expect(p.ended(1_000_000)).toBe(true);
+    expect(p.due(2_000_000)).toBe(0);
     const q = paced();
     q.took(10);
     expect(q.ended(50_000)).toBe(true);

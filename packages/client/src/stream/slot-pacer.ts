@@ -5,8 +5,10 @@
  * pacing does, so the mean rate holds), then sleeps until the next slot. Pure: the caller passes the
  * clock's time, so tests assert the schedule, never wall-clock durations.
  *
- * Unpaced (bitrate null, TCP as fast as it takes): every message is due until the duration ends and
- * the count is bounded by the caller's backpressure; {@link SlotPacer.ended} bounds it in time.
+ * Paced, the schedule is bounded in count (`total`); a wake after the end still sends the slots that
+ * fell inside the duration. Unpaced (bitrate null, TCP as fast as it takes): every message is due
+ * until the duration ends and the count is bounded by the caller's backpressure; {@link SlotPacer.ended}
+ * bounds it in time.
  */
 
 /** What a {@link SlotPacer} paces. */
@@ -54,9 +56,12 @@ export class SlotPacer {
     return this.#interval === null ? this.#start : this.#start + k * this.#interval;
   }
 
-  /** True once nothing more may be sent: every slot used, or the duration over. */
+  /**
+   * True once nothing more may be sent: every slot used, or (unpaced) the duration over. A paced
+   * sender that wakes late still sends the slots that fell inside the duration.
+   */
   ended(nowUs: number): boolean {
-    return this.#sent >= this.total || nowUs >= this.#end;
+    return this.#sent >= this.total || (this.#interval === null && nowUs >= this.#end);
   }
 
   /** How many messages to send now (0..maxBurst). */

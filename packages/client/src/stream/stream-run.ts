@@ -54,7 +54,11 @@ export interface StreamRunOptions {
   onStart?: (stop: () => void) => void;
 }
 
-/** A second of one direction, as it happens (up: what this side sent; down: what it received). */
+/**
+ * A second of one direction, as it happens (up: what this side sent; down: what it received).
+ * `bitsPerSec` is over the part of the second the duration covers (the last may be partial); a down
+ * second past the duration holds stragglers and counts over a whole second.
+ */
 export interface LiveInterval {
   direction: StreamDirection;
   index: number;
@@ -211,6 +215,12 @@ class LiveSeconds {
     this.#opened = opened;
   }
 
+  /** Seconds of the duration that second `k` covers: 1, the last one's part, or 1 for a second past the duration (stragglers). */
+  #span(k: number): number {
+    const left = this.#opts.durationMs / 1000 - k;
+    return left >= 1 || left <= 0 ? 1 : left;
+  }
+
   /** An up sender finished second `iv`. */
   sent(_o: Opened, iv: SenderInterval): void {
     const k = iv.startMs / 1000;
@@ -222,7 +232,7 @@ class LiveSeconds {
     const ups = this.#opened.filter((o) => o.direction === 'up').length;
     if (acc.parts === ups) {
       this.#up.delete(k);
-      this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: 8 * acc.bytes, lost: null, jitterMs: null });
+      this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: (8 * acc.bytes) / this.#span(k), lost: null, jitterMs: null });
     }
   }
 
@@ -239,7 +249,7 @@ class LiveSeconds {
       const messages = ivs.reduce((n, iv) => n + iv.messages, 0);
       const lost = counts.reduce((n, c) => n + c.lost, 0);
       const jitterMs = ivs.length === 0 ? 0 : ivs.reduce((n, iv) => n + iv.jitterMs, 0) / ivs.length;
-      this.#opts.onInterval({ direction: 'down', index: k, bytes, messages, bitsPerSec: 8 * bytes, lost, jitterMs });
+      this.#opts.onInterval({ direction: 'down', index: k, bytes, messages, bitsPerSec: (8 * bytes) / this.#span(k), lost, jitterMs });
     }
   }
 }

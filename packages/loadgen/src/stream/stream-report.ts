@@ -59,7 +59,7 @@ export interface StreamReceiverFigures {
 export interface StreamIntervalFigures {
   index: number;
   startMs: number;
-  /** Receiver goodput in that second, bit/s. */
+  /** Receiver goodput in that second, bit/s, over the part of it the duration covers ({@link spanOf}). */
   bitsPerSec: number;
   messages: number;
   /** Jitter at the second's end, ms (mean over sessions). */
@@ -97,6 +97,15 @@ export interface StreamReport {
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
+/**
+ * Seconds of the duration that second `k` covers: 1, the last second's part (a 1.5 s run's second
+ * 2 covers 0.5 s), or 1 for a second past the duration (it holds only stragglers).
+ */
+export function spanOf(durationMs: number, k: number): number {
+  const left = durationMs / 1000 - k;
+  return left >= 1 || left <= 0 ? 1 : left;
+}
+
 /** Adds one direction's sessions into its run (the SLO verdicts are filled by the caller). */
 export function buildStreamRun(plan: StreamPlan, startedAt: Date, sessions: StreamSessionResult[], interrupted = false): StreamRunReport {
   const perMessage = wireBytesPerMessage(plan);
@@ -127,7 +136,7 @@ export function buildStreamRun(plan: StreamPlan, startedAt: Date, sessions: Stre
   }
   const intervals = [...byIndex.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([index, a]) => ({ index, startMs: index * 1000, bitsPerSec: 8 * a.bytes, messages: a.messages, jitterMs: sum(a.jitter) / a.jitter.length }));
+    .map(([index, a]) => ({ index, startMs: index * 1000, bitsPerSec: (8 * a.bytes) / spanOf(plan.durationMs, index), messages: a.messages, jitterMs: sum(a.jitter) / a.jitter.length }));
   const buffers = sessions.find((s) => s.buffers !== null)?.buffers ?? undefined;
   const senderBits = perSec(8 * sBytes, sendUs);
   const receiverBits = perSec(8 * rBytes, recvUs);
