@@ -21,6 +21,11 @@ describe('parseSlo: what it accepts', () => {
     expect(fields('p0.1<1s')).toMatchObject({ percentile: 0.1 });
   });
 
+  it('jitter (stream runs) in a time unit, scaled to µs', () => {
+    expect(fields('jitter<1ms')).toEqual({ metric: 'jitter', percentile: null, op: '<', threshold: 1, unit: 'ms', scale: 1000 });
+    expect(fields('jitter<=250us')).toMatchObject({ metric: 'jitter', threshold: 250, scale: 1 });
+  });
+
   it('loss and rate in %, errors as a bare count, throughput in bit/s with SI prefixes', () => {
     expect(fields('loss<1%')).toEqual({ metric: 'loss', percentile: null, op: '<', threshold: 1, unit: '%', scale: 1 });
     expect(fields('loss<=0.5%')).toMatchObject({ threshold: 0.5 });
@@ -55,12 +60,13 @@ describe('parseSlo: every bad expression, with its message', () => {
   const cases: [string, string][] = [
     ['', '--slo "": expected METRIC OP THRESHOLD, e.g. p99<5ms, loss<1%, errors==0, rate>=95%, throughput>=500Mbit/s'],
     ['   ', '--slo "   ": expected METRIC OP THRESHOLD, e.g. p99<5ms, loss<1%, errors==0, rate>=95%, throughput>=500Mbit/s'],
-    ['<5ms', '--slo "<5ms": expected a metric first: p<percentile> (p50, p99.9), loss, errors, rate or throughput'],
-    ['99<5ms', '--slo "99<5ms": expected a metric first: p<percentile> (p50, p99.9), loss, errors, rate or throughput'],
-    ['latency<5ms', '--slo "latency<5ms": unknown metric latency; expected p<percentile> (p50, p99.9), loss, errors, rate or throughput'],
-    ['P99<5ms', '--slo "P99<5ms": unknown metric P99; expected p<percentile> (p50, p99.9), loss, errors, rate or throughput'],
-    ['p99ms<5ms', '--slo "p99ms<5ms": unknown metric p99ms; expected p<percentile> (p50, p99.9), loss, errors, rate or throughput'],
+    ['<5ms', '--slo "<5ms": expected a metric first: p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)'],
+    ['99<5ms', '--slo "99<5ms": expected a metric first: p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)'],
+    ['latency<5ms', '--slo "latency<5ms": unknown metric latency; expected p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)'],
+    ['P99<5ms', '--slo "P99<5ms": unknown metric P99; expected p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)'],
+    ['p99ms<5ms', '--slo "p99ms<5ms": unknown metric p99ms; expected p<percentile> (p50, p99.9), loss, errors, rate, throughput or jitter (stream)'],
     ['p<5ms', '--slo "p<5ms": p: the percentile must be a number in (0,100], e.g. p99 or p99.9'],
+    ['jitter<1%', '--slo "jitter<1%": jitter needs a time unit: us, µs, ms or s (e.g. jitter<1ms), got 1%'],
     ['p0<5ms', '--slo "p0<5ms": p0: the percentile must be a number in (0,100], e.g. p99 or p99.9'],
     ['p101<5ms', '--slo "p101<5ms": p101: the percentile must be a number in (0,100], e.g. p99 or p99.9'],
     ['p99..9<5ms', '--slo "p99..9<5ms": p99..9: the percentile must be a number in (0,100], e.g. p99 or p99.9'],
