@@ -34,8 +34,9 @@ export interface DataPath {
   readonly transport: 'tcp' | 'udp';
   /**
    * Sends one STREAM_DATA frame: `frame` is the whole frame (header included, from
-   * `newStreamDataFrame` + `stampStreamData`), owned by the path from here on. False: TCP
-   * backpressure, wait for {@link onDrain}.
+   * `newStreamDataFrame` + `stampStreamData`), owned by the path from here on. False:
+   * backpressure (TCP: the write buffer; UDP: datagrams the kernel has not taken), wait for
+   * {@link onDrain}; the frame itself is sent.
    */
   send(frame: Buffer): boolean;
   onDrain(cb: () => void): void;
@@ -173,6 +174,9 @@ class TcpDataPath implements DataPath {
   }
 }
 
+/** Datagrams libuv may hold unsent before a UDP data path reports backpressure. */
+export const UDP_SEND_QUEUE_LIMIT = 64;
+
 /** How long to wait for a STREAM_BIND reply before sending the next BIND, ms. */
 const BIND_RETRY_MS = 200;
 
@@ -209,6 +213,8 @@ export class UdpDataPath implements DataPath {
   #challenge: ((c: Buffer) => void) | null = null;
   #strays = 0;
   #closed = false;
+  #drain: (() => void) | null = null;
+  #queueTimer: NodeJS.Timeout | null = null;
   /** Sends that failed locally (ENOBUFS, ECONNREFUSED from ICMP): each is a lost message. */
   sendErrors = 0;
 
@@ -291,14 +297,37 @@ export class UdpDataPath implements DataPath {
     return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   }
 
+  /**
+   * Sends one datagram. False when libuv holds {@link UDP_SEND_QUEUE_LIMIT} datagrams the kernel
+   * has not taken (its socket buffer is full: the local link is slower than the offered rate): the
+   * sender then waits, as iperf3's blocking socket does, instead of queueing without bound and
+   * counting as sent what has not left.
+   */
   send(frame: Buffer): boolean {
     if (this.#closed) return false;
     this.#socket.send(frame);
-    return true;
+    if (this.#socket.getSendQueueCount() < UDP_SEND_QUEUE_LIMIT) return true;
+    this.#watchQueue();
+    return false;
   }
 
-  onDrain(_cb: () => void): void {
-    // UDP has no send buffer to wait on.
+  /** Polls the send queue every ms until it is half empty, then tells the sender (libuv has no UDP drain event). */
+  #watchQueue(): void {
+    if (this.#queueTimer !== null) return;
+    const check = (): void => {
+      this.#queueTimer = null;
+      if (this.#closed) return;
+      if (this.#socket.getSendQueueCount() > UDP_SEND_QUEUE_LIMIT / 2) {
+        this.#queueTimer = setTimeout(check, 1);
+        return;
+      }
+      this.#drain?.();
+    };
+    this.#queueTimer = setTimeout(check, 1);
+  }
+
+  onDrain(cb: () => void): void {
+    this.#drain = cb;
   }
 
   onData(sink: DataSink): void {
@@ -312,6 +341,7 @@ export class UdpDataPath implements DataPath {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    if (this.#queueTimer !== null) clearTimeout(this.#queueTimer);
     return new Promise((resolve) => this.#socket.close(() => resolve()));
   }
 }

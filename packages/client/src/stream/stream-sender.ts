@@ -8,9 +8,6 @@ import { newStreamDataFrame, stampStreamData } from '@sockbench/protocol';
 import type { DataPath } from './data-paths.js';
 import { SlotPacer } from './slot-pacer.js';
 
-/** How long after its duration a paced sender may still send the slots a late wake missed, ms. */
-export const LATE_WAKE_ALLOWANCE_MS = 1000;
-
 /** One second of the sender's clock from its start. */
 export interface SenderInterval {
   /** From the sender's start, ms (a multiple of 1000). */
@@ -147,9 +144,14 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     if (cancel === null) wake();
   });
   // The duration bounds the sender even while TCP backpressure holds it.
-  // The duration bounds an unpaced sender even while TCP backpressure holds it; a paced one ends on
-  // its count, this deadline (one late-wake allowance after the duration) only backs that up.
-  cancelDeadline = timers.after(opts.durationMs + (opts.bitrate === null ? 0 : LATE_WAKE_ALLOWANCE_MS), end);
+  // The duration bounds the sender even while backpressure holds it (what the link did not take was
+  // not sent, as with iperf3's blocking socket). At the deadline a sender that is not held sends the
+  // slots a late timer left due (all inside the duration), then ends.
+  cancelDeadline = timers.after(opts.durationMs, () => {
+    cancelDeadline = null;
+    if (!blocked && !stopped) wake();
+    end();
+  });
   wake();
   return {
     done,
