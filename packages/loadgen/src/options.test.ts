@@ -34,6 +34,7 @@ describe('resolveRunOptions', () => {
       rate: null,
       pacing: null,
       timeoutMs: 1000,
+      socket: { bind: null, family: null, sndbuf: null, rcvbuf: null, noDelay: true },
     });
     expect([token, json, quiet]).toEqual([null, null, false]);
   });

@@ -61,6 +61,11 @@ describe('bad socket flags: one line, exit 2', () => {
       expect(await usageError(['--port', '1', ...args])).toBe(`sockbench-loadgen: ${line}`);
     });
   }
+  it('--bind with --agents: the agents send from their own machines', async () => {
+    expect(await usageError(['--port', '1', '--bind', '127.0.0.2', '--agents', '2', '--redis', 'redis://127.0.0.1:1'])).toBe(
+      "sockbench-loadgen: --bind 127.0.0.2 is an address of this host; with --agents the load leaves from the agents' machines (bind there is not supported)",
+    );
+  });
   it('compare refuses --sndbuf because its TCP run cannot honour it', async () => {
     expect(await usageError(['compare', '--port', '1', '--sndbuf', '65536'])).toBe(
       'sockbench-loadgen: --sndbuf sets SO_SNDBUF, which Node cannot set on a TCP socket: it applies to UDP only (got --transport tcp)',

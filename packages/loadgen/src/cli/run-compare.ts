@@ -1,6 +1,6 @@
 /** `run` (the default command) and `compare` (the same plan over each transport in turn). */
 import { UsageError } from '../errors.js';
-import { COMPARE_OPTIONS, PLAN_OPTIONS, TRANSPORTS, resolveRunOptions, type Transport } from '../options.js';
+import { COMPARE_OPTIONS, PLAN_OPTIONS, TRANSPORTS, resolveRunOptions, type RunOptions, type Transport } from '../options.js';
 import { Progress } from '../progress.js';
 import { JsonStream } from '../report/json-stream.js';
 import type { RunReport } from '../report/schema.js';
@@ -18,10 +18,16 @@ function refuseStreamFlags(argv: Record<string, unknown>, hint: string): void {
   }
 }
 
+/** `--bind` names an address of this host, which the agents' machines do not have. @throws UsageError */
+function refuseBindOverAgents(opts: RunOptions): void {
+  if (opts.plan.socket?.bind) throw new UsageError(`--bind ${opts.plan.socket.bind.address} is an address of this host; with --agents the load leaves from the agents' machines (bind there is not supported)`);
+}
+
 /** `run`: one plan, locally or over agents; returns the exit status. */
 export async function runCommand(argv: Record<string, unknown>): Promise<number> {
   const opts = resolveRunOptions(runArgs(argv));
   const dist = distributeArgs(argv);
+  if (dist !== null) refuseBindOverAgents(opts);
   if (dist !== null) return distributedCommand([opts], dist);
   if (opts.jsonStream) session.stream = new JsonStream(process.stdout);
   const progress = new Progress(process.stderr, opts.quiet);
@@ -51,6 +57,7 @@ export async function compareCommand(argv: Record<string, unknown>): Promise<num
   // Every plan is validated before the first run starts: a size UDP cannot carry fails now, not later.
   const plans = transports.map((transport) => resolveRunOptions({ ...runArgs(argv), transport }, { mixed: true }));
   const dist = distributeArgs(argv);
+  if (dist !== null) refuseBindOverAgents(plans[0]!);
   if (dist !== null) return distributedCommand(plans, dist);
   const first = plans[0]!;
   if (first.jsonStream) session.stream = new JsonStream(process.stdout);
