@@ -89,8 +89,10 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     const durationUs = Math.max(0, Math.round(lastUs - start));
     return { bytes, messages: pacer.sent, bitsPerSec: durationUs === 0 ? 0 : (8 * bytes * 1e6) / durationUs, durationUs, intervals: intervals.map((iv) => ({ ...iv })) };
   };
+  // A send the deadline's last wake makes just past the duration belongs to the last second.
+  const lastSecond = Math.max(0, Math.ceil(opts.durationMs / 1000) - 1);
   const count = (at: number): void => {
-    const k = Math.max(0, Math.floor((at - start) / 1e6));
+    const k = Math.min(lastSecond, Math.max(0, Math.floor((at - start) / 1e6)));
     while (intervals.length <= k) {
       const prev = intervals.at(-1);
       if (prev !== undefined) opts.onInterval?.({ ...prev });
