@@ -64,11 +64,11 @@ describe('lan-lab: a 3-second lab across two namespaces', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const title = 'prints TCP vs UDP over 10.77.0.1, UDP loses datagrams over the link capacity, and leaves nothing behind';
+  const title = 'prints TCP vs UDP over 10.77.0.1, UDP loses datagrams over the link capacity, streams both ways beside iperf3, and leaves nothing behind';
   it.skipIf(reason !== null)(reason === null ? title : `${title} (skipped: ${reason})`, async () => {
     dir = await mkdtemp(join(tmpdir(), 'sockbench-lab-'));
     const out = join(dir, 'lab');
-    const r = await run(['--duration', '3', '--warmup', '1', '--out', out], 90_000);
+    const r = await run(['--duration', '3', '--warmup', '1', '--stream-duration', '1', '--out', out], 150_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^tcp: 10\.77\.0\.1:7000 .*closed loop, pipeline 16/m);
     expect(r.stderr).toMatch(/^udp: 10\.77\.0\.1:7000 .*open loop [\d,]+ req\/s/m);
@@ -85,6 +85,19 @@ describe('lan-lab: a 3-second lab across two namespaces', () => {
     expect(udp!.counters.timeouts).toBeGreaterThan(0);
     expect(udp!.results.lossPercent).toBeGreaterThan(0);
     expect(await readFile(`${out}.html`, 'utf8')).toContain('<svg');
+    // The stream section: every transport and direction, the receiver's figures, written per test.
+    for (const t of ['tcp-up', 'tcp-down', 'udp-up', 'udp-down']) {
+      const stream = JSON.parse(await readFile(`${out}-stream-${t}.json`, 'utf8')) as { runs: Array<{ plan: { host: string }; stream: { direction: string; sender: { messages: number }; receiver: { messages: number; lost: number } } }> };
+      const run = stream.runs[0]!;
+      expect(run.plan.host).toBe('10.77.0.1');
+      expect(run.stream.direction).toBe(t.endsWith('up') ? 'up' : 'down');
+      expect(run.stream.receiver.messages).toBeGreaterThan(0);
+      if (t.startsWith('tcp')) expect(run.stream.receiver.lost).toBe(0);
+    }
+    if (spawnSync('iperf3', ['--version']).status === 0) {
+      expect(r.stderr).toMatch(/^tcp up +[\d.]+ [kMG]?bit\/s +[\d.]+ [kMG]?bit\/s +[\d.]+×/m);
+      expect(r.stderr).toMatch(/^udp down +[\d.]+ [kMG]?bit\/s +[\d.]+ [kMG]?bit\/s +[\d.]+× +[\d.]+% +[\d.]+% \/ [\d.]+%/m);
+    }
     expect(leftovers(r.pid)).toEqual([]);
-  });
+  }, 180_000);
 });
