@@ -170,12 +170,15 @@ describe('--dispatch inline: PING while COMPUTE saturates the pool', () => {
   });
 });
 
-/** This process's threads by niceness (/proc/self/task/<tid>/stat, field 19). */
+/** The niceness this test process runs at (a suite run under `nice -n 5` starts every thread at 5). */
+const BASE_NICE = Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19 - 3]);
+
+/** This process's threads by niceness above the process's own (/proc/self/task/<tid>/stat, field 19, less BASE_NICE; the kernel caps it at 19). */
 function nicenesses(): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]) - BASE_NICE;
     out.set(nice, (out.get(nice) ?? 0) + 1);
   }
   return out;

@@ -44,8 +44,16 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-/** How many threads of this process run at niceness `nice` (/proc/self/task/<tid>/stat, field 19). */
+/** How many threads of this process run at niceness `nice` above the process's own (/proc/self/task/<tid>/stat, field 19), as piscina's niceIncrement sets it. */
 function threadsAtNice(nice: number): number {
+  return threadsAtNiceness(Math.min(19, BASE_NICE + nice));
+}
+
+/** The niceness this test process runs at (a suite run under `nice -n 5` starts every thread at 5). */
+const BASE_NICE = Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19 - 3]);
+
+/** How many threads of this process run at the absolute niceness `nice`. */
+function threadsAtNiceness(nice: number): number {
   let n = 0;
   for (const tid of readdirSync('/proc/self/task')) {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
