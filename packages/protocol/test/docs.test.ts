@@ -178,6 +178,7 @@ describe('docs/protocol.md "Stream" and the stream codecs agree', () => {
       `the last ${stream.STREAM_CLOSED_MEMORY} per process`,
       `within ${stream.STREAM_DUPLICATE_WINDOW} of the highest`,
       `at most ${stream.STREAM_MAX_INTERVALS}`,
+      `more than 2^${Math.log2(stream.STREAM_MAX_SEQUENCE_JUMP)} (\`STREAM_MAX_SEQUENCE_JUMP\`) above the highest`,
       `${stream.STREAM_KEY_BYTES * 2} lowercase hex digits (${stream.STREAM_KEY_BYTES} random bytes)`,
       `a fresh random ${stream.STREAM_CHALLENGE_BYTES}-byte challenge`,
       `\`--max-streams\` (sessions open at once, default ${stream.DEFAULT_MAX_STREAMS})`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STREAM_DUPLICATE_WINDOW } from './constants.js';
+import { STREAM_DUPLICATE_WINDOW, STREAM_MAX_SEQUENCE_JUMP } from './constants.js';
 import { StreamReceiver, type DelayVariationRecorder } from './receiver.js';
 
 /** A recorder that keeps every |D| it is given, in order. */
@@ -135,7 +135,8 @@ describe('StreamReceiver: per-second intervals and goodput', () => {
       { startMs: 0, bytes: 1000, messages: 1, bitsPerSec: 8000, jitterMs: 0 },
       { startMs: 1000, bytes: 2000, messages: 2, bitsPerSec: 16_000, jitterMs: (1 - 1 / 16) / 1000 }, // |D| 16, then 0
       { startMs: 2000, bytes: 0, messages: 0, bitsPerSec: 0, jitterMs: c.intervals[1]!.jitterMs },
-      { startMs: 3000, bytes: 1000, messages: 1, bitsPerSec: 8000, jitterMs: c.intervals[3]!.jitterMs },
+      // The last interval's goodput over its real length: 3.0 s to the last arrival, 100,016 µs.
+      { startMs: 3000, bytes: 1000, messages: 1, bitsPerSec: (8 * 1000 * 1e6) / 100_016, jitterMs: ((1 - 1 / 16) * (15 / 16)) / 1000 },
     ]);
     expect(c.intervals[1]!.jitterMs).toBeCloseTo((1 + (0 - 1) / 16) / 1000, 12);
     // Goodput: 4000 bytes from the start (0) to the last arrival (3.100016 s).
@@ -151,5 +152,78 @@ describe('StreamReceiver: per-second intervals and goodput', () => {
     expect(r.originUs).toBe(5_000_000);
     expect(r.counts()).toMatchObject({ durationUs: 1_000_000, bitsPerSec: 1000 });
     expect(r.counts().intervals.map((i) => i.startMs)).toEqual([0, 1000]);
+  });
+});
+
+describe('StreamReceiver: refused sequences (a jump no real sender makes)', () => {
+  it('a sequence above 2^53 − 1 is refused and counts nothing: 0 then 2^64 − 1 leaves lost at 0', () => {
+    const r = receiver();
+    r.receive(0, 0, 100, 1);
+    expect(r.receive(2 ** 64 - 1, 0, 100, 2)).toBe('refused');
+    expect(r.receive(Number.MAX_SAFE_INTEGER + 1, 0, 100, 3)).toBe('refused');
+    expect(r.counts()).toMatchObject({ messages: 1, bytes: 100, lost: 0, outOfOrder: 0, duplicates: 0 });
+  });
+
+  it('a jump of STREAM_MAX_SEQUENCE_JUMP above the highest is counted, one more is refused', () => {
+    const r = receiver();
+    expect(r.receive(STREAM_MAX_SEQUENCE_JUMP, 0, 100, 1)).toBe('refused'); // the first: at most JUMP − 1
+    expect(r.receive(STREAM_MAX_SEQUENCE_JUMP - 1, 0, 100, 2)).toBe('in-order');
+    const highest = STREAM_MAX_SEQUENCE_JUMP - 1;
+    expect(r.receive(highest + STREAM_MAX_SEQUENCE_JUMP + 1, 0, 100, 3)).toBe('refused');
+    expect(r.receive(highest + STREAM_MAX_SEQUENCE_JUMP, 0, 100, 4)).toBe('in-order');
+    expect(r.counts()).toMatchObject({ messages: 2, lost: 2 * STREAM_MAX_SEQUENCE_JUMP - 2 });
+  });
+});
+
+describe('StreamReceiver: the duplicate window\'s edges and its bitmap', () => {
+  it('an arrival older than the window marks nothing: the sequence sharing its bit is still new', () => {
+    const W = STREAM_DUPLICATE_WINDOW;
+    const r = receiver();
+    r.receive(0, 0, 100, 1);
+    r.receive(W + 10, 0, 100, 2);
+    expect(r.receive(9, 0, 100, 3)).toBe('out-of-order'); // W + 1 behind: too old, its bit is W + 9's
+    expect(r.receive(W + 9, 0, 100, 4)).toBe('out-of-order'); // new, not a duplicate
+  });
+
+  it('highest − rel = W − 1 is still told a duplicate; W is taken as late', () => {
+    const W = STREAM_DUPLICATE_WINDOW;
+    const r = receiver();
+    r.receive(0, 0, 100, 1);
+    r.receive(1, 0, 100, 2);
+    r.receive(W, 0, 100, 3); // highest W: 1 is W − 1 behind, 0 is W behind
+    expect(r.receive(1, 0, 100, 4)).toBe('duplicate');
+    expect(r.receive(0, 0, 100, 5)).toBe('out-of-order');
+  });
+
+  /** A tiny PRNG (mulberry32), so the sequence is the same on every run. */
+  function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+  }
+
+  it('agrees with a set of every sequence seen, over jumps of every size and repeats near the window\'s edge', () => {
+    const W = STREAM_DUPLICATE_WINDOW;
+    const rand = prng(14);
+    const r = receiver();
+    const seen = new Set<number>();
+    let highest = -1;
+    const jumps = [1, 2, 7, 8, 9, 63, 64, 65, 1000, W - 9, W - 1, W, W + 3, 3 * W + 5];
+    for (let i = 0; i < 4000; i++) {
+      let seq: number;
+      const pick = rand();
+      if (pick < 0.4 || highest < 0) seq = highest + jumps[Math.floor(rand() * jumps.length)]!;
+      else if (pick < 0.7) seq = Math.max(0, highest - Math.floor(rand() * 40)); // recent: often a duplicate
+      else seq = Math.max(0, highest - W + Math.floor(rand() * 16) - 8); // around the window's far edge
+      const expected = seq > highest ? 'in-order' : highest - seq >= W ? 'out-of-order' : seen.has(seq) ? 'duplicate' : 'out-of-order';
+      expect(r.receive(seq, 0, 1, i), `arrival ${i}: ${seq} with highest ${highest}`).toBe(expected);
+      if (expected !== 'duplicate') seen.add(seq);
+      highest = Math.max(highest, seq);
+    }
   });
 });

@@ -6,13 +6,18 @@
  *   gap, so reordering is never loss (iperf3 #1142, #457), and nothing is ever negative (#191, #1892).
  * - Out of order: a distinct message whose sequence is below the highest already seen.
  * - Duplicates: a sequence already received, recognised within {@link STREAM_DUPLICATE_WINDOW} of the
- *   highest by a ring bitmap; an older arrival is taken as late (out of order), never as new loss.
+ *   highest by a ring bitmap; an older arrival is taken as late (out of order): so an old duplicate
+ *   counts as a message and can hide as much loss.
+ * - Refused: a sequence above 2^53 − 1 or more than {@link STREAM_MAX_SEQUENCE_JUMP} above the
+ *   highest (no real loss does that); nothing of it is counted.
+ * - Advancing the window clears the bits it newly covers a byte at a time (a whole-window jump is
+ *   one fill), so a jump costs at most 8 KiB of writes, not 65,536 bit clears.
  * - Jitter: RFC 3550 A.8 over arrivals in arrival order, duplicates left out: D = transit_i −
  *   transit_{i−1}, transit = arrival − sentUs (µs), J += (|D| − J) / 16. Every |D| goes to the
  *   injected {@link DelayVariationRecorder} (an HdrHistogram in the server and the client; this package
  *   has no dependencies, so the histogram is theirs).
  */
-import { STREAM_DUPLICATE_WINDOW, STREAM_MAX_INTERVALS } from './constants.js';
+import { STREAM_DUPLICATE_WINDOW, STREAM_MAX_INTERVALS, STREAM_MAX_SEQUENCE_JUMP } from './constants.js';
 import type { StreamInterval, StreamReceiverCounts } from './report.js';
 
 /** Where |D| values go (hdr-histogram-js's `Histogram` fits, with `encode` = encodeIntoCompressedBase64). */
@@ -33,8 +38,12 @@ export interface StreamReceiverOptions {
   firstSequence?: number;
 }
 
-/** What {@link StreamReceiver.receive} made of one arrival. */
-export type ArrivalKind = 'in-order' | 'out-of-order' | 'duplicate' | 'ignored';
+/**
+ * What {@link StreamReceiver.receive} made of one arrival: `ignored` below the first sequence,
+ * `refused` past 2^53 − 1 or {@link STREAM_MAX_SEQUENCE_JUMP} above the highest (the server counts
+ * those as dropped, `refused`).
+ */
+export type ArrivalKind = 'in-order' | 'out-of-order' | 'duplicate' | 'ignored' | 'refused';
 
 const NO_RECORDER: DelayVariationRecorder = { recordValue: () => undefined, encode: () => '' };
 
@@ -80,20 +89,23 @@ export class StreamReceiver {
   receive(sequence: number, sentUs: number, bytes: number, arrivalUs: number = this.#clock()): ArrivalKind {
     const rel = sequence - this.#first;
     if (rel < 0) return 'ignored';
+    if (sequence > Number.MAX_SAFE_INTEGER || rel - this.#highest > STREAM_MAX_SEQUENCE_JUMP) return 'refused';
     let kind: ArrivalKind;
     if (rel > this.#highest) {
       this.#advance(rel);
+      this.#mark(rel);
       kind = 'in-order';
     } else if (this.#highest - rel >= STREAM_DUPLICATE_WINDOW) {
-      kind = 'out-of-order'; // too old to tell: taken as late
+      // Too old to tell: taken as late. Not marked: its bit is a sequence inside the window now.
+      kind = 'out-of-order';
     } else if (this.#isSeen(rel)) {
       this.#duplicates++;
       return 'duplicate';
     } else {
+      this.#mark(rel);
       kind = 'out-of-order';
     }
     if (kind === 'out-of-order') this.#outOfOrder++;
-    this.#mark(rel);
     this.#messages++;
     this.#bytes += bytes;
     const transit = arrivalUs - sentUs;
@@ -113,6 +125,7 @@ export class StreamReceiver {
     const expected = Math.max(sent ?? 0, this.#highest + 1);
     const lost = Math.max(0, expected - this.#messages);
     const durationUs = this.#lastArrival === null ? 0 : Math.max(0, Math.round(this.#lastArrival - this.#origin));
+    const intervals = this.#filledIntervals(durationUs);
     return {
       bytes: this.#bytes,
       messages: this.#messages,
@@ -124,19 +137,42 @@ export class StreamReceiver {
       delayVariation: this.#messages > 1 ? this.#recorder.encode() : '',
       bitsPerSec: durationUs === 0 ? 0 : (8 * this.#bytes * 1e6) / durationUs,
       durationUs,
-      intervals: this.#filledIntervals(),
+      intervals,
     };
   }
 
   #advance(rel: number): void {
-    // Clear the bits of the sequences the window now covers for the first time.
-    const from = this.#highest + 1;
-    const n = Math.min(rel - from + 1, STREAM_DUPLICATE_WINDOW);
-    for (let i = 0; i < n; i++) {
-      const s = (rel - i) % STREAM_DUPLICATE_WINDOW;
-      this.#seen[s >>> 3]! &= ~(1 << (s & 7));
-    }
+    // Clear the bits of the sequences the window now covers for the first time: highest+1 .. rel.
+    const n = rel - this.#highest;
     this.#highest = rel;
+    if (n >= STREAM_DUPLICATE_WINDOW) {
+      this.#seen.fill(0);
+      return;
+    }
+    const from = (rel - n + 1) % STREAM_DUPLICATE_WINDOW;
+    const to = from + n; // exclusive; may pass the ring's end once
+    if (to <= STREAM_DUPLICATE_WINDOW) this.#clearBits(from, to);
+    else {
+      this.#clearBits(from, STREAM_DUPLICATE_WINDOW);
+      this.#clearBits(0, to - STREAM_DUPLICATE_WINDOW);
+    }
+  }
+
+  /** Clears bit positions [from, to) of the ring: whole bytes filled, the two edge bytes masked. */
+  #clearBits(from: number, to: number): void {
+    const seen = this.#seen;
+    const fromByte = from >>> 3;
+    const lastByte = (to - 1) >>> 3;
+    // Bits of a byte below `from` (resp. at or above `to`) are kept.
+    const keepLow = (1 << (from & 7)) - 1;
+    const keepHigh = (to & 7) === 0 ? 0 : ~((1 << (to & 7)) - 1) & 0xff;
+    if (fromByte === lastByte) {
+      seen[fromByte]! &= keepLow | keepHigh;
+      return;
+    }
+    seen[fromByte]! &= keepLow;
+    seen.fill(0, fromByte + 1, lastByte);
+    seen[lastByte]! &= keepHigh;
   }
 
   #isSeen(rel: number): boolean {
@@ -150,11 +186,11 @@ export class StreamReceiver {
   }
 
   #countInterval(arrivalUs: number, bytes: number): void {
-    const k = Math.min(STREAM_MAX_INTERVALS - 1, Math.max(0, Math.floor((arrivalUs - this.#origin) / 1e6)));
+    const k = Math.max(0, Math.floor((arrivalUs - this.#origin) / 1e6));
+    if (k >= STREAM_MAX_INTERVALS) return; // counted in the totals only
     const iv = this.#intervalAt(k);
     iv.bytes += bytes;
     iv.messages++;
-    iv.bitsPerSec = 8 * iv.bytes;
     iv.jitterMs = this.#jitterUs / 1000;
   }
 
@@ -166,7 +202,12 @@ export class StreamReceiver {
     return this.#intervals[k]!;
   }
 
-  #filledIntervals(): StreamInterval[] {
-    return this.#intervals.map((iv) => ({ ...iv }));
+  /** The intervals with their goodput: bytes over 1 s, the last one's over its real length (to `durationUs`). */
+  #filledIntervals(durationUs: number): StreamInterval[] {
+    const last = this.#intervals.length - 1;
+    return this.#intervals.map((iv, k) => {
+      const lengthUs = k === last ? Math.min(1e6, durationUs - k * 1e6) : 1e6;
+      return { ...iv, bitsPerSec: lengthUs <= 0 ? 0 : (8 * iv.bytes * 1e6) / lengthUs };
+    });
   }
 }
