@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STREAM_DUPLICATE_WINDOW, STREAM_MAX_SEQUENCE_JUMP } from './constants.js';
+import { STREAM_DUPLICATE_WINDOW, STREAM_MAX_INTERVALS, STREAM_MAX_SEQUENCE_JUMP } from './constants.js';
 import { StreamReceiver, type DelayVariationRecorder } from './receiver.js';
 
 /** A recorder that keeps every |D| it is given, in order. */
@@ -225,5 +225,17 @@ describe('StreamReceiver: the duplicate window\'s edges and its bitmap', () => {
       if (expected !== 'duplicate') seen.add(seq);
       highest = Math.max(highest, seq);
     }
+  });
+});
+
+describe('StreamReceiver: the interval limit', () => {
+  it('an arrival after the 3600th second counts in the totals and in no interval (it piled into the last once)', () => {
+    const r = receiver();
+    r.receive(0, 0, 100, 3_599_500_000);
+    r.receive(1, 0, 100, 3_600_500_000);
+    const c = r.counts();
+    expect(c.intervals).toHaveLength(STREAM_MAX_INTERVALS);
+    expect(c.intervals.at(-1)).toMatchObject({ startMs: 3_599_000, messages: 1, bytes: 100 });
+    expect(c).toMatchObject({ messages: 2, bytes: 200 });
   });
 });
