@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_ITERATIONS,
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
   DEFAULT_MAX_STREAM_BITRATE,
   DEFAULT_MAX_STREAM_DURATION_MS,
   DEFAULT_PORT,
@@ -109,6 +110,8 @@ export interface ServerOptions {
   redis?: string;
   /** Stream sessions open at once per process; past it STREAM_OPEN gets BUSY. Default 16. */
   maxStreams?: number;
+  /** Stream sessions open at once that one control connection opened; past it STREAM_OPEN gets BUSY. Default 4. */
+  maxStreamsPerConnection?: number;
   /** Largest stream bitrate (UDP both ways, paced TCP), bit/s; above it STREAM_OPEN gets BAD_PAYLOAD. Default 10^9 (1 Gbit/s). */
   maxStreamBitrate?: number;
   /** Longest stream duration, ms; above it STREAM_OPEN gets BAD_PAYLOAD. Default 60000. */
@@ -141,6 +144,7 @@ export interface FilledOptions {
   udpPeerTable: number;
   redis: string | undefined;
   maxStreams: number;
+  maxStreamsPerConnection: number;
   maxStreamBitrate: number;
   maxStreamDurationMs: number;
 }
@@ -174,6 +178,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'udpPeerTable', flag: 'udp-peer-table', type: 'integer', unit: 'entries per process', default: 4096, min: 0, max: 1_000_000, description: 'UDP peers (source ip:port) whose received/answered/dropped counts STATS can report; past it the least recently seen is evicted; 0 = off' },
     { key: 'redis', flag: 'redis', type: 'string', expect: 'a URL redis://HOST[:PORT][/DB]', description: 'chat across servers: every SAY is published on this Redis (pub/sub) and delivered by every server subscribed to it; the DB number names the channel (env SOCKBENCH_REDIS)' },
     { key: 'maxStreams', flag: 'max-streams', type: 'integer', unit: 'sessions per process', default: DEFAULT_MAX_STREAMS, min: 0, max: 10_000, description: 'stream sessions open at once; past it STREAM_OPEN is refused with BUSY; 0 = no stream sessions' },
+    { key: 'maxStreamsPerConnection', flag: 'max-streams-per-connection', type: 'integer', unit: 'sessions per connection', default: DEFAULT_MAX_STREAMS_PER_CONNECTION, min: 1, max: 10_000, description: 'stream sessions open at once that one control connection opened; past it STREAM_OPEN is refused with BUSY (one client cannot take every --max-streams slot)' },
     { key: 'maxStreamBitrate', flag: 'max-stream-bitrate', type: 'integer', unit: 'bit/s', default: DEFAULT_MAX_STREAM_BITRATE, min: 1, max: 400_000_000_000, description: 'largest stream bitrate (UDP both ways, paced TCP); above it STREAM_OPEN is refused with BAD_PAYLOAD' },
     { key: 'maxStreamDurationMs', flag: 'max-stream-duration', type: 'integer', unit: 'ms', default: DEFAULT_MAX_STREAM_DURATION_MS, min: 1, max: 3_600_000, description: 'longest stream duration; above it STREAM_OPEN is refused with BAD_PAYLOAD; a down sender stops by itself at its duration' },
   ],

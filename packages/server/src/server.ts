@@ -146,17 +146,27 @@ export class Server {
     const executor: Executor = o.dispatch === 'pool' ? new PoolExecutor(pool) : new InlineExecutor(pool);
     // Alone, a UDP session uses the server's port; in a cluster the workers share that socket, so each
     // UDP session gets one of its own (docs/protocol.md, "Stream in a cluster").
+    let udpReady!: (udp: { port: number; out: UdpEndpoint['out'] }) => void;
+    let udpFailed!: (err: Error) => void;
+    const udpBound = new Promise<{ port: number; out: UdpEndpoint['out'] }>((resolve, reject) => {
+      udpReady = resolve;
+      udpFailed = reject;
+    });
+    udpBound.catch(() => undefined); // only STREAM_OPENs that came in the window wait on it
     const datagramOptions = { maxPayload: Math.min(o.maxPayload, MAX_UDP_DATAGRAM - HEADER_SIZE), expect: 'requests' as const };
     const streams = new StreamSessions({
       maxStreams: o.maxStreams,
+      maxStreamsPerConnection: o.maxStreamsPerConnection,
+      maxPayload: o.maxPayload,
       maxBitrate: o.maxStreamBitrate,
       maxDurationMs: o.maxStreamDurationMs,
       workerIndex: this.#link?.workerIndex ?? 0,
       logger: this.#logger,
-      udp: (transport) => {
+      // The TCP listener serves before the UDP endpoint is bound: a STREAM_OPEN in that window waits for it.
+      udp: async (transport) => {
         if (this.#link !== undefined && transport === 'udp') return openSessionSocket(ctx, datagramOptions);
-        const udp = this.#udp!;
-        return Promise.resolve({ port: this.#addresses!.udp.port, out: udp.out, close: () => undefined });
+        const udp = await udpBound;
+        return { port: udp.port, out: udp.out, close: () => undefined };
       },
     });
     this.#streams = streams;
@@ -203,7 +213,11 @@ export class Server {
       this.#tcp = new TcpListener(ctx, o.port);
       const tcp = await this.#tcp.listen();
       this.#udp = new UdpEndpoint(ctx, tcp.port);
-      const udp = await this.#udp.listen();
+      const udp = await this.#udp.listen().catch((err: Error) => {
+        udpFailed(err);
+        throw err;
+      });
+      udpReady({ port: udp.port, out: this.#udp.out });
       const addrs: ServerAddresses = { tcp, udp };
       if (o.rawPort !== undefined) {
         this.#raw = new RawEcho(o.host, o.rawPort, this.#counters, this.#logger, rawMode(o.rawMode));

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import {
   ErrorCode,
   STREAM_CLOSED_MEMORY,
+  STREAM_KEY_BYTES,
   STREAM_MAX_BINDS,
   decodeStreamBind,
   encodeStreamChallenge,
@@ -50,12 +51,25 @@ export function isRefusal(a: unknown): a is Refusal {
 
 const bad = (reason: string): Refusal => ({ refused: ErrorCode.BAD_PAYLOAD, reason });
 
+/** The one reason of a refused STREAM_ATTACH on a connection that has not authenticated (under --token). */
+export const ATTACH_REFUSED = 'STREAM_ATTACH refused: no stream session takes this connection';
+
+/** True when `buf` from `from` on is all zero bytes (a STREAM_BIND's tail). */
+function isZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 /** How a session gets its UDP port: the endpoint's (one process, and every TCP session), or a socket of its own (a UDP session in a cluster). */
 export type UdpProvider = (transport: StreamTransport) => Promise<{ port: number; out: DatagramOut; close: () => void }>;
 
 /** The registry's settings. */
 export interface StreamSettings {
   maxStreams: number;
+  /** Sessions open at once that one control connection opened (`--max-streams-per-connection`). */
+  maxStreamsPerConnection: number;
+  /** Largest frame payload the server reads (`--max-payload`), bytes: a session's `size` is at most this + 12. */
+  maxPayload: number;
   maxBitrate: number;
   maxDurationMs: number;
   /** This process's index (WELCOME.worker); the top byte of its session ids. */
@@ -78,8 +92,10 @@ export class StreamSessions {
   readonly #open = new Map<number, StreamSession>();
   readonly #closed = new Set<number>();
   readonly #closedOrder: number[] = [];
-  /** Ids of sessions whose UDP socket is binding (cluster): they count against the cap already. */
-  readonly #binding = new Set<number>();
+  /** Ids of sessions whose UDP socket is binding (cluster), and their owners: they count against the caps already. */
+  readonly #binding = new Map<number, object>();
+  /** Control connections that have closed: a session whose socket was still binding is ended as it opens. */
+  readonly #gone = new WeakSet<object>();
   #opened = 0;
   #refusedCount = 0;
   readonly #dropped: StreamDatagramsDropped = { unknownSession: 0, closedSession: 0, wrongSize: 0, refused: 0 };
@@ -96,6 +112,17 @@ export class StreamSessions {
     return { sessions: this.#open.size, opened: this.#opened, refused: this.#refusedCount, dataConnections: data, datagramsDropped: { ...this.#dropped } };
   }
 
+  /** A STREAM_OPEN its decoder refused (counted in STATS `stream.refused` as the caps' refusals are). */
+  refusedOpen(): void {
+    this.#refusedCount++;
+  }
+
+  /** True while `owner` (a control connection) holds an open session: its idle timeout waits. */
+  owns(owner: object): boolean {
+    for (const s of this.#open.values()) if (s.owner === owner) return true;
+    return false;
+  }
+
   /** STREAM_OPEN from control connection `owner`. */
   open(owner: object, req: StreamOpen): StreamAnswer {
     const s = this.#s;
@@ -103,11 +130,16 @@ export class StreamSessions {
       this.#refusedCount++;
       return r;
     };
+    const maxSize = s.maxPayload + HEADER_SIZE;
+    if (req.size > maxSize) return refuse(bad(`size ${req.size} is over the server's cap of ${maxSize} bytes (--max-payload + 12)`));
     if (req.bitrate !== undefined && req.bitrate > s.maxBitrate) {
       return refuse(bad(`bitrate ${req.bitrate} bit/s is over the server's cap of ${s.maxBitrate} bit/s (--max-stream-bitrate)`));
     }
     if (req.durationMs > s.maxDurationMs) return refuse(bad(`durationMs ${req.durationMs} is over the server's cap of ${s.maxDurationMs} ms (--max-stream-duration)`));
     if (this.#open.size + this.#binding.size >= s.maxStreams) return refuse({ refused: ErrorCode.BUSY, reason: `${s.maxStreams} stream sessions are open, the server's cap (--max-streams)` });
+    if (this.#ownedCount(owner) >= s.maxStreamsPerConnection) {
+      return refuse({ refused: ErrorCode.BUSY, reason: `${s.maxStreamsPerConnection} stream sessions are open on this connection, the server's cap (--max-streams-per-connection)` });
+    }
     const id = this.#newId();
     const key = randomBytes(8);
     const plan = { direction: req.direction, transport: req.transport, size: req.size, durationMs: req.durationMs, bitrate: req.bitrate ?? null };
@@ -116,18 +148,35 @@ export class StreamSessions {
       const session = new StreamSession(id, key, owner, plan, udp, this.#clockUs, (ended, why) => this.#forget(ended, why));
       this.#open.set(id, session);
       this.#opened++;
+      // Its control connection closed while the socket bound: the reply goes nowhere, the session ends.
+      if (this.#gone.has(owner)) session.end('control connection closed');
       return encodeStreamOpened({ session: id, key: key.toString('hex'), worker: s.workerIndex, udpPort: udp.port, size: plan.size, durationMs: plan.durationMs, bitrate: plan.bitrate });
     };
     // The id is reserved while a session socket binds, so the cap and uniqueness hold meanwhile.
-    this.#binding.add(id);
-    return s.udp(plan.transport).then(make, (err: unknown) => {
+    this.#binding.set(id, owner);
+    let socket: ReturnType<UdpProvider>;
+    try {
+      socket = s.udp(plan.transport);
+    } catch (err) {
+      socket = Promise.reject(err); // a provider that throws must not keep the slot
+    }
+    return socket.then(make, (err: unknown) => {
       this.#binding.delete(id);
       throw err;
     });
   }
 
-  /** STREAM_ATTACH on a new connection, which becomes the session's data connection. */
-  attach(req: StreamAttach, link: DataLink): StreamSession | Refusal {
+  /**
+   * STREAM_ATTACH on a new connection, which becomes the session's data connection. `authed`: false
+   * on a connection that has not sent the HELLO under --token; then every refusal has one reason, so
+   * a peer without the token learns nothing of which sessions are live.
+   */
+  attach(req: StreamAttach, link: DataLink, authed = true): StreamSession | Refusal {
+    const r = this.#attach(req, link);
+    return isRefusal(r) && !authed ? bad(ATTACH_REFUSED) : r;
+  }
+
+  #attach(req: StreamAttach, link: DataLink): StreamSession | Refusal {
     const found = this.#find(req.session);
     if (isRefusal(found)) return found;
     if (!timingSafeEqual(Buffer.from(req.key, 'hex'), found.key)) return bad(`wrong key for stream session ${found.id}`);
@@ -142,6 +191,7 @@ export class StreamSessions {
   validate(owner: object, req: StreamValidate): StreamAnswer {
     const s = this.#owned(owner, req.session);
     if (isRefusal(s)) return s;
+    if (s.state !== 'opened') return bad(`stream session ${s.id} is already started`);
     const given = Buffer.from(req.challenge, 'hex');
     if (s.challenge === null || s.challengeTo === null || !timingSafeEqual(given, s.challenge)) {
       return bad(`challenge does not match the one sent for stream session ${s.id}`);
@@ -158,6 +208,9 @@ export class StreamSessions {
     if (s.plan.transport === 'tcp' && s.data === null) return bad(`stream session ${s.id} has no data connection (STREAM_ATTACH first)`);
     if (s.plan.transport === 'udp' && s.plan.direction === 'down' && s.validated === null) {
       return bad(`stream session ${s.id} has no validated UDP address (STREAM_BIND, then STREAM_VALIDATE first)`);
+    }
+    if (s.plan.transport === 'udp' && s.plan.direction === 'up' && s.source === null) {
+      return bad(`stream session ${s.id} has no bound UDP source (STREAM_BIND from the sending socket first)`);
     }
     s.start();
     return encodeStreamStart({ session: s.id });
@@ -176,6 +229,9 @@ export class StreamSessions {
 
   /** Ends every session `owner` opened (its control connection closed). */
   closeOwnedBy(owner: object): void {
+    if (this.#binding.size !== 0) for (const o of this.#binding.values()) if (o === owner) this.#gone.add(owner);
+    // Every connection's close comes here: most hold no session.
+    if (this.#open.size === 0) return;
     for (const s of [...this.#open.values()]) if (s.owner === owner) s.end('control connection closed');
   }
 
@@ -194,9 +250,11 @@ export class StreamSessions {
     if (type === MessageType.STREAM_DATA) {
       if (payload.length + HEADER_SIZE !== s.plan.size) return this.#drop('wrongSize');
       if (s.plan.transport !== 'udp' || s.plan.direction !== 'up' || s.receiver === null) return this.#drop('refused');
+      // Only the bound source's data counts (docs/protocol.md, "the bound source"): one compare each.
+      const src = s.source!;
+      if (from.port !== src.port || from.address !== src.address) return this.#drop('refused');
       const { sequence, sentUs } = readStreamData(payload);
-      s.receive(sequence, sentUs, s.plan.size);
-      return 'received';
+      return s.receive(sequence, sentUs, s.plan.size) ? 'received' : this.#drop('refused');
     }
     let key: Buffer;
     try {
@@ -204,19 +262,34 @@ export class StreamSessions {
     } catch {
       return this.#drop('wrongSize');
     }
-    if (s.plan.transport !== 'udp' || s.plan.direction !== 'down' || s.binds >= STREAM_MAX_BINDS || !timingSafeEqual(key, s.key)) return this.#drop('refused');
+    if (s.plan.transport !== 'udp' || s.state !== 'opened' || s.binds >= STREAM_MAX_BINDS || !timingSafeEqual(key, s.key) || !isZero(payload, STREAM_KEY_BYTES)) {
+      return this.#drop('refused');
+    }
     s.binds++;
     s.challenge = randomBytes(16);
-    s.challengeTo = { address: from.address, port: from.port };
+    const address = { address: from.address, port: from.port };
+    if (s.plan.direction === 'up') s.source = address;
+    else s.challengeTo = address;
     out(encodeStreamChallenge(id, s.challenge), from.port, from.address);
     return 'answered';
   }
 
-  /** STREAM_DATA on an up TCP data connection of `session`. */
-  tcpData(session: StreamSession, payload: Buffer): void {
-    if (session.receiver === null || payload.length + HEADER_SIZE !== session.plan.size) return;
+  /**
+   * STREAM_DATA on an up TCP data connection of `session`, arrived at `arrivalUs` (the chunk's stamp;
+   * default now). Ignored before START, after the session ended, or of another size: returns
+   * whether it was counted.
+   */
+  tcpData(session: StreamSession, payload: Buffer, arrivalUs?: number): boolean {
+    if (session.state === 'opened' || session.state === 'closed' || payload.length + HEADER_SIZE !== session.plan.size) return false;
     const { sequence, sentUs } = readStreamData(payload);
-    session.receive(sequence, sentUs, session.plan.size);
+    return session.receive(sequence, sentUs, session.plan.size, arrivalUs);
+  }
+
+  #ownedCount(owner: object): number {
+    let n = 0;
+    for (const s of this.#open.values()) if (s.owner === owner) n++;
+    for (const o of this.#binding.values()) if (o === owner) n++;
+    return n;
   }
 
   #drop(reason: keyof StreamDatagramsDropped): keyof StreamDatagramsDropped {

@@ -74,3 +74,32 @@ describe('DownSender over UDP', () => {
     expect(count).toBeLessThanOrEqual(2); // 2 ms at 800 kbit/s of 800-bit messages
   });
 });
+
+describe('DownSender: its duration (the report\'s durationUs)', () => {
+  it('runs from its start to its stop, never past the end of its duration: 2 messages are not 1 gap', async () => {
+    const o = heldOut();
+    let now = 1_000;
+    // 8 kbit/s of 1000-byte messages: one per second; 2 s: messages at 0 and 1 s.
+    const s = new DownSender(5, 1000, 2000, 8000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => undefined);
+    senders.push(s);
+    now = 501_000;
+    expect(s.durationUs).toBe(500_000);
+    now = 5_001_000; // well past the end: the duration is what counts
+    expect(s.durationUs).toBe(2_000_000);
+    s.stop();
+    now = 9_000_000;
+    expect(s.durationUs).toBe(2_000_000);
+    expect(s.sent).toMatchObject({ startUs: 1_000, stoppedUs: 2_001_000 });
+  });
+
+  it('a stop before the end is where it ends', () => {
+    const o = heldOut();
+    let now = 0;
+    const s = new DownSender(5, 1000, 2000, 8000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => undefined);
+    senders.push(s);
+    now = 300_000;
+    s.stop();
+    now = 700_000;
+    expect(s.durationUs).toBe(300_000);
+  });
+});

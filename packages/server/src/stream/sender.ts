@@ -31,6 +31,10 @@ export interface SentSoFar {
   /** First and last send on the sender's clock, µs; null before any. */
   firstUs: number | null;
   lastUs: number | null;
+  /** Its start (STREAM_START) on the sender's clock, µs. */
+  startUs: number;
+  /** When it stopped, µs: its duration's end, or the `stop()` before it; null while it runs. */
+  stoppedUs: number | null;
 }
 
 /** Where the messages go. */
@@ -43,7 +47,7 @@ export class DownSender {
   readonly #size: number;
   readonly #target: SenderTarget;
   readonly #clock: () => number;
-  readonly #sent: SentSoFar = { messages: 0, firstUs: null, lastUs: null };
+  readonly #sent: SentSoFar;
   #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   #stopped = false;
   /** UDP: sends handed to the socket, not yet in the kernel. */
@@ -66,7 +70,9 @@ export class DownSender {
     this.#target = target;
     this.#clock = clock;
     this.#onDone = onDone;
-    this.#pacer = new Pacer(clock(), durationMs, size, bitrate);
+    const startUs = clock();
+    this.#sent = { messages: 0, firstUs: null, lastUs: null, startUs, stoppedUs: null };
+    this.#pacer = new Pacer(startUs, durationMs, size, bitrate);
     this.#tick();
   }
 
@@ -75,8 +81,18 @@ export class DownSender {
     return this.#sent;
   }
 
+  /**
+   * How long it has sent, µs: from its start to its stop (or now while it runs), never past the end
+   * of its duration. The sender report's `durationUs` (bytes over it are its `bitsPerSec`).
+   */
+  get durationUs(): number {
+    const end = this.#sent.stoppedUs ?? Math.min(this.#clock(), this.#pacer.endUs);
+    return Math.max(0, Math.round(end - this.#sent.startUs));
+  }
+
   /** Stops sending now (idempotent). */
   stop(): void {
+    if (!this.#stopped) this.#sent.stoppedUs = Math.min(this.#clock(), this.#pacer.endUs);
     this.#stopped = true;
     if (this.#timer !== null) {
       clearTimeout(this.#timer as NodeJS.Timeout);

@@ -61,7 +61,10 @@ export class StreamSession {
   challenge: Buffer | null = null;
   challengeTo: UdpAddress | null = null;
   binds = 0;
+  /** down/UDP: where data goes, once STREAM_VALIDATE proved it receives. */
   validated: UdpAddress | null = null;
+  /** up/UDP: the source of the latest keyed STREAM_BIND; the only one whose data counts. */
+  source: UdpAddress | null = null;
   receiver: StreamReceiver | null = null;
   sender: DownSender | null = null;
   #histogram: ReturnType<typeof newDelayHistogram> | null = null;
@@ -105,10 +108,16 @@ export class StreamSession {
     this.sender = new DownSender(this.id, size, durationMs, bitrate, target, this.#clockUs, () => undefined);
   }
 
-  /** One up STREAM_DATA message, `bytes` long (the whole frame). */
-  receive(sequence: number, sentUs: number, bytes: number): void {
-    this.receiver?.receive(sequence, sentUs, bytes);
+  /**
+   * One up STREAM_DATA message, `bytes` long (the whole frame), arrived at `arrivalUs` (default now).
+   * Returns false when the receiver refused it (a sequence jump no sender makes) or there is none.
+   */
+  receive(sequence: number, sentUs: number, bytes: number, arrivalUs?: number): boolean {
+    const r = this.receiver;
+    if (r === null) return false;
+    const kind = r.receive(sequence, sentUs, bytes, arrivalUs);
     this.#poke();
+    return kind !== 'refused';
   }
 
   /** The TCP data connection closed. */
@@ -124,12 +133,14 @@ export class StreamSession {
    */
   async report(sent: number | undefined): Promise<StreamReceiverReport | StreamSenderReport> {
     this.state = 'reporting';
-    if (this.sender !== null) {
-      this.sender.stop();
-      const s = this.sender.sent;
-      const durationUs = s.firstUs === null ? 0 : Math.round(s.lastUs! - s.firstUs);
-      const bytes = s.messages * this.plan.size;
-      return { role: 'sender', session: this.id, bytes, messages: s.messages, bitsPerSec: durationUs === 0 ? 0 : (8 * bytes * 1e6) / durationUs, durationUs };
+    if (this.plan.direction === 'down') {
+      // Reported before its START: a sender that sent nothing.
+      const sender = this.sender;
+      sender?.stop();
+      const messages = sender?.sent.messages ?? 0;
+      const durationUs = sender?.durationUs ?? 0;
+      const bytes = messages * this.plan.size;
+      return { role: 'sender', session: this.id, bytes, messages, bitsPerSec: durationUs === 0 ? 0 : (8 * bytes * 1e6) / durationUs, durationUs };
     }
     const askedAt = this.#clockUs();
     await this.#stragglers(askedAt);
@@ -146,6 +157,8 @@ export class StreamSession {
     this.sender?.stop();
     this.data?.end();
     this.data = null;
+    // Data that still comes (a data connection not closed yet) finds no receiver, and the histogram is freed.
+    this.receiver = null;
     this.#histogram?.destroy();
     this.#histogram = null;
     this.#closeUdp();

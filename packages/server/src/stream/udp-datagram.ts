@@ -36,7 +36,8 @@ export function serveStreamDatagram(ctx: ProcessContext, msg: Buffer, from: Remo
 /**
  * A UDP socket of one session's own (a cluster worker's, docs/protocol.md "Stream in a cluster"):
  * bound exclusively on the server's address and a free port, so every datagram to it reaches the
- * process holding the session.
+ * process holding the session. It gets `--udp-recv-buffer` as the server's socket does; a socket
+ * whose bind fails is closed, and the promise rejects.
  */
 export async function openSessionSocket(ctx: ProcessContext, options: DatagramOptions): Promise<{ port: number; out: DatagramOut; close: () => void }> {
   const socket = createSocket(isIPv6(ctx.options.host) ? 'udp6' : 'udp4');
@@ -59,13 +60,21 @@ export async function openSessionSocket(ctx: ProcessContext, options: DatagramOp
     const result = isStreamDatagram(msg) ? serveStreamDatagram(ctx, msg, rinfo, out, options) : ({ served: false, code: ErrorCode.UNSUPPORTED } as const);
     if (!result.served) c.countUdpDrop(result.code);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: ctx.options.host, port: 0, exclusive: true }, () => {
-      socket.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: ctx.options.host, port: 0, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
     });
-  });
+    const asked = ctx.options.udpRecvBuffer;
+    if (asked !== undefined) socket.setRecvBufferSize(asked);
+  } catch (err) {
+    closed = true;
+    socket.close();
+    throw err;
+  }
   return {
     port: socket.address().port,
     out,

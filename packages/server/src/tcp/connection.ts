@@ -84,8 +84,9 @@ export class Connection implements Closable {
     }
     // Stream data first: the hot path of a data connection (which needs no HELLO: its key came from
     // an authenticated control connection).
+    // The chunk's stamp is the arrival: one clock read per chunk, not per message.
     if (type === MessageType.STREAM_DATA && this.#stream !== null && this.#stream.plan.direction === 'up') {
-      this.#ctx.streams.tcpData(this.#stream, payload);
+      this.#ctx.streams.tcpData(this.#stream, payload, t0 * 1000);
       return;
     }
     if (type === MessageType.STREAM_ATTACH && this.#frames === 1) {
@@ -231,11 +232,15 @@ export class Connection implements Closable {
       return;
     }
     const counters = this.#ctx.counters;
-    const attached = this.#ctx.streams.attach(req, {
-      socket: this.#socket,
-      end: () => this.#writer.end(),
-      countOut: (n) => (counters.bytesOut += n),
-    });
+    const attached = this.#ctx.streams.attach(
+      req,
+      {
+        socket: this.#socket,
+        end: () => this.#writer.end(),
+        countOut: (n) => (counters.bytesOut += n),
+      },
+      this.#session.authed,
+    );
     if (isRefusal(attached)) {
       this.#writer.error(attached.refused, id, attached.reason);
       return;
@@ -275,6 +280,12 @@ export class Connection implements Closable {
   };
 
   #onIdle(): void {
+    // A stream's connections are silent by design: the control one for the whole stream, a down data
+    // one always. They wait while a session is open (docs/protocol.md, "Session lifecycle").
+    if ((this.#stream !== null && this.#stream.state !== 'closed') || this.#ctx.streams.owns(this.#session)) {
+      this.#idleTimer?.refresh();
+      return;
+    }
     this.#ctx.logger.debug({ peer: this.#session.name }, 'closing idle connection');
     this.#writer.end();
   }

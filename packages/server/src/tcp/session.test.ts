@@ -58,7 +58,7 @@ async function setup(options: ServerOptions = {}): Promise<Setup> {
     counters,
     executor: { ping: () => EMPTY_PAYLOAD, echo: (_id, p) => p, compute: () => null },
     rooms,
-    streams: new StreamSessions({ maxStreams: 1, maxBitrate: 1, maxDurationMs: 1, workerIndex: 0, udp: () => Promise.reject(new Error('no UDP here')) }),
+    streams: new StreamSessions({ maxStreams: 1, maxStreamsPerConnection: 1, maxPayload: 1024, maxBitrate: 1, maxDurationMs: 1, workerIndex: 0, udp: () => Promise.reject(new Error('no UDP here')) }),
     logger: pino({ level: 'silent' }),
     welcome: WELCOME,
     draining: false,

@@ -179,8 +179,16 @@ export class Session implements RoomMember, PoolSink {
         this.#ending = { kind: 'bye', id, t0 };
         if (this.#pending === 0) this.#finish();
         return;
-      case MessageType.STREAM_OPEN:
-        return this.#streamAnswer(type, id, ctx.streams.open(this, decodeStreamOpen(payload, id)), t0);
+      case MessageType.STREAM_OPEN: {
+        let req;
+        try {
+          req = decodeStreamOpen(payload, id);
+        } catch (err) {
+          ctx.streams.refusedOpen(); // counted as the caps' refusals are (STATS stream.refused)
+          throw err;
+        }
+        return this.#streamAnswer(type, id, ctx.streams.open(this, req), t0);
+      }
       case MessageType.STREAM_VALIDATE:
         return this.#streamAnswer(type, id, ctx.streams.validate(this, decodeStreamValidate(payload, id)), t0);
       case MessageType.STREAM_START:
