@@ -4,15 +4,16 @@
  * must land on that process (WELCOME.worker), and one on the other is refused with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageType, decodeWelcome, encodeStreamAttach, newStreamDataFrame, stampStreamData, type StreamReceiverReport } from '@sockbench/protocol';
+import { ErrorCode, MessageType, decodeWelcome, encodeStreamAttach, newStreamDataFrame, stampStreamData, type StreamReceiverReport } from '@sockbench/protocol';
 import { CliProcess } from './cli-process.js';
 import { Peer, UdpPeer, errorOf } from './helpers.js';
-import { open, report, rid, start, streamStats } from './fixtures/stream-peer.js';
+import { bind, open, report, rid, start, streamStats } from './fixtures/stream-peer.js';
 
 describe('stream sessions with --workers 2', () => {
   let cli: CliProcess;
   let port: number;
   const peers: Peer[] = [];
+  const udpPeers: UdpPeer[] = [];
 
   /** A connection and its WELCOME.worker. */
   async function connection(): Promise<{ peer: Peer; worker: number }> {
@@ -27,6 +28,7 @@ describe('stream sessions with --workers 2', () => {
   });
   afterAll(async () => {
     for (const p of peers) p.destroy();
+    for (const u of udpPeers) u.close(); // on failure too
     await cli.kill();
   });
 
@@ -36,11 +38,12 @@ describe('stream sessions with --workers 2', () => {
     expect(o.worker).toBe(worker);
     expect(o.udpPort).not.toBe(port);
     expect(o.session >>> 24).toBe(worker);
-    await start(c, o.session);
     const u = await UdpPeer.open();
+    udpPeers.push(u);
+    await bind(u, o);
+    await start(c, o.session);
     for (let i = 0; i < 20; i++) await u.send(stampStreamData(newStreamDataFrame(o.session, 200), i, i), o.udpPort);
     const r = (await report(c, o.session, 20)) as StreamReceiverReport;
-    u.close();
     expect(r).toMatchObject({ messages: 20, lost: 0, bytes: 4000 });
   });
 
@@ -56,7 +59,7 @@ describe('stream sessions with --workers 2', () => {
     }
     const attachOn = (p: Peer): Promise<ReturnType<typeof errorOf> | 'attached'> =>
       p.request(MessageType.STREAM_ATTACH, rid(), encodeStreamAttach({ session: o.session, key: o.key })).then((f) => (f.type === MessageType.ERROR ? errorOf(f) : 'attached'));
-    expect(await attachOn(other!)).toEqual({ code: 4, message: `stream session ${o.session} is held by worker ${worker}; this connection is on worker ${1 - worker}` });
+    expect(await attachOn(other!)).toEqual({ code: ErrorCode.BAD_PAYLOAD, message: `stream session ${o.session} is held by worker ${worker}; this connection is on worker ${1 - worker}` });
     expect(await attachOn(same!)).toBe('attached');
     await start(c, o.session);
     same!.socket.end(Buffer.concat([0, 1, 2, 3].map((i) => stampStreamData(newStreamDataFrame(o.session, 100), i, i))));

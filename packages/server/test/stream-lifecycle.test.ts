@@ -4,7 +4,6 @@
  * away mid-stream (the session ends and nothing is left).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
 import {
   MessageType,
   StreamReceiver,
@@ -23,7 +22,7 @@ import {
 } from '@sockbench/protocol';
 import { createServer, type Server } from '../src/index.js';
 import { Peer, UdpPeer, waitFor } from './helpers.js';
-import { attach, open, report, rid, start, streamStats } from './fixtures/stream-peer.js';
+import { attach, bind, open, report, rid, start, streamStats } from './fixtures/stream-peer.js';
 
 let server: Server;
 let port: number;
@@ -53,8 +52,9 @@ describe('up over UDP', () => {
     const c = await control();
     const o = await open(c, { direction: 'up', transport: 'udp', size: 100, durationMs: 1000, bitrate: 1_000_000 });
     expect(o).toMatchObject({ worker: 0, udpPort: port, size: 100, durationMs: 1000, bitrate: 1_000_000 });
-    await start(c, o.session);
     const u = await udpPeer();
+    await bind(u, o);
+    await start(c, o.session);
     // 0..9 with 5 missing, 7 before 6, 3 twice: 9 distinct, 1 late, 1 duplicate.
     for (const seq of [0, 1, 2, 3, 3, 4, 7, 6, 8, 9]) await u.send(stampStreamData(newStreamDataFrame(o.session, 100), seq, seq * 800), port);
     const r = (await report(c, o.session, 10)) as StreamReceiverReport;
@@ -68,18 +68,28 @@ describe('up over UDP', () => {
     await noSessions();
   });
 
-  it('a straggler that lands during the wait is counted (iperf3 #698)', async () => {
+  it('counts only the bound source: data from another socket, or after a refused jump, is dropped and counted', async () => {
     const c = await control();
     const o = await open(c, { direction: 'up', transport: 'udp', size: 64, durationMs: 1000, bitrate: 1_000_000 });
-    await start(c, o.session);
     const u = await udpPeer();
-    await u.send(stampStreamData(newStreamDataFrame(o.session, 64), 0, 0), port);
-    c.send(MessageType.STREAM_REPORT, 7777, Buffer.from(JSON.stringify({ session: o.session, sent: 2 })));
-    // Well inside the quiet period the report waits after its request: the server is waiting now.
-    await new Promise((r) => setTimeout(r, 50));
-    await u.send(stampStreamData(newStreamDataFrame(o.session, 64), 1, 1), port);
-    const r = await c.reply(7777);
-    expect(JSON.parse(r.payload.toString())).toMatchObject({ messages: 2, lost: 0 });
+    const intruder = await udpPeer();
+    const challenge = await bind(u, o);
+    expect(challenge.length).toBe(28); // as large as the BIND, no larger
+    await start(c, o.session);
+    const before = (await streamStats(port)).stream.datagramsDropped.refused;
+    const frame = (seq: number): Buffer => stampStreamData(newStreamDataFrame(o.session, 64), seq, seq);
+    await u.send(frame(0), port);
+    await intruder.send(frame(1), port);
+    await intruder.send(frame(2), port);
+    await u.send(frame(2 ** 40), port); // a jump no sender makes: refused
+    await u.send(frame(1), port);
+    // A BIND after START binds nothing: the intruder's data still does not count.
+    await intruder.send(encodeStreamBind(o.session, Buffer.from(o.key, 'hex')), port);
+    await intruder.send(frame(3), port);
+    await waitFor(async () => (await streamStats(port)).stream.datagramsDropped.refused === before + 5, 5_000, 'five refused drops');
+    const r = (await report(c, o.session, 2)) as StreamReceiverReport;
+    expect(r).toMatchObject({ messages: 2, lost: 0, duplicates: 0 });
+    expect([u.received, intruder.received]).toEqual([[], []]);
   });
 });
 
@@ -145,10 +155,11 @@ describe('down over TCP', () => {
     const o = await open(c, { direction: 'down', transport: 'tcp', size: 1000, durationMs: 100, bitrate: 8_000_000 });
     const data = await attach(port, o);
     await start(c, o.session);
-    await new Promise((r) => setTimeout(r, 300));
+    await data.until(() => data.frames.length > 0, 5_000, 'down data');
     const r = (await report(c, o.session)) as StreamSenderReport;
     await data.waitClosed();
     const seqs = data.frames.map((f) => readStreamData(f.payload).sequence);
+    expect(r.messages).toBeGreaterThan(0);
     expect(r.messages).toBeLessThanOrEqual(100);
     expect(seqs).toEqual(Array.from({ length: r.messages }, (_, i) => i));
     expect(data.frames.every((f) => f.type === MessageType.STREAM_DATA && f.id === o.session && f.payload.length === 1000 - HEADER_SIZE)).toBe(true);
@@ -177,6 +188,7 @@ describe('a control connection that goes away mid-stream', () => {
     const o = await open(c, { direction: 'down', transport: 'tcp', size: 1000, durationMs: 30_000, bitrate: 8_000_000 });
     const data = await attach(port, o);
     const up = await open(c, { direction: 'up', transport: 'udp', size: 100, durationMs: 30_000, bitrate: 1_000_000 });
+    await bind(await udpPeer(), up);
     await start(c, o.session);
     await start(c, up.session);
     await data.until(() => data.frames.length > 5, 5_000, 'some down data');
@@ -196,8 +208,6 @@ describe('a control connection that goes away mid-stream', () => {
   it('a data connection that goes away ends nothing but itself', async () => {
     const c = await control();
     const o = await open(c, { direction: 'up', transport: 'tcp', size: 100, durationMs: 1000 });
-    const raw = connect({ port, host: '127.0.0.1' });
-    closers.push(() => raw.destroy());
     const data = await attach(port, o);
     data.destroy();
     await waitFor(async () => (await streamStats(port)).stream.dataConnections === 0, 5_000, 'data connection gone');
@@ -211,6 +221,7 @@ describe('a server that drains mid-stream', () => {
   it('ends its sessions: the down sender stops and the data connection gets FIN; close() resolves', async () => {
     const own = createServer({ port: 0, threads: 1, drainTimeoutMs: 5_000 });
     const ownPort = (await own.listen()).tcp.port;
+    closers.push(() => void own.close()); // on failure too; close() is idempotent
     const c = await Peer.welcomed(ownPort);
     closers.push(() => c.destroy());
     const o = await open(c, { direction: 'down', transport: 'tcp', size: 1000, durationMs: 30_000, bitrate: 8_000_000 });
@@ -224,5 +235,26 @@ describe('a server that drains mid-stream', () => {
     await closed;
     const seqs = data.frames.map((f) => readStreamData(f.payload).sequence);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i)); // in order, from 0
+  });
+});
+
+describe('--idle-timeout and a stream', () => {
+  it('spares a silent control connection and a down data connection while their session is open; applies again after', async () => {
+    const own = createServer({ port: 0, threads: 1, idleTimeoutMs: 100 });
+    const ownPort = (await own.listen()).tcp.port;
+    closers.push(() => void own.close());
+    const c = await Peer.welcomed(ownPort);
+    closers.push(() => c.destroy());
+    // 8 Mbit/s of 1000-byte frames: one per ms for 600 ms; neither connection sends a byte meanwhile.
+    const o = await open(c, { direction: 'down', transport: 'tcp', size: 1000, durationMs: 600, bitrate: 8_000_000 });
+    const data = await attach(ownPort, o);
+    closers.push(() => data.destroy());
+    await start(c, o.session);
+    // 400 frames are 400 ms of the schedule, four idle timeouts: both connections were silent all along.
+    await data.until(() => data.frames.length >= 400, 5_000, '400 down frames');
+    const r = (await report(c, o.session)) as StreamSenderReport;
+    expect(r.messages).toBeGreaterThanOrEqual(400);
+    await data.waitClosed(); // the session ended: FIN
+    await c.waitClosed(); // no session left: the control connection idles out again
   });
 });
