@@ -182,7 +182,7 @@ describe('docs/protocol.md "Stream" and the stream codecs agree', () => {
       `${stream.STREAM_KEY_BYTES * 2} lowercase hex digits (${stream.STREAM_KEY_BYTES} random bytes)`,
       `a fresh random ${stream.STREAM_CHALLENGE_BYTES}-byte challenge`,
       `\`--max-streams\` (sessions open at once, default ${stream.DEFAULT_MAX_STREAMS})`,
-      `\`--max-streams-per-connection\` (sessions open at once that one control connection opened, default ${stream.DEFAULT_MAX_STREAMS_PER_CONNECTION})`,
+      `\`--max-streams-per-connection\` (sessions open at once that one control connection opened, default ${stream.DEFAULT_MAX_STREAMS_PER_CONNECTION}:`,
       `\`--max-stream-bitrate\` (bit/s, default 1 Gbit/s = 10^${Math.log10(stream.DEFAULT_MAX_STREAM_BITRATE)})`,
       `\`--max-stream-duration\` (ms, default ${stream.DEFAULT_MAX_STREAM_DURATION_MS})`,
     ];

@@ -26,7 +26,7 @@ describe('fillOptions', () => {
       udpPeerTable: 4096,
       redis: undefined,
       maxStreams: 16,
-      maxStreamsPerConnection: 4,
+      maxStreamsPerConnection: 8,
       maxStreamBitrate: 1_000_000_000,
       maxStreamDurationMs: 60_000,
     });

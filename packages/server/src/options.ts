@@ -110,7 +110,7 @@ export interface ServerOptions {
   redis?: string;
   /** Stream sessions open at once per process; past it STREAM_OPEN gets BUSY. Default 16. */
   maxStreams?: number;
-  /** Stream sessions open at once that one control connection opened; past it STREAM_OPEN gets BUSY. Default 4. */
+  /** Stream sessions open at once that one control connection opened; past it STREAM_OPEN gets BUSY. Default 8. */
   maxStreamsPerConnection?: number;
   /** Largest stream bitrate (UDP both ways, paced TCP), bit/s; above it STREAM_OPEN gets BAD_PAYLOAD. Default 10^9 (1 Gbit/s). */
   maxStreamBitrate?: number;

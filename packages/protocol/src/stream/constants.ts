@@ -63,7 +63,7 @@ export const STREAM_MAX_INTERVALS = 3600;
 export const DEFAULT_MAX_STREAMS = 16;
 
 /** Default `--max-streams-per-connection`: sessions open at once that one control connection opened. */
-export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 4;
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 8;
 
 /** Default `--max-stream-bitrate`, bit/s (1 Gbit/s = 10^9 bit/s). */
 export const DEFAULT_MAX_STREAM_BITRATE = 1_000_000_000;
