@@ -7,14 +7,20 @@ afterEach(() => {
   for (const s of senders.splice(0)) s.stop();
 });
 
-/** A UDP target that keeps every datagram and its send callback, completing none until told. */
-function heldOut(): { sent: Buffer[]; complete(n: number): void; out: (d: Buffer, port: number, address: string, done?: () => void) => void } {
+/**
+ * A UDP target that keeps a copy of every datagram as it was handed over (the sender reuses a buffer
+ * once its send completed) and its send callback, completing none until told.
+ */
+function heldOut(): { sent: Buffer[]; buffers: Buffer[]; complete(n: number): void; out: (d: Buffer, port: number, address: string, done?: () => void) => void } {
   const sent: Buffer[] = [];
+  const buffers: Buffer[] = [];
   const pending: (() => void)[] = [];
   return {
     sent,
+    buffers,
     out: (d, _port, _address, done) => {
-      sent.push(d);
+      sent.push(Buffer.from(d));
+      buffers.push(d);
       if (done !== undefined) pending.push(done);
     },
     complete: (n) => {
@@ -55,6 +61,10 @@ describe('DownSender over UDP', () => {
     expect(o.sent).toHaveLength(UDP_MAX_IN_FLIGHT + 10);
     expect(s.sent.messages).toBe(UDP_MAX_IN_FLIGHT + 10);
     expect(o.sent.map((d) => readStreamData(d.subarray(HEADER_SIZE)).sequence)).toEqual(Array.from({ length: UDP_MAX_IN_FLIGHT + 10 }, (_, i) => i));
+    // Message 64 + k goes out in the buffer of message k, whose send has completed: no allocation per datagram.
+    expect(o.buffers[UDP_MAX_IN_FLIGHT]).toBe(o.buffers[0]);
+    expect(new Set(o.buffers).size).toBe(UDP_MAX_IN_FLIGHT);
+    expect(o.sent.every((d) => d.length === 100 && d[5] === MessageType.STREAM_DATA && d.readUInt32BE(8) === 5)).toBe(true);
   });
 
   it('stops by itself at the end of its duration and says so once', async () => {

@@ -3,6 +3,9 @@
  * UDP address or on the TCP data connection, until the duration ends (it stops by itself) or
  * `stop()`. TCP: messages of one turn go out in one write; a full socket buffer waits for 'drain'.
  * UDP: at most {@link UDP_MAX_IN_FLIGHT} datagrams wait in the socket's queue; past that it waits too.
+ * So UDP frames come from a ring of that many buffers, headers written once: a buffer is stamped
+ * again only after its send's callback (dgram completes a socket's sends in order), so message k
+ * reuses the buffer of k − 64, which that bound guarantees has reached the kernel.
  */
 import type { Socket } from 'node:net';
 import { HEADER_SIZE, MessageType, Flags, writeHeader, stampStreamData } from '@sockbench/protocol';
@@ -54,6 +57,8 @@ export class DownSender {
   #inFlight = 0;
   /** UDP: waiting for {@link UDP_MAX_IN_FLIGHT} to free. */
   #blocked = false;
+  /** UDP: the frames, made as first needed (a short stream makes few). */
+  readonly #ring: Buffer[] = [];
   readonly #onDone: () => void;
   readonly #onSent = (): void => {
     this.#inFlight--;
@@ -120,8 +125,7 @@ export class DownSender {
           this.#blocked = true; // #onSent resumes
           return;
         }
-        const frame = Buffer.alloc(this.#size);
-        writeHeader(frame, 0, MessageType.STREAM_DATA, Flags.NONE, this.#session, this.#size - HEADER_SIZE);
+        const frame = this.#udpFrame(sent.messages);
         this.#inFlight++;
         t.out(stampStreamData(frame, sent.messages, now), t.port, t.address, this.#onSent);
         this.#count(now);
@@ -149,6 +153,17 @@ export class DownSender {
     const waitMs = Math.max(1, (this.#pacer.nextDueUs(sent.messages) - this.#clock()) / 1000);
     this.#timer = setTimeout(this.#tick, Math.min(waitMs, (this.#pacer.endUs - this.#clock()) / 1000 + 1));
   };
+
+  #udpFrame(sequence: number): Buffer {
+    const slot = sequence % UDP_MAX_IN_FLIGHT;
+    let frame = this.#ring[slot];
+    if (frame === undefined) {
+      frame = Buffer.alloc(this.#size);
+      writeHeader(frame, 0, MessageType.STREAM_DATA, Flags.NONE, this.#session, this.#size - HEADER_SIZE);
+      this.#ring[slot] = frame;
+    }
+    return frame;
+  }
 
   #count(now: number): void {
     const s = this.#sent;
