@@ -164,7 +164,8 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
     const ctx = this.#ctx;
     ctx.counters.udpIn++;
     const peer = this.#peers.seen(rinfo.address, rinfo.port);
-    // Stream datagrams name a session only an authenticated control connection could open: served under --token too.
+    // Stream datagrams name a session only an authenticated control connection could open, a BIND carries its key
+    // and up data counts only from the source a BIND bound: served under --token too.
     if (isStreamDatagram(msg)) {
       if (this.#closing || ctx.draining) return this.#drop(ErrorCode.SHUTTING_DOWN, peer);
       const result = serveStreamDatagram(ctx, msg, rinfo, this.out, this.#datagramOptions);
