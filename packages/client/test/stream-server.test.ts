@@ -4,7 +4,7 @@
  * control connection dropped mid-stream is the server's lifecycle test.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorReply, runStreams } from '../src/index.js';
+import { Client, ErrorReply, runStreams } from '../src/index.js';
 import { closeAll, startServer } from './helpers.js';
 
 afterEach(closeAll);
@@ -33,5 +33,18 @@ describe('runStreams against the server', () => {
     const err = await runStreams({ host: '127.0.0.1', port, transport: 'udp', directions: ['up'], size: 200, bitrate: 2_000_000, durationMs: 100, parallel: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ErrorReply);
     expect([(err as ErrorReply).codeName, (err as ErrorReply).message]).toEqual(['BAD_PAYLOAD', "bitrate 2000000 bit/s is over the server's cap of 1000000 bit/s (--max-stream-bitrate)"]);
+  });
+});
+
+describe('up over UDP against the server: the socket is bound first', () => {
+  it('the server takes the data socket as the session\'s source: every message counts, nothing is dropped as refused', async () => {
+    const { port } = await startServer();
+    const [r] = await runStreams({ host: '127.0.0.1', port, transport: 'udp', directions: ['up'], size: 200, bitrate: 400_000, durationMs: 200, parallel: 1 });
+    // 400 kbit/s of 200-byte frames: 50 slots in 200 ms; without the BIND the server refuses the START.
+    expect(r!.sender.messages).toBe(50);
+    expect(r!.receiver).toMatchObject({ messages: 50, lost: 0, duplicates: 0 });
+    const client = await Client.connect({ host: '127.0.0.1', port });
+    const stats = await client.stats().finally(() => client.close());
+    expect(stats.stream).toMatchObject({ opened: 1, sessions: 0, datagramsDropped: { refused: 0 } });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Where a stream session's STREAM_DATA flows (docs/protocol.md, "Stream"): a TCP data connection
  * attached to the session (STREAM_ATTACH as its first request, on the session's worker), or a UDP
- * socket connected to the session's `udpPort` (for down, first validated: STREAM_BIND, its challenge,
- * STREAM_VALIDATE over the control connection). Both expose the same {@link DataPath}: send one
+ * socket connected to the session's `udpPort` (first a keyed STREAM_BIND, answered with a challenge;
+ * for down the challenge goes back in STREAM_VALIDATE over the control connection, for up the BIND
+ * made this socket the session's source). Both expose the same {@link DataPath}: send one
  * message (backpressure over TCP), hear each arriving one, close.
  */
 import type dgram from 'node:dgram';
@@ -202,7 +203,7 @@ export async function openUdp(opts: DataPathOptions): Promise<UdpDataPath> {
   return new UdpDataPath(socket, opts);
 }
 
-/** A UDP data path; {@link UdpDataPath.bind} proves the address for down. */
+/** A UDP data path; {@link UdpDataPath.bind} proves the address for down and binds the source for up. */
 export class UdpDataPath implements DataPath {
   readonly transport = 'udp' as const;
   readonly #socket: dgram.Socket;
@@ -255,9 +256,11 @@ export class UdpDataPath implements DataPath {
   }
 
   /**
-   * Address validation, step 1 and 2: sends STREAM_BIND (again every 200 ms, at most 8 times, the
-   * server's limit) until a challenge comes back on this socket.
-   * @returns the challenge, for STREAM_VALIDATE over the control connection
+   * Sends STREAM_BIND (again every 200 ms, at most 8 times, the server's limit) until a challenge
+   * comes back on this socket: for down, address validation's steps 1 and 2; for up, the server now
+   * counts data from this socket only (docs/protocol.md, "the bound source"), and the reply says the
+   * BIND arrived. Call it before STREAM_START for both directions.
+   * @returns the challenge, for STREAM_VALIDATE over the control connection (down)
    * @throws (rejects) StreamError when no challenge came back
    */
   bind(): Promise<Buffer> {

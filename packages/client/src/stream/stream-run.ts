@@ -118,7 +118,10 @@ export async function runStreams(opts: StreamRunOptions): Promise<StreamSessionR
         else {
           const udp: UdpDataPath = await openUdp({ ...base, port: grant.udpPort });
           path = udp;
-          if (direction === 'down') await control.validate(grant.session, await udp.bind());
+          // Down: the challenge proves this socket receives. Up: the BIND makes this socket the
+          // session's source, the only one whose data the server counts (its challenge is not needed).
+          const challenge = await udp.bind();
+          if (direction === 'down') await control.validate(grant.session, challenge);
         }
         opened.push({ direction, grant, path, receiver: null });
       }
