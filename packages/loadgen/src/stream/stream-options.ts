@@ -4,7 +4,7 @@
  * the output flags), and {@link resolveStreamOptions}, which merges defaults and validates once.
  */
 import { OptionTable, isOptionError, type TableGiven } from '@sockbench/options';
-import { DEFAULT_MAX_STREAMS, STREAM_DATA_MAX_SIZE, STREAM_DATA_MIN_SIZE, type StreamDirection, type StreamTransport } from '@sockbench/protocol';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CONNECTION, STREAM_DATA_MAX_SIZE, STREAM_DATA_MIN_SIZE, type StreamDirection, type StreamTransport } from '@sockbench/protocol';
 import { UsageError } from '../errors.js';
 import { OUTPUT_OPTIONS, PLAN_OPTIONS, SLO_OPTIONS } from '../options.js';
 import { checkStreamSlos } from '../slo/stream.js';
@@ -24,7 +24,7 @@ export const STREAM_OPTIONS = new OptionTable(
     { key: 'bitrate', flag: 'bitrate', alias: 'b', type: 'string', unit: 'bit/s', expect: 'a bit rate such as 150Mbit/s', description: 'offered rate per session over whole messages, SI (150Mbit/s, 1.5Gbit/s, iperf3-style 100M); required for udp; tcp without it sends as fast as the connection takes' },
     { key: 'reverse', flag: 'reverse', type: 'boolean', default: false, description: 'down: the server sends, this side receives and counts (iperf3 -R)' },
     { key: 'bidir', flag: 'bidir', type: 'boolean', default: false, description: 'up and down at once (iperf3 --bidir); excludes --reverse' },
-    { key: 'parallel', flag: 'parallel', alias: 'P', type: 'integer', default: 1, min: 1, max: MAX_PARALLEL, description: `sessions per direction, each with its own data connection or socket (the server allows ${DEFAULT_MAX_STREAMS} at once by default)` },
+    { key: 'parallel', flag: 'parallel', alias: 'P', type: 'integer', default: 1, min: 1, max: MAX_PARALLEL, description: `sessions per direction, each with its own data connection or socket (the server allows ${DEFAULT_MAX_STREAMS} at once by default, ${DEFAULT_MAX_STREAMS_PER_CONNECTION} on one control connection: with --bidir that is --parallel ${DEFAULT_MAX_STREAMS_PER_CONNECTION / 2})` },
   ],
   'flag',
 );
