@@ -14,7 +14,7 @@ import { judgeStep, runSweep } from '../src/sweep/sweep.js';
 import type { SweepSchedule } from '../src/sweep/schedule.js';
 import { planOf, syntheticRun } from './synthetic.js';
 
-const SCHEDULE: SweepSchedule = { from: 1000, factor: 1.5, to: null, resolution: 0.05, maxSteps: 20 };
+const SCHEDULE: SweepSchedule = { dimension: 'rate', from: 1000, factor: 1.5, to: null, list: null, resolution: 0.05, maxSteps: 20 };
 
 /**
  * A one-second step at `rate` against a target that completes `min(rate, capacity)` of them (the
@@ -115,7 +115,7 @@ describe('runSweep', () => {
       ['udp', 1000, 'held', false],
       ['udp', 1500, 'held', false],
     ]);
-    expect(result.knees.tcp).toEqual({ found: false, rate: null, achieved: null, p50: null, p99: null, lossPercent: null, mbitPerSec: null, reason: 'the step at 1,000 req/s could not run: cannot connect to 127.0.0.1:9: ECONNREFUSED' });
+    expect(result.knees.tcp).toEqual({ found: false, dimension: 'rate', value: null, rate: null, achieved: null, p50: null, p99: null, lossPercent: null, mbitPerSec: null, reason: 'the step at 1,000 req/s could not run: cannot connect to 127.0.0.1:9: ECONNREFUSED' });
     expect(result.knees.udp).toMatchObject({ found: false, rate: 1500, reason: '--max-steps 2 reached while still holding at 1,500 req/s' });
   });
 

@@ -15,13 +15,25 @@ export function parseResolution(text: unknown): number {
 }
 
 /**
- * The SLOs of every step: the user's `--slo` expressions, plus each default (`loss<1%`,
- * `rate>=95%`) whose metric the user did not give (`--slo loss<0.1%` replaces `loss<1%`;
- * `--slo p99<5ms` adds to both).
+ * `--min-scaling 50%` as a fraction (0.5): a percentage in [0, 100] with the `%` written (0 % turns
+ * the rule off).
+ * @throws UsageError `--min-scaling must be a percentage in [0, 100] such as 50%, got "50"`
+ */
+export function parseMinScaling(text: unknown): number {
+  const m = typeof text === 'string' ? /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(text) : null;
+  const pct = m ? Number(m[1]) : NaN;
+  if (!(pct >= 0 && pct <= 100)) throw new UsageError(`--min-scaling must be a percentage in [0, 100] such as 50%, got ${JSON.stringify(text)}`);
+  return pct / 100;
+}
+
+/**
+ * The SLOs of every step: the user's `--slo` expressions, plus each default (`loss<1%`, and in
+ * open loop `rate>=95%`) whose metric the user did not give (`--slo loss<0.1%` replaces `loss<1%`;
+ * `--slo p99<5ms` adds to both). `openLoop` false: a closed-loop sweep, which has no offered rate.
  * @throws UsageError for a bad expression (see parseSlo)
  */
-export function sweepSlos(given: unknown): Slo[] {
+export function sweepSlos(given: unknown, openLoop = true): Slo[] {
   const user = parseSlos(given);
-  const defaults = parseSlos([...DEFAULT_SWEEP_SLOS]).filter((d) => !user.some((u) => u.metric === d.metric));
+  const defaults = parseSlos([...DEFAULT_SWEEP_SLOS]).filter((d) => !user.some((u) => u.metric === d.metric) && (openLoop || d.metric !== 'rate'));
   return [...user, ...defaults];
 }
