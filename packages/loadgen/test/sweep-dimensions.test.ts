@@ -1,0 +1,164 @@
+/**
+ * `sweep` over its other dimensions, end to end (the CLI in a child process): closed-loop
+ * `--connections-list` and `--pipeline-list` against a server that queues (fixtures/capped-server.ts:
+ * 25 ms in the server, one worker doing 2.5 ms per request, so throughput stops growing at 10 in
+ * flight), and `--sizes` against one that loses UDP datagrams over 1,472 bytes of payload; then every
+ * bad input of the dimension flags, each with its exact message and exit 2.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepResult } from '../src/sweep/sweep.js';
+import { cappedServer, type CappedOptions, type CappedServer } from './fixtures/capped-server.js';
+import { cli, type Result } from './fixtures/cli-process.js';
+
+/** In flight at which the queueing fixture's throughput stops growing: latency ÷ work (25 ms ÷ 2.5 ms). */
+const KNEE_IN_FLIGHT = 10;
+const QUEUE: CappedOptions = { latencyMs: 25, workUs: 2500 };
+
+describe('sockbench-loadgen sweep over connections, pipeline and sizes', () => {
+  let dir: string;
+  const servers: CappedServer[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sockbench-sweep-dim-'));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Sweeps `args` against a fresh fixture; a sweep that some transport ended generator-bound (a
+   * loaded box's event loop late by > 20 ms) is run again, three times in all at most.
+   */
+  async function sweep(name: string, options: CappedOptions, args: string[]): Promise<{ r: Result; sweep: SweepResult; html: string }> {
+    const server = await cappedServer(1e6, options);
+    servers.push(server);
+    let last: { r: Result; sweep: SweepResult; html: string } | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const json = join(dir, `${name}-${attempt}.json`);
+      const html = join(dir, `${name}-${attempt}.html`);
+      const r = await cli(['sweep', '--port', String(server.port), '--threads', '1', '--warmup', '100ms', '--step-duration', '500ms', ...args, '--json', json, '--html', html, '-q'], 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      last = { r, sweep: (JSON.parse(await readFile(json, 'utf8')) as { sweep: SweepResult }).sweep, html: await readFile(html, 'utf8') };
+      if (!Object.values(last.sweep.knees).some((k) => k.reason.startsWith('generator-bound'))) break;
+    }
+    return last!;
+  }
+
+  it.concurrent('--connections-list: closed-loop steps, the knee where throughput stops growing (--min-scaling 50%)', async () => {
+    const { r, sweep: s, html } = await sweep('connections', QUEUE, ['--transports', 'tcp', '--connections-list', '2,4,8,16,32', '--resolution', '20%']);
+    const tried = s.steps.map((x) => `${x.value} ${x.verdict}: ${x.reason}`).join('; ');
+    expect(s.schedule).toMatchObject({ dimension: 'connections', list: [2, 4, 8, 16, 32], factor: null });
+    expect(s.minScaling).toBe(0.5);
+    expect(s.slo).toEqual(['loss<1%']);
+    // Every step a closed-loop run of that many connections, one request in flight each.
+    for (const x of s.steps) expect([x.dimension, x.rate, x.run!.plan.connections, x.run!.plan.pipeline, x.run!.plan.rate]).toEqual(['connections', null, x.value, 1, null]);
+    // 2, 4 and 8 scale (25 ms each, in parallel); at 16 the worker (400 req/s) is the limit.
+    expect(s.steps.slice(0, 4).map((x) => [x.value, x.phase, x.verdict]), tried).toEqual([
+      [2, 'ramp', 'held'],
+      [4, 'ramp', 'held'],
+      [8, 'ramp', 'held'],
+      [16, 'ramp', 'failed'],
+    ]);
+    expect(s.steps[3]!.reason).toMatch(/^throughput grew \d+% for 100% more than 8 connections \(--min-scaling 50%: at least 50%\)$/);
+    const knee = s.knees.tcp!;
+    expect(knee, tried).toMatchObject({ found: true, dimension: 'connections', rate: null });
+    expect(knee.value!, tried).toBeGreaterThanOrEqual(8);
+    expect(knee.value!, tried).toBeLessThanOrEqual(KNEE_IN_FLIGHT * 1.5);
+    expect(r.stderr).toMatch(/^sockbench-loadgen: sweep tcp step 1 of at most 20 \(ramp\): 2 connections for 500ms …$/m);
+    expect(r.stderr).toMatch(/^transport +step +phase +connections +achieved +p50 +p99 +loss +verdict$/m);
+    expect(r.stderr).toMatch(/^tcp: knee \d+ connections \(achieved [\d,]+ req\/s, p50 /m);
+    expect(html).toContain('connections (closed loop), one point per step');
+    expect(html).toContain('<h2>Loss against connections</h2>');
+  }, 120_000);
+
+  it.concurrent('--pipeline-list: requests in flight per connection, closed loop over one connection', async () => {
+    const { sweep: s } = await sweep('pipeline', QUEUE, ['--transports', 'tcp', '-c', '1', '--pipeline-list', '1,3,9,27', '--resolution', '20%']);
+    const tried = s.steps.map((x) => `${x.value} ${x.verdict}: ${x.reason}`).join('; ');
+    for (const x of s.steps) expect([x.dimension, x.run!.plan.pipeline, x.run!.plan.connections, x.run!.plan.rate]).toEqual(['pipeline', x.value, 1, null]);
+    expect(s.steps.slice(0, 4).map((x) => [x.value, x.verdict]), tried).toEqual([
+      [1, 'held'],
+      [3, 'held'],
+      [9, 'held'],
+      [27, 'failed'],
+    ]);
+    expect(s.steps.slice(4).every((x) => x.phase === 'bisect')).toBe(true);
+    const knee = s.knees.tcp!;
+    expect(knee, tried).toMatchObject({ found: true, dimension: 'pipeline', rate: null });
+    expect(knee.value!, tried).toBeGreaterThanOrEqual(9);
+    expect(knee.value!, tried).toBeLessThanOrEqual(KNEE_IN_FLIGHT * 1.5);
+  }, 120_000);
+
+  it.concurrent('--sizes 64,512,1400,8192: UDP bisects to the largest payload that still arrives, TCP holds at every size', async () => {
+    // --timeout 300ms: every UDP request over the limit is lost, and each step drains for one timeout.
+    const { r, sweep: s, html } = await sweep('sizes', { latencyMs: 5, maxUdpPayload: 1472 }, ['--transports', 'tcp,udp', '-c', '4', '--timeout', '300', '--sizes', '64,512,1400,8192']);
+    expect(s.schedule).toMatchObject({ dimension: 'size', list: [64, 512, 1400, 8192] });
+    expect(s.minScaling).toBeNull();
+    for (const x of s.steps) expect([x.dimension, x.rate, x.run?.plan.size ?? x.value, x.run?.plan.rate ?? null]).toEqual(['size', null, x.value, null]);
+    expect(s.steps.filter((x) => x.transport === 'tcp').map((x) => [x.value, x.verdict])).toEqual([
+      [64, 'held'],
+      [512, 'held'],
+      [1400, 'held'],
+      [8192, 'held'],
+    ]);
+    expect(s.knees.tcp).toMatchObject({ found: false, dimension: 'size', value: 8192, reason: 'held up to 8,192 B, the end of --sizes: the knee is higher' });
+    // 8,192 fails, then √(1400·8192) = 3,387, 2,178, 1,746, 1,563 and 1,479 fail and 1,439 holds: 1,479 ÷ 1,439 ≤ 1.05.
+    // A size that does not get through fails (100 % loss: even the reachability probe, which carries
+    // the step's payload, goes unanswered); it does not end the sweep as an unreachable target.
+    expect(s.steps.filter((x) => x.transport === 'udp').map((x) => [x.value, x.verdict])).toEqual([
+      [64, 'held'],
+      [512, 'held'],
+      [1400, 'held'],
+      [8192, 'failed'],
+      [3387, 'failed'],
+      [2178, 'failed'],
+      [1746, 'failed'],
+      [1563, 'failed'],
+      [1479, 'failed'],
+      [1439, 'held'],
+    ]);
+    expect(s.knees.udp).toMatchObject({ found: true, dimension: 'size', value: 1439, rate: null, lossPercent: 0 });
+    expect(s.knees.udp!.reason).toBe(`knee between 1,439 B (held) and 1,479 B (failed: no reply at all, loss 100% (cannot connect to 127.0.0.1:${s.steps[0]!.run!.plan.port}: ETIMEDOUT (no reply to 3 udp probes within 300 ms each)))`);
+    expect(r.stderr).toMatch(/^transport +step +phase +size +achieved +payload +p50 +p99 +loss +verdict$/m);
+    expect(r.stderr).toMatch(/^udp: knee 1,439 B \(achieved [\d,]+ req\/s, [\d.]+ [kM]bit\/s, p50 /m);
+    expect(html).toContain('payload size (bytes, log scale), one point per step');
+    expect(html).toContain('achieved payload throughput (bit/s), one point per step');
+    for (const name of ['tcp p50', 'udp p99', 'tcp loss', 'udp loss']) expect(html).toContain(`<title>${name}</title>`);
+  }, 120_000);
+
+  it('refuses every bad dimension flag with its message and exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['--connections-list', '1,4', '--sizes', '64,512'], 'only one dimension per sweep: --connections-list and --sizes both given'],
+      [['--pipeline-list', '1,2', '--connections-list', '1,2'], 'only one dimension per sweep: --connections-list and --pipeline-list both given'],
+      [['--connections-list', ''], '--connections-list needs a list such as 1,4,16,64 or a range START..LIMIT, got ""'],
+      [['--sizes', ','], '--sizes needs a list such as 1,4,16,64 or a range START..LIMIT, got ","'],
+      [['--connections-list', '1,x,4'], '--connections-list: "x" is not a whole number (a list such as 1,4,16,64 or a range START..LIMIT)'],
+      [['--sizes', '64,1.5'], '--sizes: "1.5" is not a whole number (a list such as 1,4,16,64 or a range START..LIMIT)'],
+      [['--connections-list', '0,4'], '--connections-list: 0 is out of range 1..100000 connections'],
+      [['--pipeline-list', '0'], '--pipeline-list: 0 is out of range 1..65536 requests in flight per connection'],
+      [['--sizes', '64,70000'], '--sizes: 70000 is out of range 0..65495 bytes (the most --transport udp --op echo carries is 65,495 bytes)'],
+      [['--sizes', '64,20000000', '--transports', 'tcp'], '--sizes: 20000000 is out of range 0..16777216 bytes (the most --transport tcp --op echo carries is 16,777,216 bytes)'],
+      [['--connections-list', '16,4'], '--connections-list must increase: 4 after 16'],
+      [['--connections-list', '64..8'], '--connections-list 64..8: the range must go up (START < LIMIT)'],
+      [['--connections-list', '1..64', '--from', '10'], '--from and --to bound a rate sweep; --connections-list gives its own steps (a list such as 1,4,16,64 or a range START..LIMIT, e.g. --connections-list 1..64)'],
+      [['--connections-list', '1,4', '--factor', '2'], '--factor steps a rate sweep or a START..LIMIT range; --connections-list 1,4 lists its steps'],
+      [['--connections-list', '1,4', '--connections', '8'], '--connections-list sets --connections of each step: give one of them, not both'],
+      [['--pipeline-list', '1,4', '--pipeline', '8'], '--pipeline-list sets --pipeline of each step: give one of them, not both'],
+      [['--connections-list', '1,4', '--rate', '100'], '--connections-list sweeps the closed loop: --rate (open loop) does not go with it'],
+      [['--sizes', '64,512', '--size', '64'], '--sizes sets --size of each step: give one of them, not both'],
+      [['--sizes', '64', '--op', 'ping'], '--sizes does not apply to --op ping (PING has an empty payload): use --op echo or compute'],
+      [['--sizes', '64', '--rate', '100', '--pipeline', '2'], '--pipeline (closed loop) and --rate (open loop) cannot be used together'],
+      [['--pipeline', '4'], '--pipeline is closed loop and a rate sweep open loop: --pipeline goes with --connections-list or --sizes'],
+      [['--min-scaling', '50%'], '--min-scaling judges closed-loop --connections-list and --pipeline-list sweeps, not this one'],
+      [['--connections-list', '1,4', '--min-scaling', '50'], '--min-scaling must be a percentage in [0, 100] such as 50%, got "50"'],
+      [['--pipeline-list', '1,4', '--pacing', 'timer'], '--pacing paces the open loop: it needs --rate (got --pacing timer without it)'],
+      [['--connections-list', '1,4', '--slo', 'rate>=95%'], '--slo "rate>=95%": rate (completed ÷ intended req/s) applies to open loop only (--rate); this run is closed loop'],
+    ];
+    // Four CLIs at a time: each only parses its flags and exits.
+    const results: Result[] = [];
+    for (let i = 0; i < cases.length; i += 4) results.push(...(await Promise.all(cases.slice(i, i + 4).map(([args]) => cli(['sweep', '--port', '9', ...args])))));
+    expect(results.map((r) => [r.code, r.stdout, r.stderr.trimEnd()])).toEqual(cases.map(([, line]) => [2, '', `sockbench-loadgen: ${line}`]));
+  }, 120_000);
+});
