@@ -4,13 +4,13 @@
  * reports no knee, and what the table and the page show.
  */
 import { describe, expect, it } from 'vitest';
-import { TargetUnreachable } from '../src/errors.js';
+import { GeneratorError, TargetUnreachable } from '../src/errors.js';
 import type { Transport } from '../src/options.js';
 import type { RunReport } from '../src/report/schema.js';
 import { evaluateSlos } from '../src/slo/evaluate.js';
 import { sweepSlos, parseResolution } from '../src/sweep/args.js';
 import { renderSweepHtml, renderSweepTable } from '../src/sweep/render.js';
-import { judgeStep, runSweep } from '../src/sweep/sweep.js';
+import { judgeError, judgeScaling, judgeStep, runSweep, type SweepStep } from '../src/sweep/sweep.js';
 import type { SweepSchedule } from '../src/sweep/schedule.js';
 import { planOf, syntheticRun } from './synthetic.js';
 
@@ -145,5 +145,90 @@ describe('runSweep', () => {
     expect(page).toContain('achieved throughput (completed req/s), one point per step');
     expect(page).toContain('offered rate (req/s), one point per step');
     expect(page).toContain('tcp: knee 1,982 req/s');
+  });
+});
+
+/**
+ * A one-second closed-loop step of `connections` against a target that completes
+ * `min(100 × connections, 1000)` req/s (it saturates at 10), latencies 100 µs, nothing lost.
+ */
+function closedStep(connections: number): RunReport {
+  const plan = planOf({ transport: 'tcp', connections, threads: 1, duration: '1s' });
+  const run = syntheticRun(plan, [[Array.from({ length: Math.min(100 * connections, 1000) }, () => 100)]]);
+  run.slo = evaluateSlos(sweepSlos(undefined, false), run);
+  return run;
+}
+
+describe('judgeScaling', () => {
+  const held = (value: number, perSec: number): SweepStep => {
+    const run = closedStep(1);
+    run.results.requestsPerSec = perSec;
+    return { transport: 'tcp', step: 1, phase: 'ramp', dimension: 'connections', value, rate: null, verdict: 'held', reason: 'every SLO held', run };
+  };
+  const at = (perSec: number): RunReport => held(0, perSec).run!;
+
+  it('a step holds while throughput grows by at least --min-scaling of its growth in concurrency', () => {
+    // 8 → 16 connections is 100 % more; 320 → 400 req/s is 25 %, under half of it.
+    expect(judgeScaling('connections', 16, at(400), held(8, 320), 0.5)).toBe('throughput grew 25% for 100% more than 8 connections (--min-scaling 50%: at least 50%)');
+    // 8 → 11 is 37.5 % more; 25 % is at least half of that.
+    expect(judgeScaling('connections', 11, at(400), held(8, 320), 0.5)).toBeNull();
+    expect(judgeScaling('pipeline', 12, at(380), held(9, 400), 0.5)).toBe('throughput fell 5% for 33% more than pipeline 9 (--min-scaling 50%: at least 17%)');
+  });
+
+  it('no step below that held, or --min-scaling 0%: nothing to compare, it holds', () => {
+    expect(judgeScaling('connections', 2, at(1), undefined, 0.5)).toBeNull();
+    expect(judgeScaling('connections', 16, at(100), held(8, 320), 0)).toBeNull();
+  });
+});
+
+describe('judgeError', () => {
+  const timedOut = new TargetUnreachable('127.0.0.1', 9, 'ETIMEDOUT', 'no reply to 3 udp probes within 300 ms each');
+
+  it('a UDP size that gets no reply at all after smaller ones held fails at 100 % loss; anything else could not run', () => {
+    expect(judgeError('size', 'udp', timedOut, true)).toEqual({ verdict: 'failed', reason: 'no reply at all, loss 100% (cannot connect to 127.0.0.1:9: ETIMEDOUT (no reply to 3 udp probes within 300 ms each))' });
+    expect(judgeError('size', 'raw-udp', timedOut, true).verdict).toBe('failed');
+    expect(judgeError('size', 'udp', timedOut, false).verdict).toBe('error');
+    expect(judgeError('rate', 'udp', timedOut, true).verdict).toBe('error');
+    expect(judgeError('size', 'tcp', new TargetUnreachable('127.0.0.1', 9, 'ECONNREFUSED', ''), true).verdict).toBe('error');
+    expect(judgeError('size', 'udp', new GeneratorError('generator thread 0 failed: boom'), true)).toEqual({ verdict: 'error', reason: 'generator thread 0 failed: boom' });
+  });
+});
+
+describe('runSweep over connections', () => {
+  it('walks the list, fails the step whose throughput stops growing, and bisects with the same rule', async () => {
+    const tried: number[] = [];
+    const result = await runSweep({
+      transports: ['tcp'],
+      schedule: { dimension: 'connections', from: 2, factor: null, to: 32, list: [2, 4, 8, 16, 32], resolution: 0.05, maxSteps: 20 },
+      slo: ['loss<1%'],
+      minScaling: 0.5,
+      runStep: async (_t, value) => {
+        tried.push(value);
+        return closedStep(value);
+      },
+    });
+    // 16 gives 1,000 req/s over 8's 800 (25 % for 100 %): failed. 11 gives 25 % for 37.5 %: held.
+    // 13 and 12 add nothing over 11: failed; no whole value lies between 11 and 12. The rule
+    // compares with the step below, so it lands at or just past the saturation point (10).
+    expect(tried).toEqual([2, 4, 8, 16, 11, 13, 12]);
+    expect(result.steps.map((x) => [x.value, x.verdict])).toEqual([
+      [2, 'held'],
+      [4, 'held'],
+      [8, 'held'],
+      [16, 'failed'],
+      [11, 'held'],
+      [13, 'failed'],
+      [12, 'failed'],
+    ]);
+    expect(result.steps.every((x) => x.dimension === 'connections' && x.rate === null)).toBe(true);
+    expect(result.minScaling).toBe(0.5);
+    expect(result.knees.tcp).toMatchObject({ found: true, dimension: 'connections', value: 11, rate: null, achieved: 1000 });
+    expect(result.knees.tcp!.reason).toBe('knee between 11 connections (held) and 12 connections (failed: throughput grew 0% for 9% more than 11 connections (--min-scaling 50%: at least 5%))');
+    const table = renderSweepTable(result);
+    expect(table.split('\n')[0]).toMatch(/^transport +step +phase +connections +achieved +p50 +p99 +loss +verdict$/);
+    expect(table).toContain('tcp: knee 11 connections (achieved 1,000 req/s, p50 100 µs, p99 100 µs, loss 0.00%)');
+    const page = renderSweepHtml(result, '2026-01-01T00:00:00Z');
+    expect(page).toContain('connections (closed loop), one point per step');
+    expect(page).toContain('connections 2 connections, 4 connections, 8 connections, 16 connections, 32 connections, bisected to 5.00%');
   });
 });
