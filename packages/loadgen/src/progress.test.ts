@@ -53,4 +53,14 @@ describe('progress', () => {
     new Progress(quiet, true).interval(planOf(), iv);
     expect(quiet.text).toBe('');
   });
+
+  it('puts a label before each line (a sweep says which step)', () => {
+    const out = sink(false);
+    const p = new Progress(out, false);
+    p.label('sweep step 3 (ramp, 8,000 req/s)');
+    p.interval(planOf(), iv);
+    p.label('');
+    p.interval(planOf(), iv);
+    expect(out.text).toBe(`sweep step 3 (ramp, 8,000 req/s)  ${progressLine(planOf(), iv)}\n${progressLine(planOf(), iv)}\n`);
+  });
 });

@@ -29,16 +29,25 @@ export class Progress {
   readonly #out: ProgressStream;
   readonly #quiet: boolean;
   #live = false;
+  #label = '';
 
   constructor(out: ProgressStream, quiet: boolean) {
     this.#out = out;
     this.#quiet = quiet;
   }
 
+  /**
+   * Text before each line until changed (`''`: none), e.g. `sweep step 3 (ramp, 8,000 req/s)`, so a
+   * live line also says which run of several it is.
+   */
+  label(text: string): void {
+    this.#label = text;
+  }
+
   /** Shows one interval. */
   interval(plan: LoadPlan, iv: IntervalReport): void {
     if (this.#quiet) return;
-    const line = progressLine(plan, iv);
+    const line = `${this.#label === '' ? '' : `${this.#label}  `}${progressLine(plan, iv)}`;
     if (this.#out.isTTY) {
       this.#out.write(`\r\x1b[2K${line}`);
       this.#live = true;

@@ -113,7 +113,7 @@ describe('sockbench-loadgen sweep', () => {
     const code = await new Promise<number | null>((done) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (/^udp +1s\/20s/m.test(stderr) && !child.killed) child.kill('SIGINT');
+        if (/^step 1 \(ramp, 100 req\/s\) +udp +1s\/20s/m.test(stderr) && !child.killed) child.kill('SIGINT');
       });
       child.once('exit', (c) => done(c));
     });

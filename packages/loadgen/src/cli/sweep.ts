@@ -100,6 +100,7 @@ export async function sweepCommand(argv: Record<string, unknown>): Promise<numbe
     runStep: async (transport, value, step, phase) => {
       say(`${NAME}: sweep ${transport} step ${step} of at most ${schedule.maxSteps} (${phase}): ${formatStepValue(dimension, value)} for ${formatDuration(stepMs)} …`);
       lastError = null;
+      progress.label(`step ${step} (${phase}, ${formatStepValue(dimension, value)})`);
       try {
         return await runOne(optsFor(transport, value), progress, step - 1);
       } catch (err) {
