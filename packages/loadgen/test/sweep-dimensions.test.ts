@@ -70,7 +70,7 @@ describe('sockbench-loadgen sweep over connections, pipeline and sizes', () => {
     expect(r.stderr).toMatch(/^sockbench-loadgen: sweep tcp step 1 of at most 20 \(ramp\): 2 connections for 500ms …$/m);
     expect(r.stderr).toMatch(/^transport +step +phase +connections +achieved +p50 +p99 +loss +verdict$/m);
     expect(r.stderr).toMatch(/^tcp: knee \d+ connections \(achieved [\d,]+ req\/s, p50 /m);
-    expect(html).toContain('connections (closed loop), one point per step');
+    expect(html).toContain('connections (closed loop), log scale, one point per step');
     expect(html).toContain('<h2>Loss against connections</h2>');
   }, 120_000);
 

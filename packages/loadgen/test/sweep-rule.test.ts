@@ -228,7 +228,7 @@ describe('runSweep over connections', () => {
     expect(table.split('\n')[0]).toMatch(/^transport +step +phase +connections +achieved +p50 +p99 +loss +verdict$/);
     expect(table).toContain('tcp: knee 11 connections (achieved 1,000 req/s, p50 100 µs, p99 100 µs, loss 0.00%)');
     const page = renderSweepHtml(result, '2026-01-01T00:00:00Z');
-    expect(page).toContain('connections (closed loop), one point per step');
-    expect(page).toContain('connections 2 connections, 4 connections, 8 connections, 16 connections, 32 connections, bisected to 5.00%');
+    expect(page).toContain('connections (closed loop), log scale, one point per step');
+    expect(page).toContain('connections 2, 4, 8, 16, 32, bisected to 5.00%, at most 20 steps per transport; SLOs loss&lt;1%, each step\'s throughput growing by at least 50% of its growth in concurrency (--min-scaling)');
   });
 });

@@ -17,7 +17,7 @@ const DIMENSION_LABEL: Readonly<Record<SweepDimension, { column: string; axis: s
   rate: { column: 'offered', axis: 'offered rate (req/s)' },
   connections: { column: 'connections', axis: 'connections (closed loop)' },
   pipeline: { column: 'pipeline', axis: 'pipeline (requests in flight per connection, closed loop)' },
-  size: { column: 'size', axis: 'payload size (bytes, log scale)' },
+  size: { column: 'size', axis: 'payload size (bytes)' },
 };
 
 function dimensionOf(sweep: SweepResult): SweepDimension {
@@ -86,18 +86,23 @@ const W = 760;
 const H = 340;
 const M = { left: 72, right: 40, top: 20, bottom: 44 };
 
-/** An x axis from 0 (linear) or, for a size sweep, log scale over the decades the values span. */
-function xAxis(values: readonly number[], log: boolean, label: (v: number) => string): { ticks: [number, string][]; sx: (x: number) => number } {
+/**
+ * The x axis of a step's value: log scale (ticks 1, 2, 5 × 10^k) for a list dimension whose values
+ * span 8× or more (connections 1..64, sizes 64..8192), else linear from 0 (whole-number ticks).
+ */
+function xAxis(values: readonly number[], log: boolean, label: (v: number) => string): { ticks: [number, string][]; sx: (x: number) => number; log: boolean } {
   const width = W - M.left - M.right;
-  if (!log) {
-    const max = niceCeil(Math.max(1, ...values));
-    return { ticks: linearTicks(max, label), sx: (x) => M.left + (x / max) * width };
+  const top = Math.max(1, ...values);
+  if (!log || top / Math.max(1, Math.min(...values)) < 8) {
+    const max = niceCeil(top);
+    const ticks = max <= 5 ? Array.from({ length: max + 1 }, (_, i): [number, string] => [i, label(i)]) : linearTicks(max, label);
+    return { ticks, sx: (x) => M.left + (x / max) * width, log: false };
   }
   const lo = Math.floor(Math.log10(Math.max(1, Math.min(...values))));
-  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(1, ...values))));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(top)));
   const ticks: [number, string][] = [];
-  for (let d = lo; d <= hi; d++) ticks.push([Math.pow(10, d), label(Math.pow(10, d))]);
-  return { ticks, sx: (x) => M.left + ((Math.log10(Math.max(x, 1)) - lo) / (hi - lo)) * width };
+  for (let d = lo; d <= hi; d++) for (const m of hi - lo <= 3 ? [1, 2, 5] : [1]) if (m * Math.pow(10, d) <= Math.pow(10, hi)) ticks.push([m * Math.pow(10, d), label(m * Math.pow(10, d))]);
+  return { ticks, sx: (x) => M.left + ((Math.log10(Math.max(x, 1)) - lo) / (hi - lo)) * width, log: true };
 }
 
 /**
@@ -135,7 +140,7 @@ export function lossVsStepChart(sweep: SweepResult): string {
   const groups = byTransport(sweep);
   const all = groups.flatMap(([, steps]) => steps);
   const valueOf = (s: SweepStep): number => s.value ?? s.rate!;
-  const x = xAxis(all.map(valueOf), dimension === 'size', (v) => formatInt(v));
+  const x = xAxis(all.map(valueOf), dimension !== 'rate', (v) => formatInt(v));
   const maxY = niceCeil(Math.max(1, ...all.map((s) => s.run!.results.lossPercent)));
   const sy = (y: number): number => H - M.bottom - (y / maxY) * (H - M.top - M.bottom);
   const series: Series[] = groups.map(([transport, steps], i) => ({
@@ -143,7 +148,7 @@ export function lossVsStepChart(sweep: SweepResult): string {
     color: COLORS[i % COLORS.length]!,
     points: [...steps].sort((a, b) => valueOf(a) - valueOf(b)).map((s) => [valueOf(s), s.run!.results.lossPercent] as [number, number]),
   }));
-  return frame(`Loss against ${DIMENSION_LABEL[dimension].column === 'offered' ? 'offered rate' : DIMENSION_LABEL[dimension].column}`, x.ticks, linearTicks(maxY, (v) => `${v.toFixed(maxY < 5 ? 1 : 0)}%`), `${DIMENSION_LABEL[dimension].axis}, one point per step`, 'loss (timeouts ÷ sent)', series, x.sx, sy);
+  return frame(`Loss against ${DIMENSION_LABEL[dimension].column === 'offered' ? 'offered rate' : DIMENSION_LABEL[dimension].column}`, x.ticks, linearTicks(maxY, (v) => `${v.toFixed(maxY < 5 ? 1 : 0)}%`), `${DIMENSION_LABEL[dimension].axis}${x.log ? ', log scale' : ''}, one point per step`, 'loss (timeouts ÷ sent)', series, x.sx, sy);
 }
 
 /** The schedule in words: `rate from 1,000 req/s ×1.5 per step up to …` or `connections 1, 4, 16, 64`. */
@@ -152,8 +157,9 @@ export function describeSchedule(sweep: SweepResult): string {
   const dimension = dimensionOf(sweep);
   const v = (x: number): string => formatStepValue(dimension, x);
   const name = dimension === 'rate' ? 'rate' : DIMENSION_LABEL[dimension].column;
-  const steps = s.list !== null && s.list !== undefined ? `${name} ${s.list.map(v).join(', ')}` : `${name} from ${v(s.from)} ×${s.factor} per step${s.to === null ? '' : ` up to ${v(s.to)}`}`;
-  const scaling = sweep.minScaling !== null && sweep.minScaling !== undefined ? `, throughput growing at least ${formatPercent(100 * sweep.minScaling)} of the concurrency's growth (--min-scaling)` : '';
+  const unit = dimension === 'rate' ? ' req/s' : dimension === 'size' ? ' B' : '';
+  const steps = s.list !== null && s.list !== undefined ? `${name} ${s.list.map(formatInt).join(', ')}${unit}` : `${name} from ${v(s.from)} ×${s.factor} per step${s.to === null ? '' : ` up to ${v(s.to)}`}`;
+  const scaling = sweep.minScaling !== null && sweep.minScaling !== undefined ? `, each step's throughput growing by at least ${Math.round(100 * sweep.minScaling)}% of its growth in concurrency (--min-scaling)` : '';
   return `${steps}, bisected to ${formatPercent(100 * s.resolution)}, at most ${s.maxSteps} steps per transport; SLOs ${sweep.slo.join(', ')}${scaling}`;
 }
 
