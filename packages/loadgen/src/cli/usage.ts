@@ -69,7 +69,7 @@ export function buildCli(args: string[]): Argv {
     )
     .command(
       'sweep',
-      'step the open-loop rate over each transport until an SLO fails (default loss<1%, rate>=95%), then bisect to the knee',
+      'step one dimension over each transport (the open-loop rate, or --connections-list, --pipeline-list, --sizes) until an SLO fails (default loss<1%, and rate>=95% in open loop), then bisect to the knee',
       (y) =>
         y
           .options(Object.fromEntries(Object.entries(planOptions).filter(([flag]) => !NOT_IN_SWEEP.includes(flag))) as typeof planOptions)
@@ -113,6 +113,7 @@ export function buildCli(args: string[]): Argv {
     .example(`${NAME} agent --redis redis://r:6379`, 'a generator machine waiting for plans')
     .example(`${NAME} -R 50000 --agents 4 --redis redis://r`, "one plan over four machines' agents")
     .example(`${NAME} sweep --from 5000 --to 200000 --json sweep.json --html sweep.html`, 'each transport to its knee')
+    .example(`${NAME} sweep --sizes 64,1400,8192 -R 2000`, 'loss and latency by size')
     .example(`${NAME} merge a.json b.json -o all.json`, 'add reports of two machines')
     .example(`${NAME} report tcp.json udp.json --html both.html`, 'show saved runs side by side')
     .epilogue('Load generator for sockbench servers and plain echo servers: closed loop (--pipeline) or open loop\n(--rate, coordinated omission corrected), latency in HdrHistogram (µs), TCP vs UDP.\n\nUnits: sizes in bytes, times in ms unless a duration (10s, 500ms), rates in req/s, latencies in µs.\nExit status: 0 ok; 1 errors, lost connections, unexpected replies or nothing completed (reports still\nwritten; the last line says why); 2 usage; 3 target unreachable;\n4 an --slo failed and nothing worse happened; 130 interrupted (the first Ctrl-C stops, drains and still\nwrites the reports).')
