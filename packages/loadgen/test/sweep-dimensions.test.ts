@@ -123,7 +123,7 @@ describe('sockbench-loadgen sweep over connections, pipeline and sizes', () => {
     expect(s.knees.udp!.reason).toBe(`knee between 1,439 B (held) and 1,479 B (failed: no reply at all, loss 100% (cannot connect to 127.0.0.1:${s.steps[0]!.run!.plan.port}: ETIMEDOUT (no reply to 3 udp probes within 300 ms each)))`);
     expect(r.stderr).toMatch(/^transport +step +phase +size +achieved +payload +p50 +p99 +loss +verdict$/m);
     expect(r.stderr).toMatch(/^udp: knee 1,439 B \(achieved [\d,]+ req\/s, [\d.]+ [kM]bit\/s, p50 /m);
-    expect(html).toContain('payload size (bytes, log scale), one point per step');
+    expect(html).toContain('payload size (bytes), log scale, one point per step');
     expect(html).toContain('achieved payload throughput (bit/s), one point per step');
     for (const name of ['tcp p50', 'udp p99', 'tcp loss', 'udp loss']) expect(html).toContain(`<title>${name}</title>`);
   }, 120_000);

@@ -48,22 +48,26 @@ describe('sockbench-loadgen sweep', () => {
   const plan = ['--connections', '16', '--threads', '1', '--pacing', 'timer', '--warmup', '300ms'];
 
   it('finds the knee of a server of fixed capacity within --resolution below it, over TCP and UDP', async () => {
-    // Over TCP a request the server drops holds its connection (one in flight) for --timeout, and the
-    // requests it owes then go late: shedding shows as latency from the schedule, which p99<500ms
-    // sees; over UDP it shows as loss (loss<1%). Each transport has its own server and process, in
-    // parallel, so the test takes one sweep's time.
+    // Over TCP a request the server drops holds its connection (one in flight) for --timeout (2 s
+    // here), and the requests it owes then go late: shedding shows as latency from the schedule,
+    // which p99<1s sees (a pause of the loaded box is shorter); over UDP it shows as loss (the
+    // default loss<1%). Each transport has its own server and process, in parallel, so the test
+    // takes one sweep's time.
+    const sloOf = { tcp: ['--timeout', '2000', '--slo', 'p99<1s'], udp: [] };
     const sweepOf = async (t: 'tcp' | 'udp'): Promise<{ r: Result; sweep: SweepResult; json: string; html: string }> => {
       const server = await capped();
       let last: { r: Result; sweep: SweepResult; json: string; html: string } | null = null;
-      // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load,
-      // and the sweep then rightly ends without a knee (generator-bound): swept again, four times in all at most.
+      // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load
+      // (the sweep then rightly ends without a knee: generator-bound), or stall for longer than the
+      // server's start slack right at a step's start: such a sweep is swept again, four times in all at most.
       for (let attempt = 0; attempt < 4; attempt++) {
         const json = join(dir, `sweep-${t}-${attempt}.json`);
         const html = join(dir, `sweep-${t}-${attempt}.html`);
-        const args = ['sweep', '--port', String(server.port), ...plan, '--step-duration', '1500ms', '--transports', t, '--from', '160', '--factor', '1.5', '--max-steps', '12', '--slo', 'p99<500ms', '--json', json, '--html', html, '-q'];
+        const args = ['sweep', '--port', String(server.port), ...plan, ...sloOf[t], '--step-duration', '1500ms', '--transports', t, '--from', '160', '--factor', '1.5', '--max-steps', '12', '--json', json, '--html', html, '-q'];
         const r = await cli(args);
         last = { r, sweep: (JSON.parse(await readFile(json, 'utf8')) as { sweep: SweepResult }).sweep, json, html };
-        if (!last.sweep.knees[t]!.reason.startsWith('generator-bound')) break;
+        const reason = last.sweep.knees[t]!.reason;
+        if (!reason.startsWith('generator-bound') && !reason.startsWith('the first step')) break;
       }
       return last!;
     };
@@ -75,7 +79,7 @@ describe('sockbench-loadgen sweep', () => {
       const text = await readFile(json, 'utf8');
       expect(parseReport(text, json).runs).toHaveLength(sweep.steps.length);
       expect(sweep.steps.every((s) => s.run !== null && typeof s.run.histograms.latency === 'string' && s.run.plan.rate === s.rate && s.value === s.rate && s.dimension === 'rate')).toBe(true);
-      expect(sweep.slo).toEqual(['p99<500ms', 'loss<1%', 'rate>=95%']);
+      expect(sweep.slo).toEqual(t === 'tcp' ? ['p99<1s', 'loss<1%', 'rate>=95%'] : ['loss<1%', 'rate>=95%']);
       const knee = sweep.knees[t]!;
       const tried = sweep.steps.map((s) => `${s.rate} ${s.verdict}: ${s.reason}`).join('; ');
       expect(knee.found, `${t}: ${knee.reason} (${tried})`).toBe(true);
@@ -98,10 +102,10 @@ describe('sockbench-loadgen sweep', () => {
       expect(page).toContain(`${t} loss`);
       expect(page).toContain('offered rate (req/s), one point per step');
     }
-    // Why each failed: UDP lost what the server shed; TCP's owed requests went late.
+    // Why each failed at 294 req/s: UDP lost what the server shed; TCP's owed requests went late.
     expect(udp.sweep.steps[3]!.reason).toMatch(/^loss<1% \(\d+\.\d\d%\)/);
-    expect(tcp.sweep.steps[3]!.reason).toMatch(/^p99<500ms \(/);
-  }, 200_000);
+    expect(tcp.sweep.steps[3]!.reason).toMatch(/^p99<1s \(/);
+  }, 240_000);
 
   it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
     const server = await capped();
