@@ -91,7 +91,10 @@ export function sizeBounds(transports: readonly Transport[], op: Op): StepBounds
  */
 export function chooseDimension(args: DimensionArgs, factor: number, factorGiven: boolean, boundsOf: (d: Exclude<SweepDimension, 'rate'>) => StepBounds): DimensionSteps | null {
   const given = LIST_KEYS.filter(([, key]) => args[key] !== undefined);
-  if (given.length > 1) throw new UsageError(`only one dimension per sweep: ${given.map(([d]) => DIMENSION_FLAGS[d]).join(' and ')} both given`);
+  if (given.length > 1) {
+    const flags = given.map(([d]) => DIMENSION_FLAGS[d]);
+    throw new UsageError(`only one dimension per sweep: ${flags.slice(0, -1).join(', ')} and ${flags.at(-1)!} ${flags.length === 2 ? 'both ' : ''}given`);
+  }
   if (given.length === 0) return null;
   const [dimension, key] = given[0]!;
   const flag = DIMENSION_FLAGS[dimension];
