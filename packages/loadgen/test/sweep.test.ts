@@ -61,6 +61,8 @@ describe('sockbench-loadgen sweep', () => {
       // (the sweep then rightly ends without a knee: generator-bound), or stall for longer than the
       // server's start slack right at a step's start: such a sweep is swept again, four times in all at most.
       for (let attempt = 0; attempt < 4; attempt++) {
+        // A moment between attempts, longer each time, for a burst of load on the box to pass.
+        if (attempt > 0) await new Promise((done) => setTimeout(done, 1000 * attempt));
         const json = join(dir, `sweep-${t}-${attempt}.json`);
         const html = join(dir, `sweep-${t}-${attempt}.html`);
         const args = ['sweep', '--port', String(server.port), ...plan, ...sloOf[t], '--step-duration', '1500ms', '--transports', t, '--from', '160', '--factor', '1.5', '--max-steps', '12', '--json', json, '--html', html, '-q'];
