@@ -58,8 +58,9 @@ describe('sockbench-loadgen sweep', () => {
       let last: { r: Result; sweep: SweepResult; json: string; html: string } | null = null;
       // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load
       // (the sweep then rightly ends without a knee: generator-bound), or stall for longer than the
-      // server's start slack right at a step's start: such a sweep is swept again, four times in all at most.
-      for (let attempt = 0; attempt < 4; attempt++) {
+      // server's start slack right at a step's start: such a sweep is swept again, six times in all at
+      // most (the common case is once; a 2-core box at a load average past ~8 can take them all).
+      for (let attempt = 0; attempt < 6; attempt++) {
         // A moment between attempts, longer each time, for a burst of load on the box to pass.
         if (attempt > 0) await new Promise((done) => setTimeout(done, 1000 * attempt));
         const json = join(dir, `sweep-${t}-${attempt}.json`);
@@ -108,7 +109,7 @@ describe('sockbench-loadgen sweep', () => {
     // Why each failed at 294 req/s: UDP lost what the server shed; TCP's owed requests went late.
     expect(udp.sweep.steps[3]!.reason).toMatch(/^loss<1% \(\d+\.\d\d%\)/);
     expect(tcp.sweep.steps[3]!.reason).toMatch(/^p99<1s \(/);
-  }, 240_000);
+  }, 360_000);
 
   it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
     const server = await capped();
