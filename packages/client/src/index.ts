@@ -38,6 +38,6 @@ export { nextRequestId } from './request-ids.js';
 export { summarizeRtts, type RttSummary } from './rtt-summary.js';
 export { StreamControl } from './stream/stream-control.js';
 export { runStreams, type LiveInterval, type StreamRunOptions, type StreamSessionResult } from './stream/stream-run.js';
-export { sendStream, type RunningSender, type SenderCounts, type SenderInterval, type SendOptions, type SenderTimers } from './stream/stream-sender.js';
+export { sendStream, SENDER_TURN_BYTES, type RunningSender, type SenderCounts, type SenderInterval, type SendOptions, type SenderTimers } from './stream/stream-sender.js';
 export { SlotPacer, DEFAULT_MAX_BURST, type SlotPacerOptions } from './stream/slot-pacer.js';
 export { attachTcp, openUdp, UdpDataPath, type DataPath, type DataPathOptions, type DataSink } from './stream/data-paths.js';

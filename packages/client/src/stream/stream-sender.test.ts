@@ -1,7 +1,7 @@
 import { HEADER_SIZE, readStreamData } from '@sockbench/protocol';
 import { describe, expect, it } from 'vitest';
 import type { DataPath } from './data-paths.js';
-import { sendStream, type SenderTimers } from './stream-sender.js';
+import { SENDER_TURN_BYTES, sendStream, type SenderTimers } from './stream-sender.js';
 
 /** A clock and timers the test moves by hand. */
 function fakeTime(): { now: { us: number }; timers: SenderTimers; advanceTo(us: number): void } {
@@ -89,5 +89,21 @@ describe('sendStream', () => {
     expect(counts.messages).toBe(6);
     cap.drain(); // after the end: nothing more
     expect(cap.frames).toHaveLength(6);
+  });
+
+  it(`unpaced: drains within one turn carry it on up to ${SENDER_TURN_BYTES} bytes, then the next burst waits for the next turn`, async () => {
+    const t = fakeTime();
+    const cap = capturingPath((n) => n % 16 !== 0); // 16 KiB of 1 KiB frames fill the buffer
+    const s = sendStream(cap.path, { session: 1, size: 1024, bitrate: null, durationMs: 20, clock: () => t.now.us, timers: t.timers });
+    expect(cap.frames).toHaveLength(16);
+    const perTurn = SENDER_TURN_BYTES / 1024;
+    for (let i = 0; i < perTurn / 16 + 8; i++) cap.drain(); // the kernel takes every write whole, on the same tick
+    expect(cap.frames).toHaveLength(perTurn);
+    t.advanceTo(0); // the loop's next turn
+    expect(cap.frames).toHaveLength(perTurn + 16);
+    for (let i = 0; i < perTurn / 16 + 8; i++) cap.drain();
+    expect(cap.frames).toHaveLength(2 * perTurn);
+    t.advanceTo(20_000); // the third turn's burst, then the duration ends it while held
+    expect((await s.done).messages).toBe(2 * perTurn + 16);
   });
 });

@@ -46,6 +46,13 @@ const NODE_TIMERS: SenderTimers = {
   },
 };
 
+/**
+ * Most bytes an unpaced sender writes in one turn of the event loop: it goes on from a drain inside
+ * the channel's flush (a write the kernel took whole) until this many, then yields to the loop, so
+ * that the process's other sockets (a --bidir down receiver, other sessions) and timers are served.
+ */
+export const SENDER_TURN_BYTES = 1024 * 1024;
+
 /** What {@link sendStream} sends. */
 export interface SendOptions {
   session: number;
@@ -79,6 +86,8 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
   let bytes = 0;
   let lastUs = start;
   let blocked = false;
+  /** Bytes sent since the loop last woke the sender from a timer (this turn's share). */
+  let turnBytes = 0;
   let stopped = false;
   let cancel: (() => void) | null = null;
   let cancelDeadline: (() => void) | null = null;
@@ -125,6 +134,7 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
       stampStreamData(frame, pacer.sent, now);
       pacer.took(1);
       bytes += opts.size;
+      turnBytes += opts.size;
       lastUs = now;
       count(now);
       if (!path.send(frame)) {
@@ -138,12 +148,22 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     if (blocked) return; // the drain wakes it
     const waitUs = pacer.waitUs(now);
     if (waitUs === null) return end();
-    cancel = timers.after(Math.floor(waitUs / 1000), wake);
+    cancel = timers.after(Math.floor(waitUs / 1000), wakeNextTurn);
   };
+  const wakeNextTurn = (): void => {
+    turnBytes = 0;
+    wake();
+  };
+  // The drain may come from inside the channel's flush (a write the kernel took whole), on the
+  // same tick: waking there again and again while the kernel keeps up would never let the event loop
+  // poll, starving every other socket of this process (a --bidir down receiver, the other sessions)
+  // and the deadline timer. Past SENDER_TURN_BYTES this turn, the next burst waits for the next turn.
   path.onDrain(() => {
     if (!blocked) return;
     blocked = false;
-    if (cancel === null) wake();
+    if (cancel !== null || stopped) return;
+    if (turnBytes < SENDER_TURN_BYTES) wake();
+    else cancel = timers.after(0, wakeNextTurn);
   });
   // The duration bounds the sender even while TCP backpressure holds it.
   // The duration bounds the sender even while backpressure holds it (what the link did not take was
@@ -154,7 +174,7 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     if (!blocked && !stopped) wake();
     end();
   });
-  wake();
+  wakeNextTurn();
   return {
     done,
     stop: end,
