@@ -32,6 +32,43 @@ function fakeTime(): { now: { us: number }; timers: SenderTimers; advanceTo(us: 
   };
 }
 
+/**
+ * A clock and timers like libuv's: a timer is armed from the loop's cached time (`loopUs`, which may
+ * lag the clock), a 0 ms wait takes one turn of `turnUs`; counts every wake it arms.
+ */
+function fakeLoop(startUs: number, loopUs: number, turnUs = 5): { now: { us: number }; timers: SenderTimers; armed: number[]; run(maxFires: number): void } {
+  const now = { us: startUs };
+  let loop = loopUs;
+  const armed: number[] = [];
+  let pending: { at: number; fn: () => void; live: boolean }[] = [];
+  return {
+    now,
+    armed,
+    timers: {
+      after(ms, fn) {
+        armed.push(ms);
+        const t = { at: ms <= 0 ? now.us + turnUs : loop + ms * 1000, fn, live: true };
+        pending.push(t);
+        return () => {
+          t.live = false;
+        };
+      },
+    },
+    run(maxFires) {
+      for (let fired = 0; fired < maxFires; fired++) {
+        pending = pending.filter((t) => t.live);
+        const next = pending.sort((a, b) => a.at - b.at)[0];
+        if (next === undefined) return;
+        next.live = false;
+        now.us = Math.max(now.us, next.at);
+        loop = now.us;
+        next.fn();
+      }
+      throw new Error(`more than ${maxFires} timers fired`);
+    },
+  };
+}
+
 function capturingPath(accept: (n: number) => boolean = () => true): { path: DataPath; frames: Buffer[]; drain: () => void; finished: number } {
   const frames: Buffer[] = [];
   let drainCb = (): void => undefined;
@@ -105,5 +142,32 @@ describe('sendStream', () => {
     expect(cap.frames).toHaveLength(2 * perTurn);
     t.advanceTo(20_000); // the third turn's burst, then the duration ends it while held
     expect((await s.done).messages).toBe(2 * perTurn + 16);
+  });
+
+  it('paced at 75 µs slots (150 Mbit/s of 1,400-byte frames): it sleeps at least 1 ms between wakes, and sends every slot', async () => {
+    const t = fakeLoop(0, 0);
+    const cap = capturingPath();
+    const s = sendStream(cap.path, { session: 1, size: 1400, bitrate: 150_000_000, durationMs: 100, clock: () => t.now.us, timers: t.timers });
+    t.run(10_000);
+    const counts = await s.done;
+    // 8 × 1400 / 150e6 s = 74.67 µs a slot: 1,340 slots in 100 ms.
+    expect(counts.messages).toBe(1340);
+    // The first wake at the start, then one wake a millisecond (timer slots), the deadline: not one per slot.
+    const wakes = t.armed.length;
+    expect(wakes).toBeLessThanOrEqual(100 + 3);
+    expect(t.armed.slice(0, -1).every((ms) => ms >= 1)).toBe(true);
+  });
+
+  it('a deadline timer that fires before the duration is over on the clock is armed again for the rest', async () => {
+    // The loop's cached time lags the clock by 5 ms at the start: the 50 ms timer fires at 45 ms of the sender's clock.
+    const t = fakeLoop(5_000, 0);
+    const cap = capturingPath();
+    // 100-byte frames at 100 kbit/s: one every 8 ms; 50 ms: 7 slots, the last at 48 ms.
+    const s = sendStream(cap.path, { session: 1, size: 100, bitrate: 100_000, durationMs: 50, clock: () => t.now.us, timers: t.timers });
+    t.run(1000);
+    const counts = await s.done;
+    expect(counts.messages).toBe(7);
+    expect(cap.frames.map((f) => readStreamData(f.subarray(HEADER_SIZE)).sequence)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(cap.finished).toBe(1);
   });
 });

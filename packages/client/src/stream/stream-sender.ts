@@ -148,7 +148,9 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     if (blocked) return; // the drain wakes it
     const waitUs = pacer.waitUs(now);
     if (waitUs === null) return end();
-    cancel = timers.after(Math.floor(waitUs / 1000), wakeNextTurn);
+    // Timer slots as wrk2's: a wait under 1 ms is rounded up to 1 ms, never to 0 (a setImmediate
+    // loop spinning a core at 75 µs slots); the wake sends every slot that passed in one burst.
+    cancel = timers.after(waitUs <= 0 ? 0 : Math.max(1, Math.ceil(waitUs / 1000)), wakeNextTurn);
   };
   const wakeNextTurn = (): void => {
     turnBytes = 0;
@@ -165,15 +167,22 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     if (turnBytes < SENDER_TURN_BYTES) wake();
     else cancel = timers.after(0, wakeNextTurn);
   });
-  // The duration bounds the sender even while TCP backpressure holds it.
   // The duration bounds the sender even while backpressure holds it (what the link did not take was
   // not sent, as with iperf3's blocking socket). At the deadline a sender that is not held sends the
-  // slots a late timer left due (all inside the duration), then ends.
-  cancelDeadline = timers.after(opts.durationMs, () => {
+  // slots a late timer left due (all inside the duration), then ends. A timer measures from the
+  // loop's cached time, which can lag the clock: one that fires before the duration is over on the
+  // clock is armed again for the rest.
+  const deadline = (): void => {
     cancelDeadline = null;
+    const leftUs = opts.durationMs * 1000 - (opts.clock() - start);
+    if (leftUs > 0 && !stopped) {
+      cancelDeadline = timers.after(Math.max(1, Math.ceil(leftUs / 1000)), deadline);
+      return;
+    }
     if (!blocked && !stopped) wake();
     end();
-  });
+  };
+  cancelDeadline = timers.after(opts.durationMs, deadline);
   wakeNextTurn();
   return {
     done,
