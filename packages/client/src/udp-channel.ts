@@ -49,8 +49,9 @@ class UdpChannel implements UdpFrameChannel {
         this.#handlers.onClose?.();
       });
     });
-    // A send that failed (EMSGSIZE, ECONNREFUSED from an ICMP port-unreachable on a connected
-    // socket, ENOBUFS) is a lost datagram on a connectionless transport, not the end of the channel.
+    // An 'error' on a connectionless socket (an ECONNREFUSED an ICMP port-unreachable may surface as
+    // on a connected socket) is counted, not the end of the channel. A failed send emits none: Node
+    // drops the error of a send with no callback (EMSGSIZE, ENOBUFS); it shows only as a lost datagram.
     socket.on('error', () => {
       this.#sendErrors++;
     });
@@ -74,7 +75,10 @@ class UdpChannel implements UdpFrameChannel {
     return this.#dropped;
   }
 
-  /** Sends that failed locally or drew an ICMP error (each such datagram is lost). */
+  /**
+   * 'error' events of the socket (e.g. an ICMP port-unreachable surfacing as ECONNREFUSED). Not sends
+   * that failed locally (EMSGSIZE, ENOBUFS): Node drops the error of a send with no callback.
+   */
   get sendErrors(): number {
     return this.#sendErrors;
   }
