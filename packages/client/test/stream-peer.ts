@@ -1,7 +1,8 @@
 /**
  * A scripted stream server for what a correct server on loopback never shows: a down/UDP sender whose
- * datagrams the test chooses (dropped, duplicated, reordered, with chosen `sentUs`), and an old server
- * that answers STREAM_OPEN as servers before stream mode do. Real sockets on 127.0.0.1 port 0,
+ * datagrams the test chooses (dropped, duplicated, reordered, with chosen `sentUs`), an old server
+ * that answers STREAM_OPEN as servers before stream mode do, and a TCP stub that refuses a later
+ * START or never answers an ATTACH. Real sockets on 127.0.0.1 port 0,
  * speaking the protocol through @sockbench/protocol's codecs.
  */
 import dgram from 'node:dgram';
@@ -15,6 +16,7 @@ import {
   decodeStreamBind,
   decodeStreamOpen,
   decodeStreamReportRequest,
+  decodeStreamStart,
   decodeStreamValidate,
   encodeError,
   encodeFrame,
@@ -140,4 +142,70 @@ export async function preStreamPeer(): Promise<number> {
     await new Promise<void>((r) => server.close(() => r()));
   });
   return (server.address() as net.AddressInfo).port;
+}
+
+/** What {@link stubTcpStreamPeer} does. */
+export interface StubPeerOptions {
+  /** STREAM_STARTs answered; the ones after are refused with BUSY. Default: all answered. */
+  okStarts?: number;
+  /** False: a data connection's STREAM_ATTACH is never answered (the connection stays open, silent). */
+  answerAttach?: boolean;
+}
+
+/** The reason the stub refuses a STREAM_START past `okStarts` with. */
+export const STUB_START_REFUSED = 'stream session refused by the test peer';
+
+/**
+ * A TCP stream server scripted by the test: STREAM_OPEN granted (sessions 1, 2, … on worker 0), a
+ * data connection's STREAM_ATTACH answered (or not), STREAM_DATA ignored, STREAM_START answered or
+ * refused (`okStarts`), every other request refused as unknown. `firstClose` resolves once a
+ * connection to it has closed.
+ */
+export async function stubTcpStreamPeer(opts: StubPeerOptions = {}): Promise<{ port: number; attaches: number[]; starts: number[]; firstClose: Promise<void> }> {
+  let closed!: () => void;
+  const firstClose = new Promise<void>((r) => (closed = r));
+  const attaches: number[] = [];
+  const starts: number[] = [];
+  let sessions = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => closed());
+    socket.write(WELCOME);
+    const reply = (f: Frame, type: number, payload: Buffer): void => void socket.write(encodeFrame(type, f.id, payload, Flags.RESPONSE));
+    const decoder = new FrameDecoder({ maxPayload: 1 << 20 });
+    socket.on('data', (chunk: Buffer) =>
+      decoder.push(chunk, (f) => {
+        switch (f.type) {
+          case MessageType.STREAM_OPEN: {
+            const open = decodeStreamOpen(f.payload, f.id);
+            reply(f, f.type, encodeStreamOpened({ session: ++sessions, key: '0123456789abcdef', worker: 0, udpPort: 0, size: open.size, durationMs: open.durationMs, bitrate: open.bitrate ?? null }));
+            break;
+          }
+          case MessageType.STREAM_ATTACH:
+            attaches.push(f.id);
+            if (opts.answerAttach !== false) reply(f, f.type, Buffer.alloc(0));
+            break;
+          case MessageType.STREAM_DATA:
+            break;
+          case MessageType.STREAM_START: {
+            const { session } = decodeStreamStart(f.payload, f.id);
+            starts.push(session);
+            if (starts.length <= (opts.okStarts ?? Number.POSITIVE_INFINITY)) reply(f, f.type, encodeStreamStart({ session }));
+            else reply(f, MessageType.ERROR, encodeError(ErrorCode.BUSY, STUB_START_REFUSED));
+            break;
+          }
+          default:
+            reply(f, MessageType.ERROR, encodeError(ErrorCode.UNKNOWN_TYPE, `type 0x${f.type.toString(16).padStart(2, '0')} is not a request`));
+        }
+      }),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { port: (server.address() as net.AddressInfo).port, attaches, starts, firstClose };
 }

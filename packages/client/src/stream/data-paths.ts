@@ -9,6 +9,7 @@
 import type dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   Flags,
   HEADER_SIZE,
   MessageType,
@@ -77,7 +78,8 @@ const ATTACH_ID = 1;
  * another worker than the session's: it is closed and another opened (at most `4 × N + 4` tries, N
  * the workers seen; docs/protocol.md, "Stream in a cluster").
  * @throws (rejects) ConnectError; ErrorReply when the server refuses the ATTACH (wrong key, ended
- *   session); StreamError when no connection reached `worker`
+ *   session); StreamError when no connection reached `worker` or the ATTACH got no reply in
+ *   `connectTimeoutMs` (default `DEFAULT_CONNECT_TIMEOUT_MS`; the connection is closed)
  */
 export async function attachTcp(opts: DataPathOptions & { worker: number }): Promise<DataPath> {
   const seen = new Set<number>();
@@ -89,7 +91,7 @@ export async function attachTcp(opts: DataPathOptions & { worker: number }): Pro
       await channel.close();
       continue;
     }
-    await path.attach(channel);
+    await path.attach(channel, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     return path;
   }
   throw new StreamError(`no TCP connection to ${opts.host}:${opts.port} reached worker ${opts.worker}, which holds stream session ${opts.session} (workers seen: ${[...seen].join(', ')})`);
@@ -139,15 +141,23 @@ class TcpDataPath implements DataPath {
     },
   };
 
-  attach(channel: FrameChannel): Promise<void> {
+  /** Sends STREAM_ATTACH; rejects (and closes the channel) on a refusal or no reply in `timeoutMs`. */
+  attach(channel: FrameChannel, timeoutMs: number): Promise<void> {
     this.#channel = channel;
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<void>((resolve, reject) => {
       this.#attached = { resolve, reject };
+      timer = setTimeout(() => {
+        this.#attached = null;
+        reject(new StreamError(`STREAM_ATTACH of stream session ${this.#session} got no reply in ${timeoutMs} ms`));
+      }, timeoutMs);
       channel.send(MessageType.STREAM_ATTACH, ATTACH_ID, encodeStreamAttach({ session: this.#session, key: this.key }));
-    }).catch(async (err: unknown) => {
-      await channel.close();
-      throw err;
-    });
+    })
+      .finally(() => clearTimeout(timer))
+      .catch(async (err: unknown) => {
+        await channel.close();
+        throw err;
+      });
   }
 
   get strays(): number {
@@ -216,7 +226,12 @@ export class UdpDataPath implements DataPath {
   #closed = false;
   #drain: (() => void) | null = null;
   #queueTimer: NodeJS.Timeout | null = null;
-  /** Sends that failed locally (ENOBUFS, ECONNREFUSED from ICMP): each is a lost message. */
+  /**
+   * 'error' events of the socket (an ECONNREFUSED an ICMP port-unreachable may surface as on a
+   * connected socket). Not failed sends: Node drops the error of a send with no callback (ENOBUFS,
+   * EMSGSIZE) and emits no 'error', so such a message shows only as lost at the receiver (a callback
+   * per send would cost the hot path).
+   */
   sendErrors = 0;
 
   constructor(socket: dgram.Socket, opts: DataPathOptions) {
