@@ -90,7 +90,8 @@ export interface StreamSessionResult {
 
 const defaultClock = (): number => performance.now() * 1000;
 
-interface Opened {
+/** A session opened on the control connection: its grant, its data path and (down) its receiver. */
+export interface Opened {
   direction: StreamDirection;
   grant: StreamOpened;
   path: DataPath;
@@ -136,15 +137,22 @@ export async function runStreams(opts: StreamRunOptions): Promise<StreamSessionR
 async function run(control: StreamControl, opened: Opened[], opts: StreamRunOptions, clock: () => number): Promise<StreamSessionResult[]> {
   const live = new LiveSeconds(opts, opened);
   const senders = new Map<Opened, RunningSender>();
-  for (const o of opened) {
-    if (o.direction === 'down') {
-      // The receiver's clock starts at its START, as the server's does.
-      const receiver = new StreamReceiver({ clock, ...(opts.recorder ? { recorder: opts.recorder() } : {}) });
-      o.receiver = receiver;
-      o.path.onData((seq, sentUs, bytes, at) => receiver.receive(seq, sentUs, bytes, at));
+  try {
+    for (const o of opened) {
+      if (o.direction === 'down') {
+        // The receiver's clock starts at its START, as the server's does.
+        const receiver = new StreamReceiver({ clock, ...(opts.recorder ? { recorder: opts.recorder() } : {}) });
+        o.receiver = receiver;
+        o.path.onData((seq, sentUs, bytes, at) => receiver.receive(seq, sentUs, bytes, at));
+      }
+      await control.start(o.grant.session);
+      if (o.direction === 'up') senders.set(o, sendStream(o.path, { session: o.grant.session, size: o.grant.size, bitrate: o.grant.bitrate, durationMs: o.grant.durationMs, clock, onInterval: (iv) => live.sent(o, iv) }));
     }
-    await control.start(o.grant.session);
-    if (o.direction === 'up') senders.set(o, sendStream(o.path, { session: o.grant.session, size: o.grant.size, bitrate: o.grant.bitrate, durationMs: o.grant.durationMs, clock, onInterval: (iv) => live.sent(o, iv) }));
+  } catch (err) {
+    // A later START refused: the senders already started stop (their deadline timers would keep
+    // the process alive up to the duration).
+    for (const s of senders.values()) s.stop();
+    throw err;
   }
   const startedUs = clock();
   let stopEarly: () => void = () => undefined;
@@ -165,6 +173,7 @@ async function run(control: StreamControl, opened: Opened[], opts: StreamRunOpti
     clearInterval(ticker);
   }
   live.tick(clock(), true);
+  live.flushUp();
   const results: StreamSessionResult[] = [];
   for (const o of opened) {
     const sender = senders.get(o);
@@ -206,8 +215,12 @@ async function waitDown(opened: Opened[], durationMs: number, startedUs: number,
   }
 }
 
-/** Adds each second over the sessions of a direction and emits it once complete. */
-class LiveSeconds {
+/**
+ * Adds each second over the sessions of a direction and emits it once complete (an up second: once
+ * every sender reported it, or a later one is complete; {@link LiveSeconds.flushUp} emits the rest at
+ * the end). Exported for tests.
+ */
+export class LiveSeconds {
   readonly #opts: StreamRunOptions;
   readonly #opened: Opened[];
   readonly #up = new Map<number, { bytes: number; messages: number; parts: number }>();
@@ -233,10 +246,24 @@ class LiveSeconds {
     acc.parts++;
     this.#up.set(k, acc);
     const ups = this.#opened.filter((o) => o.direction === 'up').length;
-    if (acc.parts === ups) {
-      this.#up.delete(k);
-      this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: (8 * acc.bytes) / this.#span(k), lost: null, jitterMs: null });
-    }
+    if (acc.parts !== ups) return;
+    // Every sender reports its seconds in order: one that reported k sent all it will before k.
+    for (const j of [...this.#up.keys()].sort((a, b) => a - b)) if (j < k) this.#emitUp(j);
+    this.#emitUp(k);
+  }
+
+  /**
+   * The end: emits, in order, every up second some sender never reported (one held by backpressure
+   * sends nothing in it, so it never reports it), with what the others sent in it.
+   */
+  flushUp(): void {
+    for (const k of [...this.#up.keys()].sort((a, b) => a - b)) this.#emitUp(k);
+  }
+
+  #emitUp(k: number): void {
+    const acc = this.#up.get(k)!;
+    this.#up.delete(k);
+    this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: (8 * acc.bytes) / this.#span(k), lost: null, jitterMs: null });
   }
 
   /** Down: emits every second of the receivers' clocks that is over (all of them at the end). */
