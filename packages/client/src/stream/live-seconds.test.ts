@@ -44,11 +44,11 @@ describe('LiveSeconds (up, --parallel)', () => {
     seconds.sent(o[0]!, { startMs: 2000, bytes: 500, messages: 5 });
     expect(lines.map((l) => l.index)).toEqual([0]);
     seconds.flushUp();
-    // The last second covers half a second of the duration: bit/s over that half.
-    expect(lines.map((l) => [l.index, l.messages, l.bitsPerSec])).toEqual([
-      [0, 20, 16_000],
-      [1, 10, 8000],
-      [2, 5, 8000],
+    // The last second covers half a second of the duration: bit/s and msg/s over that half.
+    expect(lines.map((l) => [l.index, l.messages, l.bitsPerSec, l.messagesPerSec])).toEqual([
+      [0, 20, 16_000, 20],
+      [1, 10, 8000, 10],
+      [2, 5, 8000, 10],
     ]);
     seconds.flushUp();
     expect(lines).toHaveLength(3);

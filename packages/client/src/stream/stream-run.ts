@@ -65,6 +65,8 @@ export interface LiveInterval {
   bytes: number;
   messages: number;
   bitsPerSec: number;
+  /** `messages` over the same part of the second as `bitsPerSec`, msg/s. */
+  messagesPerSec: number;
   /** Down: distinct messages missing so far over the sessions (gaps below the highest), null for up. */
   lost: number | null;
   /** Down: RFC 3550 jitter at the second's end, ms (the mean over sessions); null for up. */
@@ -263,7 +265,7 @@ export class LiveSeconds {
   #emitUp(k: number): void {
     const acc = this.#up.get(k)!;
     this.#up.delete(k);
-    this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: (8 * acc.bytes) / this.#span(k), lost: null, jitterMs: null });
+    this.#opts.onInterval?.({ direction: 'up', index: k, bytes: acc.bytes, messages: acc.messages, bitsPerSec: (8 * acc.bytes) / this.#span(k), messagesPerSec: acc.messages / this.#span(k), lost: null, jitterMs: null });
   }
 
   /** Down: emits every second of the receivers' clocks that is over (all of them at the end). */
@@ -279,7 +281,7 @@ export class LiveSeconds {
       const messages = ivs.reduce((n, iv) => n + iv.messages, 0);
       const lost = counts.reduce((n, c) => n + c.lost, 0);
       const jitterMs = ivs.length === 0 ? 0 : ivs.reduce((n, iv) => n + iv.jitterMs, 0) / ivs.length;
-      this.#opts.onInterval({ direction: 'down', index: k, bytes, messages, bitsPerSec: (8 * bytes) / this.#span(k), lost, jitterMs });
+      this.#opts.onInterval({ direction: 'down', index: k, bytes, messages, bitsPerSec: (8 * bytes) / this.#span(k), messagesPerSec: messages / this.#span(k), lost, jitterMs });
     }
   }
 }

@@ -19,8 +19,9 @@ export function runName(r: Pick<StreamRunReport, 'plan'>): string {
 export function liveLine(transport: string, iv: LiveInterval): string {
   const head = `${transport} ${iv.direction}`.padEnd(9);
   const at = `${iv.index + 1}s`.padStart(4);
-  if (iv.direction === 'up') return `${head}${at}  sent ${formatBitRate(iv.bitsPerSec).padStart(12)}  ${formatInt(iv.messages).padStart(9)} msg/s`;
-  return `${head}${at}  received ${formatBitRate(iv.bitsPerSec).padStart(12)}  ${formatInt(iv.messages).padStart(9)} msg/s  lost so far ${formatInt(iv.lost ?? 0)}  jitter ${(iv.jitterMs ?? 0).toFixed(3)} ms`;
+  // Both rates over the part of the second the duration covers (the last second may be partial).
+  if (iv.direction === 'up') return `${head}${at}  sent ${formatBitRate(iv.bitsPerSec).padStart(12)}  ${formatInt(iv.messagesPerSec).padStart(9)} msg/s`;
+  return `${head}${at}  received ${formatBitRate(iv.bitsPerSec).padStart(12)}  ${formatInt(iv.messagesPerSec).padStart(9)} msg/s  lost so far ${formatInt(iv.lost ?? 0)}  jitter ${(iv.jitterMs ?? 0).toFixed(3)} ms`;
 }
 
 function describePlan(r: StreamRunReport): string {
