@@ -170,4 +170,29 @@ describe('sendStream', () => {
     expect(cap.frames.map((f) => readStreamData(f.subarray(HEADER_SIZE)).sequence)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(cap.finished).toBe(1);
   });
+
+  it('its durationUs runs from its start to the end of its duration, even when backpressure held it from the first ms', async () => {
+    const t = fakeTime();
+    const cap = capturingPath((n) => n < 3); // the third send fills the buffer; no drain ever comes
+    const s = sendStream(cap.path, { session: 1, size: 1000, bitrate: null, durationMs: 2000, clock: () => t.now.us, timers: t.timers });
+    t.advanceTo(500_000);
+    expect(s.counts().durationUs).toBe(500_000); // while it runs: up to now
+    t.advanceTo(3_000_000);
+    const counts = await s.done;
+    // 3 messages in 2 s (iperf3's sender: bytes over the test's time), not 3 messages over 0 µs.
+    expect([counts.messages, counts.durationUs, counts.bitsPerSec]).toEqual([3, 2_000_000, 12_000]);
+  });
+
+  it('a paced schedule sent whole counts the whole duration; a stop (Ctrl-C) counts up to the stop', async () => {
+    const t = fakeTime();
+    // One 100-byte frame every 10 ms for 50 ms: the last at 40 ms.
+    const whole = sendStream(capturingPath().path, { session: 1, size: 100, bitrate: 80_000, durationMs: 50, clock: () => t.now.us, timers: t.timers });
+    t.advanceTo(45_000);
+    expect(await whole.done).toMatchObject({ messages: 5, durationUs: 50_000, bitsPerSec: 80_000 });
+    const stopped = sendStream(capturingPath().path, { session: 2, size: 100, bitrate: 80_000, durationMs: 1000, clock: () => t.now.us, timers: t.timers });
+    t.advanceTo(345_000); // 300 ms after its start at 45 ms: the slots at 0, 10, …, 300 ms
+    stopped.stop();
+    t.advanceTo(900_000);
+    expect(await stopped.done).toMatchObject({ messages: 31, durationUs: 300_000 });
+  });
 });

@@ -24,7 +24,14 @@ export interface SenderCounts {
   messages: number;
   /** 8 × bytes / durationUs × 10^6, bit/s (payload layer: whole frames). */
   bitsPerSec: number;
-  /** Start to the last message sent, µs. */
+  /**
+   * The sender's elapsed time, µs, as iperf3's sender side divides by the test's time: from its start
+   * to its end, the end being the duration's end when it ends by itself (the deadline, or the whole
+   * paced schedule sent), the stop's time when {@link RunningSender.stop} ends it first (Ctrl-C), and
+   * never before its last send (a late wake's catch-up). A sender held by backpressure for most of the
+   * duration thus reports the rate the path took, not its bytes over the few ms it could send.
+   * While it runs: up to now.
+   */
   durationUs: number;
   intervals: SenderInterval[];
 }
@@ -85,6 +92,9 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
   const intervals: SenderInterval[] = [];
   let bytes = 0;
   let lastUs = start;
+  const deadlineUs = start + opts.durationMs * 1000;
+  /** Its end on the clock (see {@link SenderCounts.durationUs}); null while it runs. */
+  let endUs: number | null = null;
   let blocked = false;
   /** Bytes sent since the loop last woke the sender from a timer (this turn's share). */
   let turnBytes = 0;
@@ -95,7 +105,8 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
   const done = new Promise<SenderCounts>((resolve) => (finish = resolve));
 
   const counts = (): SenderCounts => {
-    const durationUs = Math.max(0, Math.round(lastUs - start));
+    const until = endUs ?? Math.min(opts.clock(), deadlineUs);
+    const durationUs = Math.max(0, Math.round(Math.max(lastUs, until) - start));
     return { bytes, messages: pacer.sent, bitsPerSec: durationUs === 0 ? 0 : (8 * bytes * 1e6) / durationUs, durationUs, intervals: intervals.map((iv) => ({ ...iv })) };
   };
   // A send the deadline's last wake makes just past the duration belongs to the last second.
@@ -111,9 +122,11 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
     iv.bytes += opts.size;
     iv.messages++;
   };
-  const end = (): void => {
+  /** @param early stopped before the duration's end (Ctrl-C): the end is now, not the deadline */
+  const end = (early = false): void => {
     if (stopped) return;
     stopped = true;
+    endUs = early ? Math.min(opts.clock(), deadlineUs) : deadlineUs;
     cancel?.();
     cancelDeadline?.();
     const last = intervals.at(-1);
@@ -186,7 +199,7 @@ export function sendStream(path: DataPath, opts: SendOptions): RunningSender {
   wakeNextTurn();
   return {
     done,
-    stop: end,
+    stop: () => end(true),
     counts,
   };
 }

@@ -112,4 +112,36 @@ describe('DownSender: its duration (the report\'s durationUs)', () => {
     now = 700_000;
     expect(s.durationUs).toBe(300_000);
   });
+
+  it('held by backpressure for most of its duration: the duration is its time, not the few µs it could send', async () => {
+    const o = heldOut(); // no send completes: the socket's queue stays full
+    let now = 0;
+    // 1 Gbit/s of 100-byte messages for 1 s, the clock 10 ms on (12,500 due): 64 go out, then it waits.
+    const s = new DownSender(5, 100, 1000, 1_000_000_000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => undefined);
+    senders.push(s);
+    now = 10_000;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.sent.messages).toBe(UDP_MAX_IN_FLIGHT);
+    now = 1_250_000; // the STREAM_REPORT comes after the end
+    s.stop();
+    expect(s.durationUs).toBe(1_000_000);
+    expect((8 * s.sent.messages * 100 * 1e6) / s.durationUs).toBe(51_200); // 64 × 800 bits over 1 s
+  });
+
+  it('a paced schedule sent whole before the end: the duration is its time, as iperf3 divides by the test\'s', async () => {
+    const o = heldOut();
+    let now = 0;
+    let done = 0;
+    // 1 Mbit/s of 125-byte messages (one per ms) for 10 ms: 10 messages, the last due at 9 ms.
+    const s = new DownSender(5, 125, 10, 1_000_000, { kind: 'udp', out: o.out, port: 1, address: '127.0.0.1' }, () => now, () => done++);
+    senders.push(s);
+    now = 9_500;
+    o.complete(1);
+    await new Promise((r) => setTimeout(r, 20));
+    o.complete(100);
+    await new Promise((r) => setTimeout(r, 20));
+    expect([s.sent.messages, done]).toEqual([10, 1]);
+    expect(s.sent.stoppedUs).toBe(10_000);
+    expect(s.durationUs).toBe(10_000);
+  });
 });

@@ -36,7 +36,7 @@ export interface SentSoFar {
   lastUs: number | null;
   /** Its start (STREAM_START) on the sender's clock, µs. */
   startUs: number;
-  /** When it stopped, µs: its duration's end, or the `stop()` before it; null while it runs. */
+  /** When it ended, µs: its duration's end when it ended by itself, else the `stop()`'s time; null while it runs. */
   stoppedUs: number | null;
 }
 
@@ -87,12 +87,17 @@ export class DownSender {
   }
 
   /**
-   * How long it has sent, µs: from its start to its stop (or now while it runs), never past the end
-   * of its duration. The sender report's `durationUs` (bytes over it are its `bitsPerSec`).
+   * Its elapsed time, µs, as iperf3's sender side divides by the test's time: from its start to its
+   * end, the end being the duration's end when it ends by itself (the duration over, or the whole
+   * paced schedule sent), the `stop()`'s time when that comes first (an early STREAM_REPORT, the
+   * session's end), and never before its last send; while it runs, up to now. A sender held by
+   * backpressure for most of the duration so reports the rate the path took. The sender report's
+   * `durationUs` (bytes over it are its `bitsPerSec`).
    */
   get durationUs(): number {
-    const end = this.#sent.stoppedUs ?? Math.min(this.#clock(), this.#pacer.endUs);
-    return Math.max(0, Math.round(end - this.#sent.startUs));
+    const s = this.#sent;
+    const end = s.stoppedUs ?? Math.min(this.#clock(), this.#pacer.endUs);
+    return Math.max(0, Math.round(Math.max(end, s.lastUs ?? s.startUs) - s.startUs));
   }
 
   /** Stops sending now (idempotent). */
@@ -114,6 +119,7 @@ export class DownSender {
     const sent = this.#sent;
     if (this.#pacer.done(now, sent.messages)) {
       this.stop();
+      sent.stoppedUs = this.#pacer.endUs; // ended by itself: the duration is its time
       this.#onDone();
       return;
     }
