@@ -5,7 +5,9 @@
  * each session's report fetched. Up: this side sends ({@link sendStream}) and the server's receiver
  * report comes back. Down: the server sends, this side counts with the protocol's
  * {@link StreamReceiver} (the same accounting the server runs), waits for stragglers the way the
- * server does (250 ms quiet, 2 s at most), then asks the server's sender report for `sent`.
+ * server does (250 ms quiet, 2 s at most), then asks the server's sender report for `sent`; stopped
+ * early (`onStart`'s stop: Ctrl-C), it asks that report first, which stops the server's sender, and
+ * then waits for what was in flight.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -157,10 +159,24 @@ async function run(control: StreamControl, opened: Opened[], opts: StreamRunOpti
     throw err;
   }
   const startedUs = clock();
+  /**
+   * Down sessions' sender reports asked for early: a stop before the end asks them at once, which
+   * stops the server's senders (a STREAM_REPORT before the end does), so the straggler wait that
+   * follows waits for what is in flight, not for senders that would go on to the end.
+   */
+  const asked = new Map<Opened, ReturnType<StreamControl['report']>>();
+  /** The reports are being asked one by one (a stop now has nothing left to stop). */
+  let reporting = false;
   let stopEarly: () => void = () => undefined;
   const early = new Promise<void>((resolve) => {
     stopEarly = () => {
       for (const s of senders.values()) s.stop();
+      for (const o of opened) {
+        if (o.direction !== 'down' || asked.has(o) || reporting) continue;
+        const report = control.report(o.grant.session);
+        report.catch(() => undefined); // awaited below; a failure before then is not unhandled
+        asked.set(o, report);
+      }
       resolve();
     };
   });
@@ -176,6 +192,7 @@ async function run(control: StreamControl, opened: Opened[], opts: StreamRunOpti
   }
   live.tick(clock(), true);
   live.flushUp();
+  reporting = true;
   const results: StreamSessionResult[] = [];
   for (const o of opened) {
     const sender = senders.get(o);
@@ -187,7 +204,7 @@ async function run(control: StreamControl, opened: Opened[], opts: StreamRunOpti
       if (report.role !== 'receiver') throw new StreamError(`STREAM_REPORT of up session ${o.grant.session} came back as a ${report.role} report`);
       results.push({ ...base, sender: sent, receiver: report });
     } else {
-      const report = await control.report(o.grant.session);
+      const report = await (asked.get(o) ?? control.report(o.grant.session));
       if (report.role !== 'sender') throw new StreamError(`STREAM_REPORT of down session ${o.grant.session} came back as a ${report.role} report`);
       const counts = o.receiver!.counts(report.messages);
       results.push({
