@@ -19,7 +19,8 @@ import { STREAM_REPORT_SCHEMA, STREAM_REPORT_VERSION, buildStreamRun, type Strea
 import { liveLine, renderStreamTable, runName } from '../stream/stream-text.js';
 import { failedSlos } from '../slo/evaluate.js';
 import { formatFailed } from '../slo/format.js';
-import { NAME, interrupt, say } from './context.js';
+import { StreamEvents } from '../stream/stream-events.js';
+import { NAME, interrupt, say, session } from './context.js';
 
 /** An |D| recorder on the load generator's histogram (µs, 1 µs..60 s, 3 digits). */
 function recorder(): DelayVariationRecorder {
@@ -39,10 +40,21 @@ function translate(err: unknown, plan: StreamPlan): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Runs the plans of one transport (one per direction, at once) and returns one run per plan. */
-async function runTransport(plans: StreamPlan[], opts: StreamOptions): Promise<StreamRunReport[]> {
+/** The `--json-stream` of the command, when it writes one. */
+function events(): StreamEvents | null {
+  return session.stream instanceof StreamEvents ? session.stream : null;
+}
+
+/**
+ * Runs the plans of one transport (one per direction, at once) and returns one run per plan;
+ * `firstRun` is the index of its first run in the command (the `--json-stream` events' `run`).
+ */
+async function runTransport(plans: StreamPlan[], opts: StreamOptions, firstRun = 0): Promise<StreamRunReport[]> {
   const first = plans[0]!;
   const startedAt = new Date();
+  const out = events();
+  plans.forEach((p, i) => out?.startRun(firstRun + i, p));
+  const runOf = (direction: string): number => firstRun + plans.findIndex((p) => p.direction === direction);
   let results: StreamSessionResult[];
   try {
     results = await runStreams({
@@ -57,7 +69,14 @@ async function runTransport(plans: StreamPlan[], opts: StreamOptions): Promise<S
       parallel: first.parallel,
       socket: socketOptions(first),
       recorder,
-      ...(opts.quiet ? {} : { onInterval: (iv) => say(`${NAME}: ${liveLine(first.transport, iv)}`) }),
+      ...(opts.quiet && out === null
+        ? {}
+        : {
+            onInterval: (iv) => {
+              if (!opts.quiet) say(`${NAME}: ${liveLine(first.transport, iv)}`);
+              out?.second(runOf(iv.direction), plans[runOf(iv.direction) - firstRun]!, iv);
+            },
+          }),
       onStart: (stop) => {
         interrupt.endCurrent = stop;
         if (interrupt.requested) stop();
@@ -82,6 +101,13 @@ async function writeMade(path: string, text: string): Promise<void> {
 
 /** The table, the files, the last lines; returns the exit status. */
 async function finishStream(runs: StreamRunReport[], opts: StreamOptions): Promise<number> {
+  const code = await writeStream(runs, opts);
+  events()?.done(code);
+  return code;
+}
+
+async function writeStream(runs: StreamRunReport[], opts: StreamOptions): Promise<number> {
+  runs.forEach((r, i) => events()?.endRun(i, r));
   const report: StreamReport = { schema: STREAM_REPORT_SCHEMA, version: STREAM_REPORT_VERSION, createdAt: new Date().toISOString(), tool: toolInfo(), runs };
   say(renderStreamTable(runs));
   if (opts.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -113,6 +139,7 @@ async function finishStream(runs: StreamRunReport[], opts: StreamOptions): Promi
 /** `stream`: one transport, up (default), down (`--reverse`) or both (`--bidir`). */
 export async function streamCommand(argv: Record<string, unknown>): Promise<number> {
   const opts = resolveStreamOptions(streamArgs(argv));
+  if (opts.jsonStream) session.stream = new StreamEvents(process.stdout);
   return finishStream(await runTransport(opts.plans, opts), opts);
 }
 
@@ -120,11 +147,12 @@ export async function streamCommand(argv: Record<string, unknown>): Promise<numb
 export async function compareStreamCommand(argv: Record<string, unknown>, transports: string[]): Promise<number> {
   if (argv.transport !== undefined) throw new UsageError('compare takes --transports (a list), not --transport');
   const all = transports.map((transport) => resolveStreamOptions({ ...streamArgs(argv), transport }, { mixed: true }));
+  if (all[0]!.jsonStream) session.stream = new StreamEvents(process.stdout);
   const runs: StreamRunReport[] = [];
   for (const opts of all) {
     if (interrupt.requested) break;
     if (!opts.quiet) say(`${NAME}: stream ${opts.plans[0]!.transport} …`);
-    runs.push(...(await runTransport(opts.plans, opts)));
+    runs.push(...(await runTransport(opts.plans, opts, runs.length)));
   }
   return finishStream(runs, all[0]!);
 }

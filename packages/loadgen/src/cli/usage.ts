@@ -64,6 +64,7 @@ export function buildCli(args: string[]): Argv {
           .option('json', outputOptions['json']!)
           .option('html', outputOptions['html']!)
           .option('quiet', outputOptions['quiet']!)
+          .option('json-stream', outputOptions['json-stream']!)
           .options(sloOptions),
       handle(streamCommand),
     )

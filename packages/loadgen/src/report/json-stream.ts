@@ -40,29 +40,30 @@ export class JsonStream {
     this.#out = out;
   }
 
-  #emit(event: (typeof STREAM_EVENTS)[number], data: object): void {
+  /** Writes one `{event, data}` line (subclasses add the events of their own mode). */
+  protected emit(event: (typeof STREAM_EVENTS)[number], data: object): void {
     this.#out.write(`${JSON.stringify({ event, data })}\n`);
   }
 
   /** Run `run` (0-based) of the command starts. */
   start(run: number, plan: LoadPlan): void {
-    this.#emit('start', { schema: STREAM_SCHEMA, version: STREAM_VERSION, run, transport: plan.transport, plan, tool: toolInfo() });
+    this.emit('start', { schema: STREAM_SCHEMA, version: STREAM_VERSION, run, transport: plan.transport, plan, tool: toolInfo() });
   }
 
   /** One merged per-second interval of run `run`. */
   interval(run: number, plan: LoadPlan, iv: IntervalReport): void {
-    this.#emit('interval', { run, transport: plan.transport, ...iv });
+    this.emit('interval', { run, transport: plan.transport, ...iv });
   }
 
   /** Run `run` ended: its report, without the intervals already streamed. */
   end(run: number, report: RunReport): void {
     const { intervals: _streamed, ...rest } = report;
-    this.#emit('end', { run, transport: report.plan.transport, ...rest });
+    this.emit('end', { run, transport: report.plan.transport, ...rest });
   }
 
   /** The command finished with `exitStatus`. */
   done(exitStatus: number): void {
-    this.#emit('done', { exitStatus });
+    this.emit('done', { exitStatus });
   }
 
   /**
@@ -70,6 +71,6 @@ export class JsonStream {
    * (null for an unexpected crash), `exitStatus` what the process exits with.
    */
   error(code: string | null, message: string, exitStatus: number): void {
-    this.#emit('error', { code, message, exitStatus });
+    this.emit('error', { code, message, exitStatus });
   }
 }

@@ -56,6 +56,8 @@ export interface StreamOptions {
   json: string | null;
   html: string | null;
   quiet: boolean;
+  /** `--json-stream`: NDJSON events on stdout as the test goes (stream-events.ts). */
+  jsonStream: boolean;
   slo: Slo[];
 }
 
@@ -96,7 +98,7 @@ function resolve(args: StreamArgs, context: { mixed?: boolean }): StreamOptions 
   for (const [key, why] of Object.entries(REQUEST_ONLY)) {
     if ((args as Record<string, unknown>)[key] !== undefined) throw new UsageError(`--${key} is a request/response flag: ${why}`);
   }
-  if (args.jsonStream !== undefined || args.hdrLog !== undefined) throw new UsageError(`--${args.jsonStream !== undefined ? 'json-stream' : 'hdr-log'} is not available in stream mode (its intervals are in the JSON report)`);
+  if (args.hdrLog !== undefined) throw new UsageError('--hdr-log is not available in stream mode (its intervals are in the JSON report)');
   const P = PLAN_OPTIONS;
   const host = P.take('host', args.host);
   const port = P.take('port', args.port);
@@ -115,7 +117,8 @@ function resolve(args: StreamArgs, context: { mixed?: boolean }): StreamOptions 
   if (transport === 'udp' && bitrate === null) throw new UsageError('--transport udp needs --bitrate, the offered rate (e.g. --bitrate 100Mbit/s): UDP has no flow control to find it');
   const directions: StreamDirection[] = bidir ? ['up', 'down'] : reverse ? ['down'] : ['up'];
   const socket = resolveSocketPlan(args, { host, transport, sockets: parallel * directions.length, ...context });
-  const out = OUTPUT_OPTIONS.fill({ json: args.json, html: args.html, quiet: args.quiet });
+  const out = OUTPUT_OPTIONS.fill({ json: args.json, html: args.html, quiet: args.quiet, jsonStream: args.jsonStream });
+  if (out.json === '-' && out.jsonStream) throw new UsageError('--json - and --json-stream both write to stdout: give --json a file name');
   const slo = parseSlos(args.slo);
   checkStreamSlos(slo);
   return {
@@ -124,6 +127,7 @@ function resolve(args: StreamArgs, context: { mixed?: boolean }): StreamOptions 
     json: out.json ?? null,
     html: out.html ?? null,
     quiet: out.quiet,
+    jsonStream: out.jsonStream,
     slo,
   };
 }
