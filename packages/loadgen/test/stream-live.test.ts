@@ -1,16 +1,19 @@
 /**
  * Stream mode as it goes: `--json-stream` lines (they parse, in order, and each run's intervals add
  * up to its end's counts) and Ctrl-C (SIGINT to the child by PID: exit 130, the report of what was
- * measured, the `done` line saying 130), against the real server.
+ * measured, the `done` line saying 130), and a saved stream report through `report` (re-rendered)
+ * and `merge` (refused), against the real server.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from '@sockbench/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamReport, StreamRunReport } from '../src/stream/stream-report.js';
 import { BIN, cli, usageError } from './fixtures/cli-process.js';
+
+const REQUEST_REPORT = join(import.meta.dirname, 'fixtures', 'report-v1.json');
 
 /** One `--json-stream` line. */
 interface Line {
@@ -112,4 +115,38 @@ describe('Ctrl-C during stream', () => {
     expect(lines.at(-1)).toEqual({ event: 'done', data: { exitStatus: 130 } });
     expectIntervalsAddUp(lines, 2);
   }, 60_000);
+});
+
+describe('report and merge with a saved stream report', () => {
+  it('report re-renders it (the table, --html, --json the same report); merge, a mix and --hdr-log are refused with one line, exit 2', async () => {
+    const saved = join(dir, 'saved.json');
+    const made = await cli(['stream', '--port', String(port), '--transport', 'udp', '--bitrate', '1Mbit/s', '--size', '500', '--duration', '500ms', '--quiet', '--json', saved], 30_000);
+    expect(made.code).toBe(0);
+    const html = join(dir, 'again.html');
+    const copy = join(dir, 'again.json');
+    const r = await cli(['report', saved, '--html', html, '--json', copy]);
+    expect(r.code).toBe(0);
+    // The same table the run printed (its last lines name the files it wrote).
+    const table = made.stderr.slice(0, made.stderr.indexOf('sockbench-loadgen: wrote JSON report'));
+    expect(r.stderr).toBe(`${table}sockbench-loadgen: wrote JSON report ${copy}\nsockbench-loadgen: wrote HTML report ${html}\n`);
+    expect(JSON.parse(await readFile(copy, 'utf8'))).toEqual(JSON.parse(await readFile(saved, 'utf8')));
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('Receiver goodput per second');
+    expect((page.match(/<polyline/g) ?? []).length).toBe(2);
+    const two = await cli(['report', saved, saved]);
+    expect([two.code, two.stderr.split('\n')[2]!.trim().split(/ {2,}/)]).toEqual([0, ['udp up', 'udp up', 'udp up / udp up']]);
+    expect(await usageError(['merge', saved, saved, '--output', join(dir, 'm.json')])).toBe(
+      `sockbench-loadgen: merge adds request/response reports of one plan from several machines; ${saved} is a stream report (schema sockbench.loadgen.stream), which it cannot add: render it with report ${saved}`,
+    );
+    expect(await usageError(['report', saved, REQUEST_REPORT])).toBe(`sockbench-loadgen: report shows reports of one kind side by side: ${saved} is a stream report (schema sockbench.loadgen.stream), ${REQUEST_REPORT} a request/response report`);
+    expect(await usageError(['report', saved, '--hdr-log', join(dir, 'x.log')])).toBe('sockbench-loadgen: --hdr-log writes latency histograms, which a stream report (schema sockbench.loadgen.stream) does not hold');
+  }, 60_000);
+
+  it('a damaged stream report: the first bad field named, exit 2', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ schema: 'sockbench.loadgen.stream', version: 1, createdAt: 'x', tool: {}, runs: [{ plan: { host: 'h', transport: 'udp', direction: 'up', port: 1, size: 500, durationMs: 1, parallel: 1, bitrate: 1 }, stream: { sender: {}, receiver: {} } }] }));
+    expect(await usageError(['report', bad])).toBe(`sockbench-loadgen: ${bad}: runs[0].stream.sender.bitsPerSec must be a number`);
+    await writeFile(bad, JSON.stringify({ schema: 'sockbench.loadgen.stream', version: 2, runs: [] }));
+    expect(await usageError(['report', bad])).toBe(`sockbench-loadgen: ${bad}: stream report version 2 is not supported (this tool reads version 1)`);
+  });
 });

@@ -99,6 +99,23 @@ async function writeMade(path: string, text: string): Promise<void> {
   await writeFile(path, text);
 }
 
+/**
+ * The table on stderr, then the JSON (`-`: stdout) and HTML files; `stream`'s and `report`'s.
+ * @throws (rejects) a file that cannot be written
+ */
+export async function writeStreamFiles(report: StreamReport, to: { json: string | null; html: string | null }): Promise<void> {
+  say(renderStreamTable(report.runs));
+  if (to.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (to.json !== null) {
+    await writeMade(to.json, `${JSON.stringify(report, null, 2)}\n`);
+    say(`${NAME}: wrote JSON report ${to.json}`);
+  }
+  if (to.html !== null) {
+    await writeMade(to.html, renderStreamHtml(report));
+    say(`${NAME}: wrote HTML report ${to.html}`);
+  }
+}
+
 /** The table, the files, the last lines; returns the exit status. */
 async function finishStream(runs: StreamRunReport[], opts: StreamOptions): Promise<number> {
   const code = await writeStream(runs, opts);
@@ -109,16 +126,7 @@ async function finishStream(runs: StreamRunReport[], opts: StreamOptions): Promi
 async function writeStream(runs: StreamRunReport[], opts: StreamOptions): Promise<number> {
   runs.forEach((r, i) => events()?.endRun(i, r));
   const report: StreamReport = { schema: STREAM_REPORT_SCHEMA, version: STREAM_REPORT_VERSION, createdAt: new Date().toISOString(), tool: toolInfo(), runs };
-  say(renderStreamTable(runs));
-  if (opts.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else if (opts.json !== null) {
-    await writeMade(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-    say(`${NAME}: wrote JSON report ${opts.json}`);
-  }
-  if (opts.html !== null) {
-    await writeMade(opts.html, renderStreamHtml(report));
-    say(`${NAME}: wrote HTML report ${opts.html}`);
-  }
+  await writeStreamFiles(report, opts);
   let failed = false;
   for (const r of runs) {
     if (r.stream.receiver.messages > 0) continue;
