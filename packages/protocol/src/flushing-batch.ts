@@ -56,6 +56,18 @@ export class FlushingBatch {
     }
   }
 
+  /**
+   * Queues one frame written in place over its request in `chunk` (as {@link FrameBatch.addInPlace})
+   * and, outside a chunk, schedules a flush unless one is scheduled already.
+   */
+  addInPlace(chunk: Uint8Array, offset: number, type: number, flags: number, id: number, length: number): void {
+    this.#batch.addInPlace(chunk, offset, type, flags, id, length);
+    if (!this.#decoding && !this.#scheduled) {
+      this.#scheduled = true;
+      this.#schedule(this.#tick);
+    }
+  }
+
   /** Drops every queued frame without a flush (nothing will carry them). */
   clear(): void {
     this.#batch.clear();

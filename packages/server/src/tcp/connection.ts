@@ -35,7 +35,7 @@
  *   not close within `CLOSE_LINGER_MS` (5 s) is destroyed (ReplyWriter).
  */
 import type { Socket } from 'node:net';
-import { EMPTY_PAYLOAD, ErrorCode, FrameDecoder, MessageType, ProtocolError, decodeStreamAttach, isFatalError, type Frame } from '@sockbench/protocol';
+import { EMPTY_PAYLOAD, ErrorCode, FrameDecoder, HEADER_SIZE, MessageType, ProtocolError, decodeStreamAttach, isFatalError, type Frame } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
 import type { StatelessDispatcher } from '../dispatch/stateless.js';
 import type { Closable } from '../lifecycle.js';
@@ -58,6 +58,8 @@ export class Connection implements Closable {
   readonly #slot: FrameSlot;
   /** Arrival of the chunk being decoded, ms (the writer's clock). */
   #chunkAt = 0;
+  /** The chunk being decoded (ECHO replies are written over their requests in it). */
+  #chunk: Buffer = EMPTY_PAYLOAD;
   #frames = 0;
   /** True once `close()` began the drain. */
   #draining = false;
@@ -99,6 +101,16 @@ export class Connection implements Closable {
     }
     try {
       const result = this.#stateless.run(type, id, payload, session, t0, null);
+      // An inline ECHO answers with its request's own payload: when that is a view into the chunk
+      // (the decoder's frames inside one chunk: header right before it), the reply is written over the request.
+      const chunk = this.#chunk;
+      if (result === payload && type === MessageType.ECHO && payload.buffer === chunk.buffer && payload.length !== 0) {
+        const offset = payload.byteOffset - chunk.byteOffset - HEADER_SIZE;
+        if (offset >= 0 && offset + HEADER_SIZE + payload.length <= chunk.length) {
+          this.#writer.replyInPlace(type, id, chunk, offset, payload.length, t0);
+          return;
+        }
+      }
       if (result !== undefined) session.answer(type, id, result, t0, payload.length);
       else session.handle(type, id, payload, t0);
     } catch (err) {
@@ -190,6 +202,7 @@ export class Connection implements Closable {
     const before = this.#frames;
     const writer = this.#writer;
     this.#chunkAt = writer.beginChunk();
+    this.#chunk = chunk;
     try {
       this.#decoder.push(chunk, this.#onFrame);
       if (this.#frames !== before && this.#idleTimer !== null) this.#idleTimer.refresh();
@@ -197,6 +210,7 @@ export class Connection implements Closable {
       if (!(err instanceof ProtocolError)) throw err;
       this.#session.fatal(err.errorCode, err.id, err.message);
     } finally {
+      this.#chunk = EMPTY_PAYLOAD;
       writer.endChunk();
     }
     // The hot path: frames wholly inside the chunk leave nothing pending and nothing charged.

@@ -6,7 +6,9 @@
  *   right after the chunk being decoded ({@link beginChunk} … {@link endChunk}) for replies made while
  *   decoding it, else on `process.nextTick` (pool results, CHAT pushes). A chunk of 16 pipelined
  *   requests costs one buffer and one `write`, not 16. Replies above {@link COPY_LIMIT} flush the
- *   batch, then go out as header + the payload view (no copy).
+ *   batch, then go out as header + the payload view (no copy). An ECHO reply is written over its
+ *   request in the chunk ({@link replyInPlace}): a chunk of pipelined ECHOs goes back as a view of
+ *   itself with the headers rewritten, no buffer and no copy (as the UDP path does).
  * - Service time: {@link beginChunk} reads the clock once per chunk; each reply's run is queued
  *   before its write and recorded by the flush that hands it to the socket (one clock read per
  *   flush), runs of same-type replies of one chunk in one histogram call ({@link ServiceTimeRuns}).
@@ -143,6 +145,26 @@ export class ReplyWriter {
     // reply over COPY_LIMIT flushes at once, before its own write).
     this.#runs.add(type, t0);
     this.#write(type, Flags.RESPONSE, id, payload);
+  }
+
+  /**
+   * Writes a reply (RESPONSE flag) whose payload is its request's own, in place: its header is
+   * written over the request's at `chunk[offset]` (the chunk being decoded; the `12 + length` bytes
+   * there are that request, and nothing reads them after this call), its payload left where it is.
+   * Timed as {@link reply}; the bytes on the wire are the same as {@link reply}'s would be.
+   */
+  replyInPlace(type: number, id: number, chunk: Buffer, offset: number, length: number, t0: number): void {
+    if (this.#ended) return;
+    this.#runs.add(type, t0);
+    if (length > COPY_LIMIT) {
+      this.#write(type, Flags.RESPONSE, id, chunk.subarray(offset + HEADER_SIZE, offset + HEADER_SIZE + length));
+      return;
+    }
+    if (this.#socket.destroyed) return;
+    this.#batch.addInPlace(chunk, offset, type, Flags.RESPONSE, id, length);
+    const counters = this.#counters;
+    counters.framesOut++;
+    counters.bytesOut += HEADER_SIZE + length;
   }
 
   /** Writes a push (id 0, no flags, not timed), e.g. CHAT. */
