@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentileCurve, recordClamped, summarize } from './histogram.js';
+import { HIGHEST_US, countsOf, createHistogram, decodeHistogram, encodeHistogram, histogramOfCounts, mergeEncoded, percentileCurve, recordClamped, summarize } from './histogram.js';
 
 const values = fc.array(fc.integer({ min: 0, max: HIGHEST_US }), { maxLength: 300 });
 
@@ -107,5 +107,41 @@ describe('summaries', () => {
       expect(curve[i]!.valueUs).toBeGreaterThanOrEqual(curve[i - 1]!.valueUs);
     }
     expect(curve.some((p) => p.percentile > 99.9)).toBe(true);
+  });
+});
+
+describe('countsOf / histogramOfCounts (the thread hand-off)', () => {
+  it('round-trips to the same compressed bytes, for any values (counts only up to the max value)', () => {
+    fc.assert(
+      fc.property(values, (vs) => {
+        const h = createHistogram();
+        for (const v of vs) h.recordValue(v);
+        const counts = countsOf(h);
+        expect(counts.length).toBe(vs.length === 0 ? 1 : (h as hdr.JsHistogram).countsArrayIndex(Math.max(...vs)) + 1);
+        const back = histogramOfCounts(counts);
+        expect(encodeHistogram(back)).toBe(encodeHistogram(h));
+        expect(back.totalCount).toBe(vs.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('copies: the histogram may be reset after countsOf without touching the copy', () => {
+    const h = createHistogram();
+    h.recordValueWithCount(1500, 7);
+    const counts = countsOf(h);
+    h.reset();
+    expect(histogramOfCounts(counts).getValueAtPercentile(100)).toBe(1500);
+    expect(histogramOfCounts(counts).totalCount).toBe(7);
+  });
+
+  it('refuses counts longer than the standard bounds hold, naming both lengths', () => {
+    const full = (createHistogram() as hdr.JsHistogram).countsArrayIndex(HIGHEST_US) + 1;
+    expect(() => histogramOfCounts(new Uint32Array(full + 1))).toThrow(new RangeError(`counts has ${full + 1} buckets, over the ${full} of the standard bounds`));
+  });
+
+  it('refuses a histogram that is not a 32-bit JS one', () => {
+    const h = hdr.build({ bitBucketSize: 16 });
+    expect(() => countsOf(h)).toThrow('countsOf needs a 32-bit JS histogram (createHistogram)');
   });
 });

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { GrantedBuffers } from '@sockbench/client';
 import { sumCounters } from './counters.js';
 import { GeneratorError, LoadgenError, LoadgenErrorCodes, TargetUnreachable, UsageError } from './errors.js';
+import { encodeInterval } from './generator/recorder.js';
 import { GENERATOR_RESOURCE_LIMITS, type FromThread, type ThreadData, type ThreadFailure, type ThreadFinal, type ThreadInterval, type ToThread } from './generator/messages.js';
 import { encodeHistogram, mergeEncoded, summarize } from './histogram.js';
 import { threadConnections, type LoadPlan } from './options.js';
@@ -218,11 +219,14 @@ export function runPlan(input: RunInput, hooks: RunHooks = {}): Promise<RunRepor
         case 'failed':
           fail(revive(m.error, plan));
           break;
-        case 'interval':
-          intervals.push(m.interval);
-          pending.set(m.interval.index, [...(pending.get(m.interval.index) ?? []), m.interval]);
+        case 'interval': {
+          // The thread sent counts: the encoding is done here, off the loop that stamps its replies.
+          const iv = encodeInterval(m.interval);
+          intervals.push(iv);
+          pending.set(iv.index, [...(pending.get(iv.index) ?? []), iv]);
           flush(false);
           break;
+        }
         case 'done':
           finals.push(m.final);
           lastIndex.set(m.final.thread, Math.max(-1, ...intervals.filter((iv) => iv.thread === m.final.thread).map((iv) => iv.index)));

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Driver, DriverFactory } from '../src/generator/drivers.js';
 import { LoadLoop } from '../src/generator/load-loop.js';
+import { encodeInterval } from '../src/generator/recorder.js';
 import type { ThreadFinal, ThreadInterval } from '../src/generator/messages.js';
 import { sumCounters } from '../src/counters.js';
 import { createHistogram, encodeHistogram, mergeEncoded } from '../src/histogram.js';
@@ -46,7 +47,7 @@ describe('LoadLoop recording', () => {
     await loop.open();
     const intervals: ThreadInterval[] = [];
     const final = await new Promise<ThreadFinal>((resolve) => {
-      loop.start(clock, { interval: (iv) => intervals.push(iv), done: resolve });
+      loop.start(clock, { interval: (iv) => intervals.push(encodeInterval(iv)), done: resolve });
     });
     await loop.close();
 
@@ -99,7 +100,7 @@ describe('LoadLoop open loop', () => {
     await loop.open();
     const intervals: ThreadInterval[] = [];
     let final: ThreadFinal | null = null;
-    loop.start(0, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    loop.start(0, { interval: (iv) => intervals.push(encodeInterval(iv)), done: (f) => (final = f) });
     await vi.advanceTimersByTimeAsync(200);
     expect(final).not.toBeNull();
     await loop.close();
@@ -166,7 +167,7 @@ describe('LoadLoop replies never asked for', () => {
     await loop.open();
     const intervals: ThreadInterval[] = [];
     let final: ThreadFinal | null = null;
-    loop.start(0, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    loop.start(0, { interval: (iv) => intervals.push(encodeInterval(iv)), done: (f) => (final = f) });
     await vi.advanceTimersByTimeAsync(1000);
     expect(final).not.toBeNull();
     await loop.close();
@@ -206,7 +207,7 @@ describe('LoadLoop coordinated omission, in every pacing', () => {
     await loop.open();
     const intervals: ThreadInterval[] = [];
     let final: ThreadFinal | null = null;
-    loop.start(start, { interval: (iv) => intervals.push(iv), done: (f) => (final = f) });
+    loop.start(start, { interval: (iv) => intervals.push(encodeInterval(iv)), done: (f) => (final = f) });
     sim.run(start + 5000 + 1500);
     expect(final).not.toBeNull();
     await loop.close();

@@ -26,13 +26,14 @@ import { LoopMonitor } from './loop-monitor.js';
 import { OpenLoop } from './open-loop.js';
 import { ReachabilityProbe } from './reachability-probe.js';
 import type { ThreadFinal } from './messages.js';
-import { createRecorder, type Recorder, type ThreadInterval } from './recorder.js';
+import { createRecorder, type RawInterval, type Recorder } from './recorder.js';
 import { Phase, isDatagram, ringSlots, type Schedule, type ScheduleHost } from './schedule.js';
 import { TimerSet, type LoopTimers } from './timer-set.js';
 
 /** Callbacks the loop reports through. */
 export interface LoopHooks {
-  interval(iv: ThreadInterval): void;
+  /** Every interval, its histogram as counts (recorder.ts' `encodeInterval` makes the compressed form). */
+  interval(iv: RawInterval): void;
   done(final: ThreadFinal): void;
 }
 
@@ -214,7 +215,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     if (next >= this.#measureEnd) return;
     this.timers.at(next, () => {
       if (this.#phase !== Phase.Measure) return;
-      this.#hooks?.interval(this.#rec.cut(next));
+      this.#hooks?.interval(this.#rec.cutRaw(next));
       this.#scheduleInterval(n + 1);
     });
   }

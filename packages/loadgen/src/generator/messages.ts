@@ -3,9 +3,9 @@ import type { ErrorCode } from '@sockbench/protocol';
 import type { GrantedBuffers } from '@sockbench/client';
 import type { LoadPlan } from '../options.js';
 import type { LoopHealth } from './loop-monitor.js';
-import type { RunHistograms, ThreadInterval } from './recorder.js';
+import type { RawInterval, RunHistograms } from './recorder.js';
 
-export type { ThreadInterval } from './recorder.js';
+export type { RawInterval, ThreadInterval } from './recorder.js';
 
 /** What a thread sends when it is done (after its last interval). */
 export interface ThreadFinal extends RunHistograms, LoopHealth {
@@ -60,7 +60,8 @@ export type FromThread =
    */
   | { kind: 'ready'; thread: number; peers: string[]; buffers: GrantedBuffers | null }
   | { kind: 'failed'; thread: number; error: ThreadFailure }
-  | { kind: 'interval'; interval: ThreadInterval }
+  /** The histogram as counts, its buffer transferred (not copied); the main thread encodes it. */
+  | { kind: 'interval'; interval: RawInterval }
   | { kind: 'done'; final: ThreadFinal }
   | { kind: 'closed'; thread: number };
 

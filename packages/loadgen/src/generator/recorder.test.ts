@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HIGHEST_US, createHistogram, decodeHistogram, encodeHistogram } from '../histogram.js';
-import { OpenLoopRecorder, Recorder, createRecorder } from './recorder.js';
+import { OpenLoopRecorder, Recorder, createRecorder, encodeInterval } from './recorder.js';
 
 describe('Recorder', () => {
   it('records reply − scheduled time in whole µs, runs of equal values the same as one by one', () => {
@@ -47,6 +47,24 @@ describe('Recorder', () => {
     expect(last).toMatchObject({ index: 1, startMs: 1000, endMs: 1250 });
     expect(last.counters).toMatchObject({ sent: 0, completed: 1, errors: 0 });
     expect(rec.histograms()).toEqual({ uncorrected: null, slip: null });
+  });
+});
+
+describe('Recorder.cutRaw (the thread hand-off)', () => {
+  it('hands the interval off as counts that encode to what cut() would have sent', () => {
+    const a = new Recorder(1, () => 0);
+    const b = new Recorder(1, () => 0);
+    for (const rec of [a, b]) {
+      rec.begin(0);
+      rec.sent(76, 0);
+      [0.02, 0.02, 0.5, 3.25, 40, 0].forEach((ms) => rec.completed(100 + ms, 100, 100, 76));
+    }
+    const raw = a.cutRaw(1000);
+    expect(raw.counts).toBeInstanceOf(Uint32Array);
+    expect(encodeInterval(raw)).toEqual(b.cut(1000));
+    // The next interval starts empty on both.
+    expect(encodeInterval(a.cutRaw(2000))).toEqual(b.cut(2000));
+    expect(decodeHistogram(encodeInterval(a.cutRaw(3000)).histogram).totalCount).toBe(0);
   });
 });
 

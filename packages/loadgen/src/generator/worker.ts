@@ -51,7 +51,8 @@ port.on('message', (m: ToThread) => {
   // The main thread's start time, moved onto this thread's clock (each thread has its own timeOrigin).
   const startMs = m.startEpochMs - performance.timeOrigin;
   loop.start(startMs, {
-    interval: (interval) => post({ kind: 'interval', interval }),
+    // The counts' buffer is the interval's own copy: transferred, so the thread pays one memcpy a second.
+    interval: (interval) => port.postMessage({ kind: 'interval', interval } satisfies FromThread, [interval.counts.buffer]),
     done: (final) => {
       post({ kind: 'done', final });
       void closeAndReport();
