@@ -228,7 +228,8 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     const driver = c.driver!;
     if (measured) {
       this.#liveInflight++;
-      c.quota--;
+      // Infinity (no --requests) is a heap number: decrementing it would allocate one per request.
+      if (c.quota !== Number.POSITIVE_INFINITY) c.quota--;
       this.#rec.sent(driver.requestBytes, now - schedAt);
     }
     if (!driver.send(id)) c.blocked = true;
