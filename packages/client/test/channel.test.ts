@@ -311,13 +311,15 @@ describe('openUdpChannel', () => {
   });
 
   it('frames of one size sent back to back, in one tick, each arrive as sent (the reused buffer is never sent twice or torn)', async () => {
-    const peer = await startUdpPeer();
+    // 64 datagrams of 52 bytes into a 1 MiB receive buffer: the kernel keeps them all (the default
+    // buffer kept 256 of 300 in one tick); a lost one fails at the deadline instead of hanging.
+    const peer = await startUdpPeer(1 << 20);
     const ch = track(await openUdpChannel({ host: '127.0.0.1', port: peer.port }, recorder()));
     // Same size, different type, id and bytes: a frame written over one still queued would show.
-    const sent = Array.from({ length: 200 }, (_, i) => encodeFrame(i % 2 ? MessageType.ECHO : MessageType.COMPUTE, i + 1, Buffer.alloc(40, i)));
+    const sent = Array.from({ length: 64 }, (_, i) => encodeFrame(i % 2 ? MessageType.ECHO : MessageType.COMPUTE, i + 1, Buffer.alloc(40, i)));
     for (const f of sent) ch.send(f[5]!, f.readUInt32BE(8), f.subarray(12));
     const got: Buffer[] = [];
-    for (let i = 0; i < sent.length; i++) got.push((await peer.next()).msg);
+    for (let i = 0; i < sent.length; i++) got.push((await peer.next(5000).catch((e: Error) => Promise.reject(new Error(`datagram ${i + 1} of ${sent.length}: ${e.message}`)))).msg);
     // Loopback keeps one socket pair's order.
     expect(got.map((m) => m.toString('hex'))).toEqual(sent.map((f) => f.toString('hex')));
   });

@@ -69,14 +69,18 @@ export async function startTcpPeer(
   return { port: (srv.address() as net.AddressInfo).port, sockets };
 }
 
-/** A UDP peer scripted by the test: collects every datagram; `reply` answers as the test decides. */
-export async function startUdpPeer(): Promise<{
+/**
+ * A UDP peer scripted by the test: collects every datagram; `reply` answers as the test decides.
+ * `recvBufferSize` (SO_RCVBUF, bytes) for a test that sends many datagrams in one tick; `next(timeoutMs)`
+ * rejects when no datagram comes within that long, so a lost one fails the test with a message.
+ */
+export async function startUdpPeer(recvBufferSize?: number): Promise<{
   port: number;
   received: Array<{ msg: Buffer; rinfo: dgram.RemoteInfo }>;
-  next(): Promise<{ msg: Buffer; rinfo: dgram.RemoteInfo }>;
+  next(timeoutMs?: number): Promise<{ msg: Buffer; rinfo: dgram.RemoteInfo }>;
   reply(bytes: Buffer, rinfo: dgram.RemoteInfo): Promise<void>;
 }> {
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket(recvBufferSize === undefined ? 'udp4' : { type: 'udp4', recvBufferSize });
   const received: Array<{ msg: Buffer; rinfo: dgram.RemoteInfo }> = [];
   const waiters: Array<(d: { msg: Buffer; rinfo: dgram.RemoteInfo }) => void> = [];
   socket.on('message', (msg, rinfo) => {
@@ -91,9 +95,20 @@ export async function startUdpPeer(): Promise<{
   return {
     port: socket.address().port,
     received,
-    next: () => {
+    next: (timeoutMs) => {
       const d = received.shift();
-      return d ? Promise.resolve(d) : new Promise((resolve) => waiters.push(resolve));
+      if (d) return Promise.resolve(d);
+      return new Promise((resolve, reject) => {
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no datagram within ${timeoutMs} ms (lost, or never sent)`));
+        }, timeoutMs);
+        const waiter = (got: { msg: Buffer; rinfo: dgram.RemoteInfo }): void => {
+          clearTimeout(timer);
+          resolve(got);
+        };
+        waiters.push(waiter);
+      });
     },
     reply: (bytes, rinfo) =>
       new Promise((resolve, reject) => socket.send(bytes, rinfo.port, rinfo.address, (err) => (err ? reject(err) : resolve()))),
