@@ -125,10 +125,18 @@ export class OpenLoop implements Schedule {
     // A stall over the window's end must not drop the requests scheduled before it: that would hide
     // exactly the latency coordinated-omission correction exists to count.
     let owed = false;
+    const heap = this.#heap;
     for (const c of this.#host.conns) {
+      const wasDue = c.due <= now;
       this.#pump(c, now);
       // Its next request falls after the window: nothing of it is owed, however early `now` is.
       if (c.due >= this.#measureEnd) this.#finish(c);
+      // As #tick does: a pumped connection still in the heap takes its new place (its due time
+      // moved), or leaves it while still due; a stale place would make the next wake late.
+      else if (wasDue && c.heapIndex >= 0) {
+        if (c.due <= now) heap.remove(c);
+        else heap.update(c);
+      }
       if (!c.finished && !c.dead) owed = true;
     }
     if (owed) this.#wake(now);

@@ -153,6 +153,18 @@ describe('OpenLoop', () => {
     expect(sent.map((x) => [x.id, x.sched, x.at])).toEqual([[1, 0, 0], [2, 10, 45], [3, 20, 45], [4, 30, 45]]);
   });
 
+  it('the window timer run before the clock reaches the window end: a connection it sent on takes its new place in the due order', async () => {
+    const plan = planOf({ connections: 2, rate: 100, transport: 'udp' }); // period 20 ms: A due 0, 20, 40; B due 10, 30
+    const { host, sent } = hostOf(plan);
+    const s = new OpenLoop(host, plan);
+    s.start(0, 0, 45);
+    vi.setSystemTime(5); // the loop was blocked before its first tick, and the window's timer runs early, at 5
+    expect(s.windowEnded(5)).toBe(false); // A's 0 leaves now (due next at 20, after B's 10); B owes 10 and 30
+    await vi.advanceTimersByTimeAsync(40);
+    // B's 10 leaves at 10, not at A's 20 (where a stale place would put the next wake).
+    expect(sent.map((x) => [x.conn, x.sched, x.at])).toEqual([[0, 0, 5], [1, 10, 10], [0, 20, 20], [1, 30, 30], [0, 40, 40]]);
+  });
+
   it('a stall over the window end: over TCP the owed requests leave one per reply, then the schedule ends sending', async () => {
     const plan = planOf({ connections: 1, rate: 100 }); // one in flight; due 0, 10, 20, 30; window [0, 40)
     const { host, sent, conns } = hostOf(plan);
