@@ -83,6 +83,23 @@ describe('runSweep', () => {
     expect(result.interrupted).toBe(false);
   });
 
+  it('the end-to-end test\'s sweep (test/sweep.test.ts): --from 160 --factor 1.5 against 287 req/s tries 160, 240, 360, 294, 266, 280', async () => {
+    // The exact sequence lives here; the real sweep asserts only that its knee is within --resolution.
+    const tried: number[] = [];
+    const result = await runSweep({
+      transports: ['udp'],
+      schedule: { ...SCHEDULE, from: 160, maxSteps: 12 },
+      slo: ['loss<1%', 'rate>=95%'],
+      runStep: async (t, rate) => {
+        tried.push(rate);
+        return step(t, rate, 287);
+      },
+    });
+    expect(tried).toEqual([160, 240, 360, 294, 266, 280]);
+    expect(result.steps.map((s) => [s.phase, s.verdict])).toEqual([['ramp', 'held'], ['ramp', 'held'], ['ramp', 'failed'], ['bisect', 'failed'], ['bisect', 'held'], ['bisect', 'held']]);
+    expect(result.knees.udp).toMatchObject({ found: true, rate: 280, lossPercent: 0 });
+  });
+
   it('a generator-bound sweep says so and reports no knee, only the highest step that held', async () => {
     const result = await runSweep({
       transports: ['udp'],
