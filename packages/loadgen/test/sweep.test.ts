@@ -3,8 +3,9 @@
  * (fixtures/capped-server.ts: 287 req/s, measured over each run), over TCP and UDP. The knee must
  * come out within --resolution below the capacity: the server loses nothing at any rate up to its
  * capacity, however late the loaded box makes the generator, and sheds what is over it, so every
- * step above capacity fails and every step below holds; the rule bisects until the step that
- * failed is within 5 % of the one that held.
+ * step above capacity fails and every step below holds (save a stall longer than the fixture's
+ * start slack right at a step's start: such a sweep is swept again); the rule bisects until the
+ * step that failed is within 5 % of the one that held.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
