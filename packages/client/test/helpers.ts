@@ -80,7 +80,7 @@ export async function startUdpPeer(recvBufferSize?: number): Promise<{
   next(timeoutMs?: number): Promise<{ msg: Buffer; rinfo: dgram.RemoteInfo }>;
   reply(bytes: Buffer, rinfo: dgram.RemoteInfo): Promise<void>;
 }> {
-  const socket = dgram.createSocket(recvBufferSize === undefined ? 'udp4' : { type: 'udp4', recvBufferSize });
+  const socket = recvBufferSize === undefined ? dgram.createSocket('udp4') : dgram.createSocket({ type: 'udp4', recvBufferSize });
   const received: Array<{ msg: Buffer; rinfo: dgram.RemoteInfo }> = [];
   const waiters: Array<(d: { msg: Buffer; rinfo: dgram.RemoteInfo }) => void> = [];
   socket.on('message', (msg, rinfo) => {
