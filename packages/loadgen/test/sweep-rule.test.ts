@@ -88,7 +88,7 @@ describe('runSweep', () => {
     const tried: number[] = [];
     const result = await runSweep({
       transports: ['udp'],
-      schedule: { ...SCHEDULE, from: 160, maxSteps: 12 },
+      schedule: { ...SCHEDULE, from: 160, maxSteps: 8 },
       slo: ['loss<1%', 'rate>=95%'],
       runStep: async (t, rate) => {
         tried.push(rate);

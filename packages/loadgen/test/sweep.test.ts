@@ -60,20 +60,23 @@ describe('sockbench-loadgen sweep', () => {
       const server = await capped();
       let last: { r: Result; sweep: SweepResult; json: string; html: string } | null = null;
       // On a loaded 2-core box the generator's event loop can fall 20 ms behind whatever its load
-      // (the sweep then rightly ends without a knee: generator-bound), or stall for longer than the
-      // server's start slack right at a step's start (a step below capacity then fails and the knee
-      // comes out low): a sweep whose knee is not within --resolution below the capacity, for
-      // whatever reason, is swept again, three times in all at most; the last one is asserted.
-      for (let attempt = 0; attempt < 3; attempt++) {
+      // (the sweep then rightly ends without a knee: generator-bound, often at its first steps), or
+      // stall for longer than the server's start slack right at a step's start (a step below capacity
+      // then fails and the knee comes out low). A sweep whose knee is not within --resolution below
+      // the capacity is swept again: three such misses at most, five sweeps in all when the others
+      // ended generator-bound; the last one is asserted. --max-steps 8 bounds each (the rule takes 6).
+      let misses = 0;
+      for (let attempt = 0; attempt < 5 && misses < 3; attempt++) {
         // A moment between attempts, longer each time, for a burst of load on the box to pass.
         if (attempt > 0) await new Promise((done) => setTimeout(done, 1000 * attempt));
         const json = join(dir, `sweep-${t}-${attempt}.json`);
         const html = join(dir, `sweep-${t}-${attempt}.html`);
-        const args = ['sweep', '--port', String(server.port), ...plan, ...sloOf[t], '--step-duration', '1500ms', '--transports', t, '--from', '160', '--factor', '1.5', '--max-steps', '12', '--json', json, '--html', html, '-q'];
+        const args = ['sweep', '--port', String(server.port), ...plan, ...sloOf[t], '--step-duration', '1500ms', '--transports', t, '--from', '160', '--factor', '1.5', '--max-steps', '8', '--json', json, '--html', html, '-q'];
         const r = await cli(args);
         last = { r, sweep: (JSON.parse(await readFile(json, 'utf8')) as { sweep: SweepResult }).sweep, json, html };
         const knee = last.sweep.knees[t]!;
         if (last.r.code === 0 && knee.found && knee.value! >= CAPACITY * (1 - RESOLUTION) && knee.value! <= CAPACITY) break;
+        if (!knee.reason.startsWith('generator-bound')) misses++;
       }
       return last!;
     };
@@ -81,7 +84,7 @@ describe('sockbench-loadgen sweep', () => {
     const tcp = await sweepOf('tcp');
     const udp = await sweepOf('udp');
     for (const [t, { r, sweep, json, html }] of [['tcp', tcp], ['udp', udp]] as const) {
-      expect(r.stderr).toMatch(new RegExp(`^sockbench-loadgen: sweep ${t} step 1 of at most 12 \\(ramp\\): 160 req/s for 1500ms …$`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^sockbench-loadgen: sweep ${t} step 1 of at most 8 \\(ramp\\): 160 req/s for 1500ms …$`, 'm'));
       expect(r.code).toBe(0);
       // Every step's run is a whole run report (histograms included), so the file reads as a report.
       const text = await readFile(json, 'utf8');
@@ -111,7 +114,7 @@ describe('sockbench-loadgen sweep', () => {
     // shed; TCP's owed requests went late.
     expect(udp.sweep.steps[2]!.reason).toMatch(/^loss<1% \(\d+\.\d\d%\)/);
     expect(tcp.sweep.steps[2]!.reason).toMatch(/^p99<1s \(/);
-  }, 200_000);
+  }, 240_000);
 
   it('Ctrl-C ends the sweep after the step under way, writes what it has and exits 130', async () => {
     const server = await capped();
