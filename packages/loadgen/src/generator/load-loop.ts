@@ -11,48 +11,33 @@
  * Parts: each connection's in-flight requests (inflight-ring.ts, in loop-connection.ts); when requests
  * leave (schedule.ts: closed-loop.ts or open-loop.ts, chosen once; the open loop's wait, pacing.ts);
  * what is recorded (recorder.ts); the thread watching itself (loop-monitor.ts); the UDP
- * reachability check (reachability-probe.ts); timers (timer-set.ts). What stays here: the phases,
- * the reply path, closing and the timeout sweep.
+ * reachability check (reachability-probe.ts); timers (timer-set.ts); building the connections
+ * (connection-set.ts); the interval timers (interval-schedule.ts); the timeout sweep's pass
+ * (timeout-sweep.ts); counting replies to no request in flight (stray-reply.ts); the options
+ * (load-loop-options.ts). What stays here: the phases, the reply path, closing and the sweep's timer.
  */
 import { performance } from 'node:perf_hooks';
 import type { GrantedBuffers } from '@sockbench/client';
-import { shareOf, type LoadPlan } from '../options.js';
+import type { LoadPlan } from '../options.js';
 import { ClosedLoop } from './closed-loop.js';
+import { addConnections, buffersOf, peersOf } from './connection-set.js';
 import type { DriverFactory } from './drivers.js';
 import { countUnexpected, type UnexpectedKind } from '../counters.js';
-import { DONE, LIVE, UNSENT, WARM, ringCapacity } from './inflight-ring.js';
-import { LoopConnection, openConnections, type ConnectionEvents } from './loop-connection.js';
+import { LIVE, WARM } from './inflight-ring.js';
+import { scheduleIntervals } from './interval-schedule.js';
+import type { LoadLoopOptions, LoopHooks } from './load-loop-options.js';
+import { openConnections, type ConnectionEvents, type LoopConnection } from './loop-connection.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { OpenLoop } from './open-loop.js';
 import { ReachabilityProbe } from './reachability-probe.js';
+import { countStray } from './stray-reply.js';
 import type { ThreadFinal } from './messages.js';
-import { createRecorder, type RawInterval, type Recorder } from './recorder.js';
-import { Phase, isDatagram, ringSlots, type Schedule, type ScheduleHost } from './schedule.js';
+import { createRecorder, type Recorder } from './recorder.js';
+import { Phase, isDatagram, type Schedule, type ScheduleHost } from './schedule.js';
+import { expireOlder, sweepEveryMs } from './timeout-sweep.js';
 import { TimerSet, type LoopTimers } from './timer-set.js';
 
-/** Callbacks the loop reports through. */
-export interface LoopHooks {
-  /** Every interval, its histogram as counts (recorder.ts' `encodeInterval` makes the compressed form). */
-  interval(iv: RawInterval): void;
-  done(final: ThreadFinal): void;
-}
-
-/** Options of {@link LoadLoop}. */
-export interface LoadLoopOptions {
-  plan: LoadPlan;
-  /** This thread's index. */
-  thread: number;
-  /** Global indices `[start, end)` of the connections this thread owns. */
-  connections: [number, number];
-  /** Opens one connection. */
-  open: DriverFactory;
-  /** Monotonic clock, ms (default performance.now). Driver receive times must use the same clock. */
-  clock?: () => number;
-  /** Interval length, ms (default 1000). */
-  intervalMs?: number;
-  /** The loop's timers (default: Node's, on `clock`); a test passes a simulated event loop. */
-  timers?: LoopTimers;
-}
+export type { LoadLoopOptions, LoopHooks } from './load-loop-options.js';
 
 /**
  * One thread's load: open its connections, then {@link start} them on a shared start time; it
@@ -97,27 +82,17 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#datagram = isDatagram(plan);
     this.#rec = createRecorder(plan.rate !== null, opts.thread, this.clock);
     this.#schedule = plan.rate !== null ? new OpenLoop(this, plan) : new ClosedLoop(this, plan.pipeline ?? 1);
-    const slots = ringSlots(plan);
-    const most = ringCapacity(slots.most);
-    const initial = Math.min(most, ringCapacity(slots.initial));
-    const [a, b] = opts.connections;
-    for (let i = a; i < b; i++) {
-      const quota = plan.requests !== null ? shareOf(plan.requests, i, plan.connections) : Number.POSITIVE_INFINITY;
-      this.conns.push(new LoopConnection(this, i, most, quota, initial));
-    }
+    addConnections(this.conns, this, plan, opts.connections);
   }
 
   /** The UDP sockets' source addresses (`ip:port`, drivers.ts' `Driver.peer`); empty over TCP and raw. */
   peers(): string[] {
-    const out: string[] = [];
-    for (const c of this.conns) if (c.driver?.peer) out.push(c.driver.peer);
-    return out;
+    return peersOf(this.conns);
   }
 
   /** SO_SNDBUF/SO_RCVBUF the kernel granted the first UDP socket, bytes; null over TCP. */
   buffers(): GrantedBuffers | null {
-    for (const c of this.conns) if (c.driver?.buffers) return c.driver.buffers;
-    return null;
+    return buffersOf(this.conns);
   }
 
   /** Current phase (see the timeline above). */
@@ -195,7 +170,11 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#rec.begin(this.#measureStart);
     this.#monitor.start();
     if (this.#measureEnd !== Number.POSITIVE_INFINITY) this.timers.at(this.#measureEnd, () => this.#windowEnded());
-    this.#scheduleInterval(1);
+    scheduleIntervals(this.timers, this.#measureStart, this.#intervalMs, this.#measureEnd, (at) => {
+      if (this.#phase !== Phase.Measure) return false;
+      this.#hooks?.interval(this.#rec.cutRaw(at));
+      return true;
+    });
     this.#schedule.beginMeasure();
     this.quotaSpent();
   }
@@ -208,16 +187,6 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     if (this.#phase >= Phase.Drain) return;
     if (this.#schedule.windowEnded(this.clock())) this.endSending();
     else this.timers.at(this.#measureEnd + this.#plan.timeoutMs, () => this.endSending());
-  }
-
-  #scheduleInterval(n: number): void {
-    const next = this.#measureStart + n * this.#intervalMs;
-    if (next >= this.#measureEnd) return;
-    this.timers.at(next, () => {
-      if (this.#phase !== Phase.Measure) return;
-      this.#hooks?.interval(this.#rec.cutRaw(next));
-      this.#scheduleInterval(n + 1);
-    });
   }
 
   /** Sends the next request of `c` (see {@link ScheduleHost.send}). */
@@ -279,9 +248,7 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     const st = c.ring.settle(id);
     const rec = this.#rec;
     if (st !== WARM && st !== LIVE) {
-      if (st === DONE) rec.counters.duplicates++;
-      else if (st === UNSENT) countUnexpected(rec.counters, 'unsentId');
-      else rec.counters.late++; // LOST (timed out, or its connection closed) or STALE (its slot reused since)
+      countStray(rec.counters, st);
       return;
     }
     if (this.#datagram) {
@@ -333,10 +300,9 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
     this.#schedule.drained(c);
   }
 
-  /** Times out requests older than `timeout`, every timeout/4 (at most 100 ms, at least 5 ms). */
+  /** Times out requests older than `timeout`, every timeout/4 (at most 100 ms, at least 5 ms: timeout-sweep.ts). */
   #sweepLater(): void {
-    const every = Math.min(100, Math.max(5, this.#plan.timeoutMs / 4));
-    this.timers.after(every, () => {
+    this.timers.after(sweepEveryMs(this.#plan.timeoutMs), () => {
       if (this.#phase === Phase.Done) return;
       this.#sweep();
       if ((this.#phase as Phase) !== Phase.Done) this.#sweepLater();
@@ -345,17 +311,13 @@ export class LoadLoop implements ScheduleHost, ConnectionEvents {
 
   #sweep(): void {
     const now = this.clock();
-    const deadline = now - this.#plan.timeoutMs;
-    for (const c of this.conns) {
-      if (c.dead) continue;
-      const before = c.ring.inflight;
-      const live = c.ring.expire(deadline);
-      if (live > 0) {
-        this.#rec.timedOut(live);
-        this.#liveInflight -= live;
-      }
-      if (c.ring.inflight < before && this.#phase !== Phase.Drain) this.#schedule.freed(c, now);
-    }
+    const expired = (live: number): void => {
+      this.#rec.timedOut(live);
+      this.#liveInflight -= live;
+    };
+    expireOlder(this.conns, now - this.#plan.timeoutMs, expired, (c) => {
+      if (this.#phase !== Phase.Drain) this.#schedule.freed(c, now);
+    });
     if (this.#phase === Phase.Drain) this.#checkDrained();
   }
 }
