@@ -15,7 +15,7 @@ import { InlineExecutor, PoolExecutor, type Executor } from './dispatch/executor
 import { ServerStateError } from './errors.js';
 import { MetricsHttp } from './metrics/http.js';
 import { createProcessRegistry } from './metrics/registry.js';
-import { DEFAULT_POOL_NICE, fillOptions, type FilledOptions, type ServerOptions } from './options.js';
+import { fillOptions, poolPriority, type FilledOptions, type ServerOptions } from './options.js';
 import { ThreadPool } from './pool/thread-pool.js';
 import { RawEcho, type RawAddresses } from './raw/echo.js';
 import { rawMode } from './raw/modes.js';
@@ -141,7 +141,7 @@ export class Server {
     if (this.#state !== 'new') throw new ServerStateError(`listen() on a server that is ${this.#state}`);
     this.#state = 'listening';
     const o = this.#options;
-    const pool = new ThreadPool(o.threads, o.poolQueue, o.poolNice ?? (o.dispatch === 'inline' ? DEFAULT_POOL_NICE : 0));
+    const pool = new ThreadPool(o.threads, o.poolQueue, ...poolPriority(o));
     this.#pool = pool;
     const executor: Executor = o.dispatch === 'pool' ? new PoolExecutor(pool) : new InlineExecutor(pool);
     // Alone, a UDP session uses the server's port; in a cluster the workers share that socket, so each

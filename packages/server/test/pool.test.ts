@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, Flags, MessageType, decodeStats, encodeCompute, encodeFrame } from '@sockbench/protocol';
 import { createServer, type Server } from '../src/index.js';
 import { Peer, UdpPeer, errorOf, waitFor } from './helpers.js';
+import { SCHED_IDLE, threadsWithPolicy } from './proc-threads.js';
 
 const digests = new Map<string, Buffer>();
 /** SHA-256 applied `n` times (docs/protocol.md), each (data, n) computed once per file. */
@@ -197,5 +198,23 @@ describe.runIf(process.platform === 'linux')('--pool-nice', () => {
     expect((await p.request(MessageType.PING, 1)).type).toBe(MessageType.PING);
     const after = nicenesses();
     expect([after.get(10) ?? 0, after.get(4) ?? 0]).toEqual([(before.get(10) ?? 0) + 2, (before.get(4) ?? 0) + 1]);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('--pool-policy', () => {
+  it('defaults to idle (SCHED_IDLE) with --dispatch inline, other with pool; --pool-policy sets it', async () => {
+    const before = threadsWithPolicy(SCHED_IDLE);
+    await start({ threads: 2 });
+    await waitFor(() => threadsWithPolicy(SCHED_IDLE) === before + 2, 10_000, 'two threads at SCHED_IDLE');
+    await start({ threads: 1, dispatch: 'pool', poolPolicy: 'idle' });
+    await waitFor(() => threadsWithPolicy(SCHED_IDLE) === before + 3, 10_000, 'a third thread at SCHED_IDLE');
+    // Each answered by its only thread, so each has started: and stayed at SCHED_OTHER.
+    for (const opts of [{ threads: 1, dispatch: 'pool' as const }, { threads: 1, poolPolicy: 'other' as const }]) {
+      const srv = await start(opts);
+      const p = await open(srv.port);
+      const reply = await p.request(MessageType.COMPUTE, 1, encodeCompute(1, Buffer.alloc(1)));
+      expect(reply.type).toBe(MessageType.COMPUTE);
+    }
+    expect(threadsWithPolicy(SCHED_IDLE)).toBe(before + 3);
   });
 });

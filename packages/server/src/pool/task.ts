@@ -7,8 +7,23 @@
  *   exist on a thread so `--dispatch pool` can measure the hop.
  */
 import { hash } from 'node:crypto';
+import { threadId as jsThreadId, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { BATCH_HEADER_BYTES, RECORD_HEADER_BYTES, TaskKind } from './batch-layout.js';
+import { enterIdlePolicy, type PoolPolicy } from './sched-policy.js';
+
+/** What each thread is started with (piscina's `workerData`). */
+export interface TaskWorkerData {
+  /** The scheduling policy the thread puts itself in as it loads this file. */
+  policy: PoolPolicy;
+}
+
+// As the thread loads this file (after piscina's niceIncrement): SCHED_IDLE where asked. A thread that
+// cannot keeps its niceness and says why on stderr (a process warning), once.
+if ((workerData as Partial<TaskWorkerData> | undefined)?.policy === 'idle') {
+  const outcome = enterIdlePolicy();
+  if (!outcome.ok) process.emitWarning(`pool thread ${jsThreadId} keeps SCHED_OTHER and its niceness: ${outcome.reason}`, { code: 'SOCKBENCH_POOL_POLICY' });
+}
 
 /** One COMPUTE as posted to a thread. `data` is a copy the thread owns (transferred, not cloned). */
 export interface ComputeTask {

@@ -6,6 +6,8 @@ import { TaskKind } from './batch-layout.js';
 import { waitFor } from '../../test/helpers.js';
 import type { PoolSink } from './sink.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, ThreadPool } from './thread-pool.js';
+import type { PoolPolicy } from './sched-policy.js';
+import { SCHED_IDLE, threadsWithPolicy } from '../../test/proc-threads.js';
 
 /** A sink that records every outcome as text, and resolves `all` once `expected` have come. */
 class RecordingSink implements PoolSink {
@@ -35,8 +37,8 @@ class RecordingSink implements PoolSink {
 }
 
 const pools: ThreadPool[] = [];
-function pool(threads: number, poolQueue: number, nice = 0): ThreadPool {
-  const p = new ThreadPool(threads, poolQueue, nice);
+function pool(threads: number, poolQueue: number, nice = 0, policy: PoolPolicy = 'other'): ThreadPool {
+  const p = new ThreadPool(threads, poolQueue, nice, policy);
   pools.push(p);
   return p;
 }
@@ -171,5 +173,18 @@ describe('ThreadPool: batches', () => {
     // A thread renices itself as it starts; the other may still be starting.
     await waitFor(() => threadsAtNice(7) === 2, 10_000, 'both threads at nice 7');
     expect(threadsAtNice(7)).toBe(2);
+  });
+
+  it.runIf(process.platform === 'linux')('policy idle: each thread, and only the threads, move to SCHED_IDLE as they start; other leaves them', async () => {
+    const before = threadsWithPolicy(SCHED_IDLE);
+    const other = pool(1, 4, 0, 'other');
+    const idle = pool(2, 4, 0, 'idle');
+    const sinks = [new RecordingSink(1), new RecordingSink(1)];
+    other.light(MessageType.PING, TaskKind.PING, 1, Buffer.alloc(0), sinks[0]!, 0, 0, null);
+    idle.light(MessageType.PING, TaskKind.PING, 2, Buffer.alloc(0), sinks[1]!, 0, 0, null);
+    await Promise.all(sinks.map((s) => s.all));
+    await waitFor(() => threadsWithPolicy(SCHED_IDLE) === before + 2, 10_000, 'both idle-policy threads at SCHED_IDLE');
+    // The 'other' pool's thread answered, so it has loaded the task file: it stayed where it was.
+    expect(threadsWithPolicy(SCHED_IDLE)).toBe(before + 2);
   });
 });

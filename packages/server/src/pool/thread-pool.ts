@@ -21,7 +21,8 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina, queueOptionsSymbol } from 'piscina';
 import type { Closable } from '../lifecycle.js';
-import type { BatchTask, ComputeTask } from './task.js';
+import type { BatchTask, ComputeTask, TaskWorkerData } from './task.js';
+import type { PoolPolicy } from './sched-policy.js';
 import { RequestBatch } from './request-batch.js';
 import type { PoolSink } from './sink.js';
 import { LightFirstQueue, type TaskClass } from './task-queue.js';
@@ -83,8 +84,11 @@ export class ThreadPool implements Closable {
     this.#flush();
   };
 
-  /** @param nice niceness added to each thread (0..19; 0 = the event loop's priority) */
-  constructor(threads: number, poolQueue: number, nice = 0) {
+  /**
+   * @param nice niceness added to each thread (0..19; 0 = the event loop's priority)
+   * @param policy `idle`: each thread moves itself to SCHED_IDLE as it starts (sched-policy.ts), and keeps `nice` where it cannot
+   */
+  constructor(threads: number, poolQueue: number, nice = 0, policy: PoolPolicy = 'other') {
     this.#threads = threads;
     this.#capacity = threads + poolQueue;
     this.#piscina = new Piscina({
@@ -103,6 +107,7 @@ export class ThreadPool implements Closable {
       recordTiming: false,
       // Per thread on Linux (nice(2) through piscina's optional @napi-rs/nice; without it, none).
       niceIncrement: nice,
+      workerData: { policy } satisfies TaskWorkerData,
       execArgv: THREAD_EXEC_ARGV,
     });
   }
