@@ -99,6 +99,19 @@ describe('sockbench-server CLI', () => {
     }
   });
 
+  it('asks 4 MiB of UDP receive buffer by default: granted up to net.core.rmem_max, a capped default said at info, not warned', async () => {
+    const p = run(['--workers', '0', '--port', '0', '--threads', '1']);
+    try {
+      const { line } = await p.listening(false);
+      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+      expect(line.udpRecvBufferBytes).toBe(2 * Math.min(4 * 1024 * 1024, rmemMax));
+      const said = p.lines.filter((l) => String(l.msg).startsWith('UDP receive buffer'));
+      expect(said.map((l) => l.level)).toEqual(rmemMax >= 4 * 1024 * 1024 ? [] : [30]);
+    } finally {
+      await p.kill();
+    }
+  });
+
   it('takes the token from SOCKBENCH_TOKEN', async () => {
     const p = run(['--workers', '0', '--port', '0', '--threads', '1'], { SOCKBENCH_TOKEN: 'from-env' });
     const { tcp } = await p.listening(false);

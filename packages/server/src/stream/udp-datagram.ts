@@ -8,6 +8,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { ErrorCode, MessageType, ProtocolError, decodeDatagram, type DatagramOptions } from '@sockbench/protocol';
 import type { ProcessContext } from '../context.js';
+import { udpRecvBufferAsk } from '../options.js';
 import type { DatagramOut } from './sender.js';
 
 /** True when the datagram's type byte names a stream datagram (the header is checked later). */
@@ -68,8 +69,7 @@ export async function openSessionSocket(ctx: ProcessContext, options: DatagramOp
         resolve();
       });
     });
-    const asked = ctx.options.udpRecvBuffer;
-    if (asked !== undefined) socket.setRecvBufferSize(asked);
+    socket.setRecvBufferSize(udpRecvBufferAsk(ctx.options));
   } catch (err) {
     closed = true;
     socket.close();

@@ -35,6 +35,7 @@ import type { ProcessContext } from '../context.js';
 import { QUEUED, type ExecResult } from '../dispatch/executor.js';
 import { StatelessDispatcher } from '../dispatch/stateless.js';
 import { ListenError } from '../errors.js';
+import { udpRecvBufferAsk } from '../options.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { PoolSink } from '../pool/sink.js';
 import type { UdpPeerView } from '../stats/counters.js';
@@ -107,8 +108,7 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
       this.#socket.bind({ address: host, port: this.#port }, () => {
         this.#socket.off('error', onError);
         this.#bound = true;
-        const asked = this.#ctx.options.udpRecvBuffer;
-        if (asked !== undefined) this.#socket.setRecvBufferSize(asked);
+        this.#socket.setRecvBufferSize(udpRecvBufferAsk(this.#ctx.options));
         this.#recvBufferBytes = this.#socket.getRecvBufferSize();
         resolve(this.#socket.address());
       });
