@@ -10,6 +10,7 @@ import { waitForBuild } from './build.mjs';
 export const SERVER_BIN = 'packages/server/bin/sockbench-server.js';
 export const LOADGEN_BIN = 'packages/loadgen/bin/sockbench-loadgen.js';
 export const NODE_ECHO = 'tools/bench/node-echo.mjs';
+export const NODE_PIPELINED = 'tools/bench/node-pipelined.mjs';
 
 /** Waits for `predicate(line)` to hold on one of the child's lines, or rejects on exit / timeout. */
 function waitLine(child, predicate, timeoutMs, what) {

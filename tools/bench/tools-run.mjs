@@ -5,7 +5,7 @@ import { parseIperf3, parseLoadgen, parseRedisCsv, parseSockperf, parseSweep } f
 import { run, wrap } from './proc.mjs';
 import { ROOT } from './paths.mjs';
 import { waitForBuild } from './build.mjs';
-import { LOADGEN_BIN, NODE_ECHO } from './servers.mjs';
+import { LOADGEN_BIN, NODE_ECHO, NODE_PIPELINED } from './servers.mjs';
 
 async function bounded(ctx, name, cmd0, args0, timeoutMs, { pin, ...opts } = {}) {
   const { cmd, args, shown: line } = wrap(cmd0, args0, { pin });
@@ -42,6 +42,21 @@ export async function nodeEchoClient(ctx, { port, tcp, seconds, pin }) {
     throw failed('node-echo', r);
   }
   return { ...out, cmd: r.line };
+}
+
+/**
+ * node-pipelined.mjs against a node-echo.mjs server: 1 s warm-up, `seconds` measured, `connections` ×
+ * `depth` messages of `size` bytes in flight; { rps, mbPerSec (each way, 10⁶ B/s) }.
+ */
+export async function nodePipelinedClient(ctx, { port, seconds, size, connections, depth }) {
+  const args = [NODE_PIPELINED, String(port), String(seconds), String(size), String(connections), String(depth)];
+  const r = await bounded(ctx, 'node-pipelined', process.execPath, args, (seconds + 15) * 1000);
+  if (r.code !== 0) throw failed('node-pipelined', r);
+  try {
+    return { ...JSON.parse(r.stdout.trim().split('\n').pop() ?? ''), cmd: r.line };
+  } catch {
+    throw failed('node-pipelined', r);
+  }
 }
 
 /** redis-benchmark -t ping_mbulk -c C -P P -n N --csv. */

@@ -1,10 +1,12 @@
 // Step 2, pipelined throughput: 50 connections × 16 requests in flight, ECHO 64 B and 1 KiB, against
 // redis-benchmark PING (ping_mbulk) at the same connections × depth, and iperf3's one TCP stream as
-// the bandwidth ceiling of this machine's loopback.
+// the bandwidth ceiling of this machine's loopback; and the bare Node pipelined echo pair
+// (node-pipelined.mjs → node-echo.mjs, the same bytes per request) as the Node floor under both.
 import { withCpu } from '../cpu.mjs';
 import { fmtInt } from '../table.mjs';
-import { iperf3Client, loadgen, redisBenchmark } from '../tools-run.mjs';
-import { startIperf3, startRedis, startSockbench, stopServer } from '../servers.mjs';
+import { iperf3Client, loadgen, nodePipelinedClient, redisBenchmark } from '../tools-run.mjs';
+import { startIperf3, startNodeEcho, startRedis, startSockbench, stopServer } from '../servers.mjs';
+import { HEADER_SIZE as HEADER_BYTES } from '@sockbench/protocol';
 
 export const CONNECTIONS = 50;
 export const DEPTH = 16;
@@ -55,6 +57,19 @@ export async function throughput(ctx) {
       await stopServer(srv);
     }
   });
+  // The Node floor: messages of a sockbench frame's size (payload + 12 B header), no framing.
+  await ctx.measure(figures, 'bare node pipelined 64', async () => {
+    const srv = await startNodeEcho(true);
+    try {
+      ctx.command(srv.cmd);
+      const run = (size) => nodePipelinedClient(ctx, { port: srv.port, seconds: secs, size: size + HEADER_BYTES, connections: CONNECTIONS, depth: DEPTH });
+      const small = await run(64);
+      await ctx.measure(figures, 'bare node pipelined 1024', () => run(1024));
+      return small;
+    } finally {
+      await stopServer(srv);
+    }
+  });
   await ctx.measure(figures, 'iperf3 one stream', async () => {
     const srv = await startIperf3();
     try {
@@ -73,6 +88,9 @@ export async function throughput(ctx) {
   const big = figures['loadgen→sockbench echo 1024'];
   const redis = figures['redis-benchmark→redis pipelined'];
   const iperf = figures['iperf3 one stream'];
+  const bareSmall = figures['bare node pipelined 64'];
+  const bareBig = figures['bare node pipelined 1024'];
+  const bareLabel = (size) => `bare Node echo pair (node-pipelined.mjs → node-echo.mjs), ${size + HEADER_BYTES} B messages`;
   const rows = [
     ctx.valueRow('2 pipelined', `sockbench-loadgen → sockbench-server, ECHO 64 B, ${CONNECTIONS}×${DEPTH}, req/s`, small, redisLabel, redis, {
       unit: 'req/s',
@@ -85,6 +103,7 @@ export async function throughput(ctx) {
       sbKey: 'rps',
       refKey: 'rps',
     }),
+    ctx.valueRow('2 pipelined', `sockbench-loadgen → sockbench-server, ECHO 64 B, ${CONNECTIONS}×${DEPTH}, req/s`, small, `${bareLabel(64)}, req/s, the Node floor`, bareSmall, { unit: 'req/s', sbKey: 'rps', refKey: 'rps' }),
     ctx.valueRow('2 pipelined', 'ECHO 64 B, MB/s each way (frames incl. 12 B header)', small, iperfLabel, iperf, { fmt: mb, sbKey: 'mbSent', refKey: 'mbPerSec' }),
     ctx.valueRow('2 pipelined', 'ECHO 1 KiB, MB/s each way (frames incl. 12 B header)', big, iperfLabel, iperf, {
       fmt: mb,
@@ -92,6 +111,9 @@ export async function throughput(ctx) {
       refKey: 'mbPerSec',
       target: { what: '≥ 0.45× iperf3', check: (sb, r) => sb.mbSent >= 0.45 * r.mbPerSec },
     }),
+    // No Node echo server reaches much more: the floor pair against the same ceiling.
+    ctx.valueRow('2 pipelined', `${bareLabel(1024)}, MB/s each way`, bareBig, iperfLabel, iperf, { fmt: mb, sbKey: 'mbPerSec', refKey: 'mbPerSec' }),
+    ctx.valueRow('2 pipelined', 'ECHO 1 KiB, MB/s each way (frames incl. 12 B header)', big, `${bareLabel(1024)}, the Node floor`, bareBig, { fmt: mb, sbKey: 'mbSent', refKey: 'mbPerSec' }),
   ];
   return { figures, rows };
 }

@@ -21,6 +21,11 @@ const PACING = 'timer';
 /** The knee before issue 16's work (req/s, loss < 1 %, 16 sockets), and the target: a third more. */
 export const UDP_KNEE_BEFORE = 46_936;
 export const UDP_KNEE_TARGET = Math.round((UDP_KNEE_BEFORE * 4) / 3);
+/** net.core.rmem_default of a stock Linux, bytes: the server's receive buffer before it asked 4 MiB. */
+const LINUX_DEFAULT_RCVBUF = 212_992;
+/** The sweep's ramp: from this rate, ×FACTOR a step (req/s). */
+const FROM = 10_000;
+const FACTOR = 1.25;
 
 export async function udp(ctx) {
   const secs = ctx.secs;
@@ -53,13 +58,23 @@ export async function udp(ctx) {
       const knee = await stepRate(ctx, srv.port);
       // The knee's rate again (no knee: the highest step that held), both sides' CPU sampled: µs
       // per datagram each, and the cores used.
-      const held = knee.steps.filter((st) => st.held).reduce((a, st) => (a === null || st.rate > a.rate ? st : a), null);
-      const rate = knee.rps > 0 ? Math.round(knee.rate ?? knee.rps) : held !== null ? Math.round(held.rate) : null;
+      const rate = knee.rate === null ? null : Math.round(knee.rate);
       if (rate !== null) {
         const at = await withCpu(srv.workPid, (onSpawn) => loadgen(ctx, kneePlan(ctx, srv.port, rate), { timeoutMs: (ctx.secs + 25) * 1000, onSpawn }));
-        figures['udp cpu at the knee'] = { ...at, rate, kneeFound: knee.rps > 0 };
+        figures['udp cpu at the knee'] = { ...at, rate, kneeFound: knee.kneeFound };
       } else figures['udp cpu at the knee'] = { error: 'no step of the sweep held: no rate to run at' };
       return knee;
+    } finally {
+      await stopServer(srv);
+    }
+  });
+  // The same sweep against the server's socket at Linux's default receive buffer, as before issue
+  // 16 (the server asked none; it now asks 4 MiB): what the buffer alone moves, in the same run.
+  await ctx.measure(figures, 'loadgen udp step, OS default buffer', async () => {
+    const srv = await startSockbench(['--workers', '1', '--udp-recv-buffer', String(LINUX_DEFAULT_RCVBUF)]);
+    try {
+      ctx.command(srv.cmd);
+      return await stepRate(ctx, srv.port);
     } finally {
       await stopServer(srv);
     }
@@ -79,8 +94,14 @@ export async function udp(ctx) {
       unit: 'req/s',
       sbKey: 'rps',
       refKey: 'receivedPerSec',
-      note: (m) => m.note ?? lossNote(m),
+      note: kneeNote,
       target: { what: `≥ ${fmtInt(UDP_KNEE_TARGET)} req/s (${fmtInt(UDP_KNEE_BEFORE)} + 33 %)`, needsReference: false, check: (sb) => sb.rps >= UDP_KNEE_TARGET },
+    }),
+    ctx.valueRow('3 UDP saturation', 'the same sweep, server at --udp-recv-buffer 4194304 (its default now), knee, req/s', figures['loadgen udp step'], `same, server at Linux's default receive buffer (--udp-recv-buffer ${LINUX_DEFAULT_RCVBUF}, as before issue 16)`, figures['loadgen udp step, OS default buffer'], {
+      unit: 'req/s',
+      sbKey: 'rps',
+      refKey: 'rps',
+      note: kneeNote,
     }),
     ...cpuRows(ctx, figures['udp cpu at the knee']),
   ];
@@ -117,18 +138,28 @@ function lossNote(m) {
   return typeof m.lossPercent === 'number' ? `loss ${m.lossPercent.toFixed(m.lossPercent < 10 ? 2 : 0)} %` : null;
 }
 
+/** The sweep's figure as text: its knee's loss, or why it found none and what held below. */
+function kneeNote(m) {
+  return m.note ?? lossNote(m);
+}
+
 /**
- * `sockbench-loadgen sweep --transports udp` from 5,000 req/s ×1.5 a step, bisected to 5 %: the knee
- * step's figures, every step for the results' table, or `rps: 0` and the sweep's reason when no knee
- * was found (the generator was the limit, or not even 5,000 req/s held).
+ * `sockbench-loadgen sweep --transports udp` from {@link FROM} req/s ×{@link FACTOR} a step, bisected
+ * to 5 %: the knee step's figures, every step for the results' table, and `rate` (the knee's, else the
+ * highest step that held, else null). Without a knee `rps` is the highest step that held, a lower
+ * bound (0 when none did), and the note says why the sweep stopped (the generator was the limit).
  */
 async function stepRate(ctx, port) {
   const secs = ctx.quick ? 1 : 2;
-  const maxSteps = ctx.quick ? 6 : 12;
-  const flags = { port, connections: SOCKETS, threads: THREADS, pacing: PACING, op: 'echo', size: 64, from: 5000, factor: 1.5, resolution: '5%', 'max-steps': maxSteps, 'step-duration': `${secs}s`, warmup: '500ms', timeout: 200 };
+  const maxSteps = ctx.quick ? 6 : 14;
+  const flags = { port, connections: SOCKETS, threads: THREADS, pacing: PACING, op: 'echo', size: 64, from: FROM, factor: FACTOR, resolution: '5%', 'max-steps': maxSteps, 'step-duration': `${secs}s`, warmup: '500ms', timeout: 200 };
   const { knee, steps, cmd } = await loadgenSweep(ctx, 'udp', flags, { timeoutMs: maxSteps * (secs + 10) * 1000 });
   for (const s of steps) ctx.say(`  udp ${fmtInt(s.rate)} req/s intended: ${fmtInt(s.rps)} req/s, loss ${s.lossPercent.toFixed(2)} % → ${s.verdict}`);
-  if (!knee.found) return { rps: 0, lossPercent: steps[0]?.lossPercent ?? null, steps, cmd, note: `no knee: ${knee.reason}` };
+  if (!knee.found) {
+    const held = steps.filter((st) => st.held).reduce((a, st) => (a === null || st.rate > a.rate ? st : a), null);
+    const floor = held === null ? 'no step held' : `≥ ${fmtInt(held.rps)} req/s held (loss ${held.lossPercent.toFixed(2)} %)`;
+    return { ...(held ?? {}), rps: held?.rps ?? 0, lossPercent: held?.lossPercent ?? steps[0]?.lossPercent ?? null, rate: held?.rate ?? null, kneeFound: false, steps, cmd, note: `no knee: ${floor}; ${knee.reason}` };
+  }
   const best = steps.find((s) => s.held && s.rate === knee.rate);
-  return { ...best, rps: knee.achieved, steps, cmd };
+  return { ...best, rps: knee.achieved, rate: knee.rate, kneeFound: true, steps, cmd };
 }
