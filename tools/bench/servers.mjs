@@ -76,6 +76,7 @@ async function startSockbenchOnce(extra, { noFile, pin }) {
     const m = /"workerPid":(\d+)[^\n]*"msg":"worker up"/.exec(line);
     if (m) workerPids.push(Number(m[1]));
   });
+  let udpRecvBufferBytes = null;
   const ready = await waitLine(
     child,
     (line) => {
@@ -86,6 +87,8 @@ async function startSockbenchOnce(extra, { noFile, pin }) {
         return null;
       }
       if (rec.msg !== 'listening' || typeof rec.tcp?.port !== 'number') return null;
+      // The serving process's line (a worker's, or the single process's) says what the kernel granted.
+      if (typeof rec.udpRecvBufferBytes === 'number') udpRecvBufferBytes = rec.udpRecvBufferBytes;
       if (rec.role === 'primary' || rec.role === 'single') return rec;
       return null;
     },
@@ -97,7 +100,7 @@ async function startSockbenchOnce(extra, { noFile, pin }) {
   });
   // The process that serves: the single process (--workers 0) or the one worker (--workers 1).
   const workPid = ready.role === 'single' ? child.pid : workerPids.length === 1 ? workerPids[0] : null;
-  return { child, pid: child.pid, workPid, workerPids, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, cmd: shown };
+  return { child, pid: child.pid, workPid, workerPids, port: ready.tcp.port, rawPort: ready.raw?.tcp?.port ?? null, udpRecvBufferBytes, cmd: shown };
 }
 
 /**

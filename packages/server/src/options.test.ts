@@ -1,6 +1,6 @@
 import { DEFAULT_PORT } from '@sockbench/protocol';
 import { describe, expect, it } from 'vitest';
-import { SERVER_OPTIONS, fillOptions } from './options.js';
+import { DEFAULT_UDP_RECV_BUFFER, SERVER_OPTIONS, fillOptions, poolPriority, udpRecvBufferAsk } from './options.js';
 
 describe('fillOptions', () => {
   it('merges the documented defaults', () => {
@@ -75,5 +75,25 @@ describe('rawMode', () => {
   it('accepts echo and sockperf, and names the option and the choices otherwise', () => {
     expect(fillOptions({ rawMode: 'sockperf' }).rawMode).toBe('sockperf');
     expect(() => fillOptions({ rawMode: 'iperf' as never })).toThrow('options.rawMode (--raw-mode) must be one of echo, sockperf, got iperf');
+  });
+});
+
+describe('pool priority and the UDP receive buffer ask', () => {
+  it('inline: nice 10 and SCHED_IDLE (on Linux); pool: nice 0 and other; given values win', () => {
+    const idle = process.platform === 'linux' ? 'idle' : 'other';
+    expect(poolPriority(fillOptions({}))).toEqual([10, idle]);
+    expect(poolPriority(fillOptions({ dispatch: 'pool' }))).toEqual([0, 'other']);
+    expect(poolPriority(fillOptions({ poolNice: 3, poolPolicy: 'other' }))).toEqual([3, 'other']);
+    expect(poolPriority(fillOptions({ dispatch: 'pool', poolPolicy: 'idle' }))).toEqual([0, 'idle']);
+  });
+
+  it('asks 4 MiB unless --udp-recv-buffer says otherwise', () => {
+    expect(DEFAULT_UDP_RECV_BUFFER).toBe(4_194_304);
+    expect(udpRecvBufferAsk(fillOptions({}))).toBe(4_194_304);
+    expect(udpRecvBufferAsk(fillOptions({ udpRecvBuffer: 65_536 }))).toBe(65_536);
+  });
+
+  it('--pool-policy takes only idle or other', () => {
+    expect(() => fillOptions({ poolPolicy: 'fifo' as never })).toThrow('options.poolPolicy (--pool-policy) must be one of other, idle, got fifo');
   });
 });

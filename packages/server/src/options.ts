@@ -41,12 +41,12 @@ export const MIN_BUFFERED_BYTES = 64 * 1024;
 export const DEFAULT_POOL_NICE = 10;
 
 /**
- * Default `--pool-policy` with `--dispatch inline`: SCHED_IDLE, which runs COMPUTE only on CPU time
+ * Default `--pool-policy` with `--dispatch inline`, on Linux (elsewhere `other`: SCHED_IDLE is Linux's): SCHED_IDLE, which runs COMPUTE only on CPU time
  * nothing else wants, so a woken event loop takes a core from a hashing thread at once. Nice alone
  * (10, even 19) still lets a hashing thread finish its slice first: measured on 2 cores, PING's p99
  * under saturating COMPUTE was 4.4× PING alone at nice 10 and 2.2× with SCHED_IDLE (issue 16).
  */
-export const DEFAULT_POOL_POLICY: PoolPolicy = 'idle';
+export const DEFAULT_POOL_POLICY: PoolPolicy = process.platform === 'linux' ? 'idle' : 'other';
 
 /**
  * SO_RCVBUF asked for the framed UDP socket (and each stream session's) when `--udp-recv-buffer` is
@@ -206,7 +206,7 @@ export const SERVER_OPTIONS = new OptionTable(
     { key: 'poolQueue', flag: 'pool-queue', type: 'integer', unit: 'requests per process', default: 1024, min: 0, max: 1_000_000, description: 'requests that may be in the pool beyond one per thread (a batch counts each request); past it the reply is BUSY' },
     { key: 'dispatch', flag: 'dispatch', type: 'string', default: 'inline', choices: DISPATCH_MODES, description: 'inline: PING/ECHO on the event loop; pool: every request through the threads (measures the hand-off)' },
     { key: 'poolNice', flag: 'pool-nice', type: 'integer', unit: 'nice increment', min: 0, max: 19, defaultText: `${DEFAULT_POOL_NICE} with --dispatch inline, 0 with pool`, description: 'lower the pool threads\' CPU priority by this much (nice(2), per thread on Linux), so event loops are not starved of CPU while COMPUTE saturates the cores' },
-    { key: 'poolPolicy', flag: 'pool-policy', type: 'string', choices: POOL_POLICIES, defaultText: `${DEFAULT_POOL_POLICY} with --dispatch inline, other with pool`, description: 'scheduling policy of the pool threads (sched(7), as chrt(1) names them): idle = SCHED_IDLE, run only on CPU time the event loops leave (where chrt cannot set it, the thread keeps other at --pool-nice); other = the default policy at --pool-nice' },
+    { key: 'poolPolicy', flag: 'pool-policy', type: 'string', choices: POOL_POLICIES, defaultText: 'idle with --dispatch inline on Linux, other otherwise', description: 'scheduling policy of the pool threads (sched(7), as chrt(1) names them): idle = SCHED_IDLE, run only on CPU time the event loops leave (where chrt cannot set it, the thread keeps other at --pool-nice); other = the default policy at --pool-nice' },
     { key: 'maxConnections', flag: 'max-connections', type: 'integer', unit: 'connections per process', default: 10_000, min: 1, max: 1_000_000, description: 'open TCP connections; past it a new one gets BUSY and is closed' },
     { key: 'maxPayload', flag: 'max-payload', type: 'integer', unit: 'bytes', default: DEFAULT_MAX_PAYLOAD, min: 0, max: MAX_PAYLOAD_LIMIT, description: 'largest request payload; a bigger header is FRAME_TOO_LARGE' },
     { key: 'idleTimeoutMs', flag: 'idle-timeout', type: 'integer', unit: 'ms', default: 300_000, min: 0, max: 86_400_000, description: 'close a TCP connection that completes no frame for this long; 0 = never' },

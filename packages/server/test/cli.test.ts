@@ -47,6 +47,7 @@ describe('sockbench-server CLI', () => {
     [['--workers', '-1'], 'sockbench-server: options.workers (--workers) must be an integer in 0..1024 processes, got -1'],
     [['--bogus'], 'sockbench-server: Unknown argument: bogus'],
     [['--port'], 'sockbench-server: Not enough arguments following: port'],
+    [['--pool-policy', 'fifo'], 'sockbench-server: --pool-policy must be one of other, idle, got "fifo"'],
     [['--udp-recv-buffer', '100'], 'sockbench-server: options.udpRecvBuffer (--udp-recv-buffer) must be an integer in 4096..1073741824 bytes, got 100'],
     [['--frame-timeout', '-5'], 'sockbench-server: options.frameTimeoutMs (--frame-timeout) must be an integer in 0..86400000 ms, got -5'],
     [['--max-buffered-bytes', '100000'], 'sockbench-server: options.maxBufferedBytes (--max-buffered-bytes) must be an integer in 1048588..68719476736 bytes per process (one frame of --max-payload 1048576 and its header, at least), got 100000'],
@@ -99,7 +100,7 @@ describe('sockbench-server CLI', () => {
     }
   });
 
-  it('asks 4 MiB of UDP receive buffer by default: granted up to net.core.rmem_max, a capped default said at info, not warned', async () => {
+  it.runIf(process.platform === 'linux')('asks 4 MiB of UDP receive buffer by default: granted up to net.core.rmem_max, a capped default said at info, not warned', async () => {
     const p = run(['--workers', '0', '--port', '0', '--threads', '1']);
     try {
       const { line } = await p.listening(false);

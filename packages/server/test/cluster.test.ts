@@ -38,7 +38,8 @@ describe('cluster through the real CLI (--workers 2)', () => {
   }
 
   beforeAll(async () => {
-    cli = new CliProcess(['--workers', '2', '--threads', '1', '--port', '0', '--metrics-port', '0', '--drain-timeout', String(DRAIN_TIMEOUT_MS)]);
+    // COMPUTE here must progress while other test files keep the cores busy: SCHED_IDLE threads (the default) would get ~0.3 % of a core.
+    cli = new CliProcess(['--workers', '2', '--threads', '1', '--pool-policy', 'other', '--port', '0', '--metrics-port', '0', '--drain-timeout', String(DRAIN_TIMEOUT_MS)]);
     const { tcp, line } = await cli.listening(true);
     port = tcp;
     metricsUrl = `http://127.0.0.1:${(line.metrics as { port: number }).port}/metrics`;

@@ -2,7 +2,11 @@
  * Test helpers reading this process's threads from /proc (Linux): their niceness and scheduling
  * policy, as the kernel holds them (proc(5), /proc/self/task/TID/stat fields 19 and 41).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+
+/** util-linux's chrt runs here (the pool's SCHED_IDLE goes through it; Debian always has it). */
+export const HAS_CHRT = process.platform === 'linux' && spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** SCHED_OTHER and SCHED_IDLE as /proc writes a policy (sched.h). */
 export const SCHED_OTHER = 0;

@@ -526,7 +526,8 @@ describe('TCP limits', () => {
 
 describe('drain (close) with requests in flight', () => {
   it('answers requests decoded before the drain; each later one gets ERROR SHUTTING_DOWN (its id, not fatal); FIN after the last owed reply', async () => {
-    const server = createServer({ port: 0, threads: 1, maxIterations: 10_000_000 });
+    // COMPUTE here must progress while other test files keep the cores busy: SCHED_IDLE threads (the default) would get ~0.3 % of a core.
+    const server = createServer({ port: 0, threads: 1, maxIterations: 10_000_000, poolPolicy: 'other' });
     try {
       const port = (await server.listen()).tcp.port;
       const p = await open(port);

@@ -115,7 +115,8 @@ describe('UDP under load and drain', () => {
   });
 
   it('a full pool: the datagram is dropped and counted as BUSY', async () => {
-    const s = createServer({ port: 0, threads: 1, poolQueue: 0, maxIterations: 5_000_000 });
+    // COMPUTE here must progress while other test files keep the cores busy: SCHED_IDLE threads (the default) would get ~0.3 % of a core.
+    const s = createServer({ port: 0, threads: 1, poolQueue: 0, maxIterations: 5_000_000, poolPolicy: 'other' });
     servers.push(s);
     const port = (await s.listen()).udp.port;
     const u = await peer();
@@ -130,7 +131,8 @@ describe('UDP under load and drain', () => {
   });
 
   it('while draining: work received before is answered, new datagrams dropped as SHUTTING_DOWN', async () => {
-    const s = createServer({ port: 0, threads: 1, maxIterations: 5_000_000 });
+    // COMPUTE here must progress while other test files keep the cores busy: SCHED_IDLE threads (the default) would get ~0.3 % of a core.
+    const s = createServer({ port: 0, threads: 1, maxIterations: 5_000_000, poolPolicy: 'other' });
     servers.push(s);
     const port = (await s.listen()).udp.port;
     const u = await peer();

@@ -6,9 +6,10 @@ import { withCpu } from '../cpu.mjs';
 import { fmtInt } from '../table.mjs';
 import { iperf3Client, loadgen, nodePipelinedClient, redisBenchmark } from '../tools-run.mjs';
 import { startIperf3, startNodeEcho, startRedis, startSockbench, stopServer } from '../servers.mjs';
-import { HEADER_SIZE as HEADER_BYTES } from '@sockbench/protocol';
 
 export const CONNECTIONS = 50;
+/** The sockbench frame header, bytes (docs/protocol.md): the floor pair's messages carry as many bytes as a frame. */
+const HEADER_BYTES = 12;
 export const DEPTH = 16;
 
 export async function throughput(ctx) {

@@ -21,8 +21,11 @@ const PACING = 'timer';
 /** The knee before issue 16's work (req/s, loss < 1 %, 16 sockets), and the target: a third more. */
 export const UDP_KNEE_BEFORE = 46_936;
 export const UDP_KNEE_TARGET = Math.round((UDP_KNEE_BEFORE * 4) / 3);
-/** net.core.rmem_default of a stock Linux, bytes: the server's receive buffer before it asked 4 MiB. */
-const LINUX_DEFAULT_RCVBUF = 212_992;
+/**
+ * `--udp-recv-buffer` that reproduces a socket nobody set, bytes: Linux grants twice what is asked
+ * (socket(7)), so 106,496 reports 212,992, a stock net.core.rmem_default: the server before it asked 4 MiB.
+ */
+const UNSET_RCVBUF_ASK = 106_496;
 /** The sweep's ramp: from this rate, ×FACTOR a step (req/s). */
 const FROM = 10_000;
 const FACTOR = 1.25;
@@ -63,7 +66,7 @@ export async function udp(ctx) {
         const at = await withCpu(srv.workPid, (onSpawn) => loadgen(ctx, kneePlan(ctx, srv.port, rate), { timeoutMs: (ctx.secs + 25) * 1000, onSpawn }));
         figures['udp cpu at the knee'] = { ...at, rate, kneeFound: knee.kneeFound };
       } else figures['udp cpu at the knee'] = { error: 'no step of the sweep held: no rate to run at' };
-      return knee;
+      return { ...knee, udpRecvBufferBytes: srv.udpRecvBufferBytes };
     } finally {
       await stopServer(srv);
     }
@@ -71,10 +74,10 @@ export async function udp(ctx) {
   // The same sweep against the server's socket at Linux's default receive buffer, as before issue
   // 16 (the server asked none; it now asks 4 MiB): what the buffer alone moves, in the same run.
   await ctx.measure(figures, 'loadgen udp step, OS default buffer', async () => {
-    const srv = await startSockbench(['--workers', '1', '--udp-recv-buffer', String(LINUX_DEFAULT_RCVBUF)]);
+    const srv = await startSockbench(['--workers', '1', '--udp-recv-buffer', String(UNSET_RCVBUF_ASK)]);
     try {
       ctx.command(srv.cmd);
-      return await stepRate(ctx, srv.port);
+      return { ...(await stepRate(ctx, srv.port)), udpRecvBufferBytes: srv.udpRecvBufferBytes };
     } finally {
       await stopServer(srv);
     }
@@ -97,7 +100,7 @@ export async function udp(ctx) {
       note: kneeNote,
       target: { what: `≥ ${fmtInt(UDP_KNEE_TARGET)} req/s (${fmtInt(UDP_KNEE_BEFORE)} + 33 %)`, needsReference: false, check: (sb) => sb.rps >= UDP_KNEE_TARGET },
     }),
-    ctx.valueRow('3 UDP saturation', 'the same sweep, server at --udp-recv-buffer 4194304 (its default now), knee, req/s', figures['loadgen udp step'], `same, server at Linux's default receive buffer (--udp-recv-buffer ${LINUX_DEFAULT_RCVBUF}, as before issue 16)`, figures['loadgen udp step, OS default buffer'], {
+    ctx.valueRow('3 UDP saturation', `the same sweep, server's receive buffer as it asks by default now (4 MiB; ${bufferText(figures['loadgen udp step'])}), knee, req/s`, figures['loadgen udp step'], `same, server's receive buffer as nobody set it (--udp-recv-buffer ${fmtInt(UNSET_RCVBUF_ASK)}; ${bufferText(figures['loadgen udp step, OS default buffer'])}), as before issue 16`, figures['loadgen udp step, OS default buffer'], {
       unit: 'req/s',
       sbKey: 'rps',
       refKey: 'rps',
@@ -136,6 +139,11 @@ function cpuRows(ctx, m) {
 
 function lossNote(m) {
   return typeof m.lossPercent === 'number' ? `loss ${m.lossPercent.toFixed(m.lossPercent < 10 ? 2 : 0)} %` : null;
+}
+
+/** What the server's listening line said the kernel granted (Linux reports twice the size granted). */
+function bufferText(m) {
+  return typeof m?.udpRecvBufferBytes === 'number' ? `${fmtInt(m.udpRecvBufferBytes)} B reported` : 'size not reported';
 }
 
 /** The sweep's figure as text: its knee's loss, or why it found none and what held below. */

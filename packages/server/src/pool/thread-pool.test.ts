@@ -7,7 +7,7 @@ import { waitFor } from '../../test/helpers.js';
 import type { PoolSink } from './sink.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS, ThreadPool } from './thread-pool.js';
 import type { PoolPolicy } from './sched-policy.js';
-import { SCHED_IDLE, threadsWithPolicy } from '../../test/proc-threads.js';
+import { HAS_CHRT, SCHED_IDLE, threadsWithPolicy } from '../../test/proc-threads.js';
 
 /** A sink that records every outcome as text, and resolves `all` once `expected` have come. */
 class RecordingSink implements PoolSink {
@@ -175,7 +175,7 @@ describe('ThreadPool: batches', () => {
     expect(threadsAtNice(7)).toBe(2);
   });
 
-  it.runIf(process.platform === 'linux')('policy idle: each thread, and only the threads, move to SCHED_IDLE as they start; other leaves them', async () => {
+  it.runIf(HAS_CHRT)('policy idle: each thread, and only the threads, move to SCHED_IDLE as they start; other leaves them', async () => {
     const before = threadsWithPolicy(SCHED_IDLE);
     const other = pool(1, 4, 0, 'other');
     const idle = pool(2, 4, 0, 'idle');

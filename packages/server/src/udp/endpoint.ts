@@ -108,7 +108,17 @@ export class UdpEndpoint implements Lifecycle<AddressInfo>, UdpPeerView, PoolSin
       this.#socket.bind({ address: host, port: this.#port }, () => {
         this.#socket.off('error', onError);
         this.#bound = true;
-        this.#socket.setRecvBufferSize(udpRecvBufferAsk(this.#ctx.options));
+        try {
+          this.#socket.setRecvBufferSize(udpRecvBufferAsk(this.#ctx.options));
+        } catch (err) {
+          // Asked for: the server does not start without it. The default ask refused (a kernel that
+          // rejects rather than caps, e.g. ENOBUFS past FreeBSD's kern.ipc.maxsockbuf): the OS default.
+          // (The socket is bound: the server's failed start closes it with the rest.)
+          if (this.#ctx.options.udpRecvBuffer !== undefined) {
+            reject(new ListenError('UDP', `${host}:${this.#port}`, err as Error));
+            return;
+          }
+        }
         this.#recvBufferBytes = this.#socket.getRecvBufferSize();
         resolve(this.#socket.address());
       });
