@@ -41,10 +41,11 @@ export const MIN_BUFFERED_BYTES = 64 * 1024;
 export const DEFAULT_POOL_NICE = 10;
 
 /**
- * Default `--pool-policy` with `--dispatch inline`, on Linux (elsewhere `other`: SCHED_IDLE is Linux's): SCHED_IDLE, which runs COMPUTE only on CPU time
- * nothing else wants, so a woken event loop takes a core from a hashing thread at once. Nice alone
+ * Default `--pool-policy` with `--dispatch inline` on Linux (elsewhere `other`: SCHED_IDLE is
+ * Linux's): SCHED_IDLE, which runs COMPUTE only on CPU time nothing else wants, so a woken event loop takes a core from a hashing thread at once. Nice alone
  * (10, even 19) still lets a hashing thread finish its slice first: measured on 2 cores, PING's p99
- * under saturating COMPUTE was 4.4× PING alone at nice 10 and 2.2× with SCHED_IDLE (issue 16).
+ * under saturating COMPUTE was 4.4× PING alone at nice 10 and 2.3× with SCHED_IDLE (medians of 3
+ * alternating runs; npm run bench: 7.3× before, 2.5× after; issue 16).
  */
 export const DEFAULT_POOL_POLICY: PoolPolicy = process.platform === 'linux' ? 'idle' : 'other';
 
