@@ -15,7 +15,8 @@ import { InlineExecutor, PoolExecutor, type Executor } from './dispatch/executor
 import { ServerStateError } from './errors.js';
 import { MetricsHttp } from './metrics/http.js';
 import { createProcessRegistry } from './metrics/registry.js';
-import { fillOptions, poolPriority, udpRecvBufferAsk, type FilledOptions, type ServerOptions } from './options.js';
+import { fillOptions, poolPriority, type FilledOptions, type ServerOptions } from './options.js';
+import { logRecvBufferShortfall } from './udp/recv-buffer.js';
 import { ThreadPool } from './pool/thread-pool.js';
 import { RawEcho, type RawAddresses } from './raw/echo.js';
 import { rawMode } from './raw/modes.js';
@@ -232,15 +233,7 @@ export class Server {
       }
       this.#addresses = addrs;
       const udpRecvBufferBytes = this.#udp.recvBufferBytes;
-      // Linux grants at most net.core.rmem_max and reports double what it granted (socket(7)).
-      const asked = udpRecvBufferAsk(o);
-      if (udpRecvBufferBytes < (process.platform === 'linux' ? 2 * asked : asked)) {
-        // Asked for: a warning. The default ask capped (stock rmem_max): said once, at info.
-        this.#logger[o.udpRecvBuffer === undefined ? 'info' : 'warn'](
-          { askedBytes: asked, reportedBytes: udpRecvBufferBytes },
-          'UDP receive buffer smaller than asked: raise net.core.rmem_max (sysctl) to get it',
-        );
-      }
+      logRecvBufferShortfall(this.#logger, o, udpRecvBufferBytes);
       this.#logger.info(
         { tcp: addrs.tcp, udp: addrs.udp, udpRecvBufferBytes, raw: addrs.raw, metrics: addrs.metrics, threads: o.threads, dispatch: o.dispatch, ...this.#busLog() },
         'listening',
